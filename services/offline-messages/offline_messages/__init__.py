@@ -1,0 +1,1 @@
+"""Offline messages: the Message Queue of messages visitors leave when nobody is online."""

@@ -1,0 +1,14 @@
+"""Settings from OFFLINE_MESSAGES_* environment variables (plus AMQP_URL, MONGO_URL)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from livechat_shared.runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="OFFLINE_MESSAGES_", extra="ignore")
+
+    http_port: int = Field(default=8004, ge=1, le=65535)

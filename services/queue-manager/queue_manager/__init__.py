@@ -1,0 +1,1 @@
+"""Queue manager: owns the waiting queues, operator capacity and fair routing of visitors."""

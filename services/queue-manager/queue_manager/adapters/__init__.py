@@ -1,0 +1,1 @@
+"""Implementations of the queue manager's ports (journal stores) and its metrics."""

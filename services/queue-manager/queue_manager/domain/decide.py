@@ -1,0 +1,346 @@
+"""decide(site, message, now): the routing rules. Each step's event is applied before the next.
+
+Invariant kept after every decision, for each channel: an online operator that takes automatic
+offers and has free capacity has no eligible visitor waiting (every waiting visitor declined
+it). So a visitor who starts waiting is the longest-waiting one eligible for any free operator,
+and an operator whose capacity frees takes the head of the queue it is eligible for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from livechat_shared.contracts import (
+    AcceptOffer,
+    Channel,
+    ChatEnded,
+    ChatOffered,
+    ChatStarted,
+    Command,
+    CommandRejected,
+    DeclineOffer,
+    Event,
+    ExpireOffer,
+    Message,
+    NextChatRequested,
+    OfferDeclined,
+    OfferPutBack,
+    OfferTimedOut,
+    OfferWithdrawn,
+    OperatorCapacityChanged,
+    OperatorFreed,
+    OperatorPresenceChanged,
+    Presence,
+    PutBackInQueue,
+    RequestNextChat,
+    SetOperatorCapacity,
+    SetOperatorPresence,
+    VisitorAbandoned,
+    VisitorLeftQueue,
+    VisitorQueued,
+    VisitorRequeued,
+    VisitorWaiting,
+)
+
+from queue_manager.domain.evolve import apply
+from queue_manager.domain.model import Offer, Operator, Site, Visitor
+from queue_manager.domain.policy import RoutingPolicy
+
+NewId = Callable[[], uuid.UUID]
+
+
+def decide(
+    site: Site, message: Message, now: datetime, policy: RoutingPolicy, new_id: NewId
+) -> list[Event]:
+    """Decide what `message` means for the site, apply it, and return the events in order.
+
+    A consumed fact this service keeps (ChatEnded) comes back first in the list.
+    """
+    decision = _Decision(site, message, now, policy, new_id)
+    handler = _HANDLERS.get(type(message))
+    if handler is not None:
+        handler(decision, message)
+    return decision.events
+
+
+class _Decision:
+    def __init__(
+        self, site: Site, cause: Message, now: datetime, policy: RoutingPolicy, new_id: NewId
+    ) -> None:
+        self.site = site
+        self.cause = cause
+        self.now = now
+        self.policy = policy
+        self.new_id = new_id
+        self.events: list[Event] = []
+
+    # --- recording ------------------------------------------------------------------------
+
+    def emit(self, event_type: type[Event], **fields: Any) -> None:
+        event = event_type(
+            event_id=self.new_id(),
+            occurred_at=self.now,
+            correlation_id=self.cause.correlation_id,
+            site_id=self.site.site_id,
+            **fields,
+        )
+        self.keep(event)
+
+    def keep(self, event: Event) -> None:
+        apply(self.site, event)
+        self.events.append(event)
+
+    def reject(self, reason: str, operator_id: str | None = None) -> None:
+        assert isinstance(self.cause, Command)
+        self.emit(
+            CommandRejected,
+            command_id=self.cause.command_id,
+            command_type=self.cause.type_name(),
+            operator_id=operator_id,
+            reason=reason,
+        )
+
+    # --- rules ----------------------------------------------------------------------------
+
+    def capacity(self, operator: Operator, channel: Channel) -> int:
+        return self.policy.capacity(channel, operator.max_chats)
+
+    def free_slots(self, operator: Operator, channel: Channel) -> int:
+        return self.capacity(operator, channel) - operator.load(channel)
+
+    def takes_offers(self, operator: Operator, channel: Channel) -> bool:
+        return (
+            operator.presence is Presence.ONLINE
+            and operator.auto_offers
+            and self.free_slots(operator, channel) > 0
+        )
+
+    def longest_waiting_for(self, operator: Operator, channel: Channel) -> Visitor | None:
+        for key in self.site.queues[channel]:
+            visitor = self.site.visitors[key[2]]
+            if operator.operator_id not in visitor.declined_by:
+                return visitor
+        return None
+
+    def offer(self, visitor: Visitor, operator: Operator) -> None:
+        self.emit(
+            ChatOffered,
+            offer_id=self.new_id(),
+            visitor_id=visitor.visitor_id,
+            operator_id=operator.operator_id,
+            channel=visitor.channel,
+            waiting_since=visitor.waiting_since,
+            expires_at=self.now + self.policy.offer_timeout,
+        )
+
+    def route(self, visitor: Visitor) -> None:
+        """Offer a visitor who just started waiting to the least-loaded free operator."""
+        candidates = [
+            operator
+            for operator in self.site.operators.values()
+            if self.takes_offers(operator, visitor.channel)
+            and operator.operator_id not in visitor.declined_by
+        ]
+        if not candidates:
+            return
+        best = min(
+            candidates,
+            key=lambda o: (o.load(visitor.channel), o.idle_since or self.now, o.operator_id),
+        )
+        self.offer(visitor, best)
+
+    def fill(self, operator: Operator) -> None:
+        """Give an operator with free capacity the longest-waiting visitors it may take."""
+        for channel in Channel:
+            while self.takes_offers(operator, channel):
+                visitor = self.longest_waiting_for(operator, channel)
+                if visitor is None:
+                    break
+                self.offer(visitor, operator)
+
+    def requeue(self, offer: Offer, reason: str) -> Visitor:
+        visitor = self.site.visitors[offer.visitor_id]
+        self.emit(
+            VisitorRequeued,
+            visitor_id=visitor.visitor_id,
+            channel=visitor.channel,
+            waiting_since=visitor.waiting_since,
+            reason=reason,
+        )
+        return visitor
+
+    def pending_offer(self, command: AcceptOffer | DeclineOffer | PutBackInQueue) -> Offer | None:
+        offer = self.site.offers.get(command.offer_id)
+        if offer is None:
+            self.reject("the offer is no longer pending", command.operator_id)
+            return None
+        if offer.operator_id != command.operator_id:
+            self.reject("the offer was made to another operator", command.operator_id)
+            return None
+        return offer
+
+
+# --- one function per message type ------------------------------------------------------------
+
+
+def _visitor_waiting(d: _Decision, m: VisitorWaiting) -> None:
+    if m.visitor_id in d.site.visitors:
+        return  # already waiting or offered: asking again changes nothing
+    d.emit(VisitorQueued, visitor_id=m.visitor_id, channel=m.channel, waiting_since=m.occurred_at)
+    d.route(d.site.visitors[m.visitor_id])
+
+
+def _visitor_left(d: _Decision, m: VisitorLeftQueue) -> None:
+    visitor = d.site.visitors.get(m.visitor_id)
+    if visitor is None:
+        return
+    freed: Operator | None = None
+    if visitor.offer_id is not None:
+        offer = d.site.offers[visitor.offer_id]
+        freed = d.site.operators[offer.operator_id]
+        d.emit(
+            OfferWithdrawn,
+            offer_id=offer.offer_id,
+            visitor_id=visitor.visitor_id,
+            operator_id=offer.operator_id,
+            reason="visitor_left",
+        )
+    waited = max(0.0, (d.now - visitor.waiting_since).total_seconds())
+    d.emit(
+        VisitorAbandoned,
+        visitor_id=visitor.visitor_id,
+        channel=visitor.channel,
+        waited_seconds=waited,
+    )
+    if freed is not None:
+        d.fill(freed)
+
+
+def _chat_ended(d: _Decision, m: ChatEnded) -> None:
+    chat = d.site.chats.get(m.session_id)
+    if chat is None:
+        return  # not a session this queue manager started (or it ended already)
+    d.keep(m)
+    operator = d.site.operators[chat.operator_id]
+    if (free := d.free_slots(operator, chat.channel)) > 0:
+        d.emit(OperatorFreed, operator_id=operator.operator_id, channel=chat.channel, free_slots=free)
+    d.fill(operator)
+
+
+def _set_presence(d: _Decision, m: SetOperatorPresence) -> None:
+    operator = d.site.operator(m.operator_id)
+    if operator.presence is m.presence:
+        return
+    d.emit(OperatorPresenceChanged, operator_id=m.operator_id, presence=m.presence)
+    if m.presence is Presence.OFFLINE:
+        withdrawn = [d.site.offers[o] for ch in Channel for o in sorted(operator.offers[ch])]
+        requeued = []
+        for offer in withdrawn:
+            d.emit(
+                OfferWithdrawn,
+                offer_id=offer.offer_id,
+                visitor_id=offer.visitor_id,
+                operator_id=offer.operator_id,
+                reason="operator_offline",
+            )
+            requeued.append(d.requeue(offer, "operator_offline"))
+        for visitor in sorted(requeued, key=lambda v: v.queue_key):
+            d.route(visitor)
+    elif m.presence is Presence.ONLINE:
+        d.fill(operator)
+
+
+def _set_capacity(d: _Decision, m: SetOperatorCapacity) -> None:
+    operator = d.site.operator(m.operator_id)
+    if operator.max_chats == m.max_chats:
+        return
+    d.emit(OperatorCapacityChanged, operator_id=m.operator_id, max_chats=m.max_chats)
+    d.fill(operator)
+
+
+def _accept(d: _Decision, m: AcceptOffer) -> None:
+    offer = d.pending_offer(m)
+    if offer is None:
+        return
+    visitor = d.site.visitors[offer.visitor_id]
+    d.emit(
+        ChatStarted,
+        session_id=offer.offer_id,
+        visitor_id=offer.visitor_id,
+        operator_id=offer.operator_id,
+        channel=offer.channel,
+        waited_seconds=max(0.0, (d.now - visitor.waiting_since).total_seconds()),
+    )
+
+
+def _decline(d: _Decision, m: DeclineOffer) -> None:
+    offer = d.pending_offer(m)
+    if offer is None:
+        return
+    ids = {"offer_id": offer.offer_id, "visitor_id": offer.visitor_id}
+    d.emit(OfferDeclined, operator_id=offer.operator_id, **ids)
+    visitor = d.requeue(offer, "declined")
+    d.fill(d.site.operators[offer.operator_id])
+    if visitor.offer_id is None:
+        d.route(visitor)
+
+
+def _put_back(d: _Decision, m: PutBackInQueue) -> None:
+    offer = d.pending_offer(m)
+    if offer is None:
+        return
+    ids = {"offer_id": offer.offer_id, "visitor_id": offer.visitor_id}
+    d.emit(OfferPutBack, operator_id=offer.operator_id, **ids)
+    d.route(d.requeue(offer, "put_back"))
+
+
+def _expire(d: _Decision, m: ExpireOffer) -> None:
+    offer = d.site.offers.get(m.offer_id)
+    if offer is None:
+        return  # answered (or withdrawn) in time
+    operator = d.site.operators[offer.operator_id]
+    ids = {"offer_id": offer.offer_id, "visitor_id": offer.visitor_id}
+    d.emit(OfferTimedOut, operator_id=offer.operator_id, **ids)
+    visitor = d.requeue(offer, "timed_out")
+    if operator.presence is Presence.ONLINE:
+        d.emit(
+            OperatorPresenceChanged,
+            operator_id=operator.operator_id,
+            presence=Presence.AWAY,
+            reason="offer_timed_out",
+        )
+    d.route(visitor)
+
+
+def _next(d: _Decision, m: RequestNextChat) -> None:
+    operator = d.site.operators.get(m.operator_id)
+    if operator is None or operator.presence is not Presence.ONLINE:
+        d.reject("the operator is not online", m.operator_id)
+        return
+    if d.free_slots(operator, m.channel) <= 0:
+        d.reject(f"the operator has no free {m.channel.value} capacity", m.operator_id)
+        return
+    d.emit(NextChatRequested, operator_id=m.operator_id, channel=m.channel)
+    visitor = d.longest_waiting_for(operator, m.channel)
+    if visitor is None:
+        d.reject(f"nobody is waiting in the {m.channel.value} queue", m.operator_id)
+    else:
+        d.offer(visitor, operator)
+    d.fill(operator)
+
+
+_HANDLERS: dict[type[Message], Callable[[_Decision, Any], None]] = {
+    VisitorWaiting: _visitor_waiting,
+    VisitorLeftQueue: _visitor_left,
+    ChatEnded: _chat_ended,
+    SetOperatorPresence: _set_presence,
+    SetOperatorCapacity: _set_capacity,
+    AcceptOffer: _accept,
+    DeclineOffer: _decline,
+    PutBackInQueue: _put_back,
+    ExpireOffer: _expire,
+    RequestNextChat: _next,
+}

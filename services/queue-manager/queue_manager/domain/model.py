@@ -1,0 +1,92 @@
+"""The queue manager's state for one site: waiting visitors, operators, offers and chats."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sortedcontainers import SortedList
+
+from livechat_shared.contracts import Channel, Presence
+
+QueueKey = tuple[datetime, int, str]
+"""Order in a queue: waiting since, then arrival order, then visitor id."""
+
+
+@dataclass(slots=True)
+class Visitor:
+    visitor_id: str
+    channel: Channel
+    waiting_since: datetime
+    arrival: int
+    declined_by: set[str] = field(default_factory=set)
+    offer_id: uuid.UUID | None = None
+
+    @property
+    def queue_key(self) -> QueueKey:
+        return (self.waiting_since, self.arrival, self.visitor_id)
+
+
+@dataclass(slots=True)
+class Offer:
+    offer_id: uuid.UUID
+    visitor_id: str
+    operator_id: str
+    channel: Channel
+    expires_at: datetime
+
+
+@dataclass(slots=True)
+class Chat:
+    session_id: uuid.UUID
+    visitor_id: str
+    operator_id: str
+    channel: Channel
+
+
+@dataclass(slots=True)
+class Operator:
+    operator_id: str
+    presence: Presence = Presence.OFFLINE
+    max_chats: int | None = None
+    auto_offers: bool = True
+    """False after the operator put a visitor back, until it asks for the next one."""
+    idle_since: datetime | None = None
+    """When it last got an offer, or came online: ties between equally loaded operators go to
+    the one idle longest."""
+    chats: dict[Channel, set[uuid.UUID]] = field(
+        default_factory=lambda: {channel: set() for channel in Channel}
+    )
+    offers: dict[Channel, set[uuid.UUID]] = field(
+        default_factory=lambda: {channel: set() for channel in Channel}
+    )
+
+    def load(self, channel: Channel) -> int:
+        """Chats (held ones too: the queue manager never frees capacity on hold) plus offers."""
+        return len(self.chats[channel]) + len(self.offers[channel])
+
+
+@dataclass
+class Site:
+    site_id: str
+    operators: dict[str, Operator] = field(default_factory=dict)
+    visitors: dict[str, Visitor] = field(default_factory=dict)
+    """Visitors waiting or offered; a visitor leaves this map when its chat starts or it leaves."""
+    queues: dict[Channel, SortedList] = field(
+        default_factory=lambda: {channel: SortedList() for channel in Channel}
+    )
+    offers: dict[uuid.UUID, Offer] = field(default_factory=dict)
+    chats: dict[uuid.UUID, Chat] = field(default_factory=dict)
+    arrivals: int = 0
+    journal_seq: int = 0
+    """The last journal entry applied; the next decision is stored under journal_seq + 1."""
+
+    def operator(self, operator_id: str) -> Operator:
+        found = self.operators.get(operator_id)
+        if found is None:
+            found = self.operators[operator_id] = Operator(operator_id)
+        return found
+
+    def waiting(self, channel: Channel) -> list[Visitor]:
+        return [self.visitors[key[2]] for key in self.queues[channel]]

@@ -1,0 +1,29 @@
+"""The site's routing policy: how many chats and calls an operator leads, how long an offer stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from livechat_shared.contracts import Channel
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    max_chats: int = 3
+    """Site-wide maximum number of chats per operator; an operator may have its own."""
+    max_calls: int = 1
+    offer_timeout: timedelta = timedelta(seconds=30)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_chats <= 50:
+            raise ValueError("max_chats must be between 1 and 50")
+        if not 1 <= self.max_calls <= 10:
+            raise ValueError("max_calls must be between 1 and 10")
+        if self.offer_timeout <= timedelta(0):
+            raise ValueError("offer_timeout must be positive")
+
+    def capacity(self, channel: Channel, operator_max_chats: int | None) -> int:
+        if channel is Channel.CALL:
+            return self.max_calls
+        return operator_max_chats if operator_max_chats is not None else self.max_chats

@@ -1,0 +1,133 @@
+"""The use case: load the journal, then for each message decide → store → publish.
+
+Decisions are serialized by a lock (and across replicas by the single active consumer). Each
+decision is stored as one journal entry before anything is published, so a crash at any point
+either loses nothing or republishes the same events (same ids) on redelivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from livechat_shared.contracts import ChatOffered, Event, ExpireOffer, Message, parse_message
+
+from queue_manager.domain import RoutingPolicy, Site, apply, decide
+from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Observer = Callable[[Message, list[Event], "RoutingService"], None]
+
+_ID_NAMESPACE = uuid.UUID("6f1d8a52-3c55-4d0e-9a51-1b7f3f0c8e21")
+
+
+def _ids_for(message: Message) -> Callable[[], uuid.UUID]:
+    """Ids derived from the causing message: deciding it again yields the very same ids."""
+    counter = iter(range(1_000_000))
+    seed = str(message.message_id)
+    return lambda: uuid.uuid5(_ID_NAMESPACE, f"{seed}/{next(counter)}")
+
+
+class RoutingService:
+    def __init__(
+        self,
+        journal: RoutingJournal,
+        publisher: Publisher,
+        policy: RoutingPolicy,
+        clock: Clock,
+        observe: Observer | None = None,
+    ) -> None:
+        self.journal = journal
+        self.publisher = publisher
+        self.policy = policy
+        self.clock = clock
+        self.observe = observe
+        self.sites: dict[str, Site] = {}
+        self._processed: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    def site(self, site_id: str) -> Site:
+        found = self.sites.get(site_id)
+        if found is None:
+            found = self.sites[site_id] = Site(site_id)
+        return found
+
+    async def load(self) -> int:
+        """Rebuild every site from the journal; returns the number of entries replayed."""
+        self.sites = {}
+        self._processed = set()
+        count = 0
+        async for entry in self.journal.replay():
+            site = self.site(entry.site_id)
+            for raw in entry.events:
+                event = parse_message(raw)
+                assert isinstance(event, Event)
+                apply(site, event)
+            site.journal_seq = entry.seq
+            self._processed.add(entry.message_id)
+            count += 1
+        return count
+
+    async def handle(self, message: Message) -> None:
+        async with self._lock:
+            message_id = str(message.message_id)
+            if message_id in self._processed:
+                await self._republish(message_id)
+                return
+            site = self.site(message.site_id)
+            now = self.clock()
+            try:
+                events = decide(site, message, now, self.policy, _ids_for(message))
+                await self.journal.append(
+                    JournalEntry(
+                        message_id=message_id,
+                        site_id=site.site_id,
+                        seq=site.journal_seq + 1,
+                        recorded_at=now,
+                        message=message.model_dump(mode="json"),
+                        events=[e.model_dump(mode="json") for e in events],
+                    )
+                )
+            except DuplicateEntry:
+                # Another writer got there first: our memory is stale. Take the stored truth.
+                log.warning("journal already holds this decision; reloading state")
+                await self.load()
+                await self._republish(message_id)
+                return
+            except BaseException:
+                await self.load()  # the decision was applied in memory but not stored
+                raise
+            site.journal_seq += 1
+            self._processed.add(message_id)
+            if self.observe is not None:
+                self.observe(message, events, self)
+            await self._publish(message, events)
+
+    async def _republish(self, message_id: str) -> None:
+        entry = await self.journal.get(message_id)
+        if entry is None:
+            return
+        message = parse_message(entry.message)
+        events = [parse_message(raw) for raw in entry.events]
+        await self._publish(message, [e for e in events if isinstance(e, Event)])
+
+    async def _publish(self, cause: Message, events: Iterable[Event]) -> None:
+        for event in events:
+            if event.message_id == cause.message_id:
+                continue  # a consumed fact we kept (ChatEnded): not ours to publish
+            await self.publisher.publish(event)
+            if isinstance(event, ChatOffered):
+                await self.publisher.publish_delayed(
+                    ExpireOffer(
+                        command_id=uuid.uuid5(_ID_NAMESPACE, f"expire/{event.offer_id}"),
+                        site_id=event.site_id,
+                        correlation_id=event.correlation_id,
+                        offer_id=event.offer_id,
+                    ),
+                    (event.expires_at - self.clock()).total_seconds(),
+                )

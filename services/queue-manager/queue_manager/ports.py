@@ -1,0 +1,49 @@
+"""The queue manager's ports: the routing journal (its durable state) and the outbound bus."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from livechat_shared.contracts import Message
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One routing decision: the message that caused it and the events it produced, in order.
+
+    Stored in one write, keyed by the message id, so a redelivered message is recognised and a
+    crash between storing and publishing is healed by publishing the stored events again.
+    """
+
+    message_id: str
+    site_id: str
+    seq: int
+    recorded_at: datetime
+    message: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+class DuplicateEntry(Exception):
+    """The message id (or the site's sequence number) is stored already."""
+
+
+class RoutingJournal(Protocol):
+    async def append(self, entry: JournalEntry) -> None:
+        """Store the entry atomically; raise DuplicateEntry if its id or (site, seq) exists."""
+
+    async def get(self, message_id: str) -> JournalEntry | None: ...
+
+    def replay(self) -> AsyncIterator[JournalEntry]:
+        """Every entry, per site in sequence order."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Publisher(Protocol):
+    async def publish(self, message: Message) -> None: ...
+
+    async def publish_delayed(self, message: Message, delay_seconds: float) -> None: ...

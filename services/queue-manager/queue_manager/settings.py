@@ -1,0 +1,33 @@
+"""Queue manager settings, from QUEUE_MANAGER_* environment variables (plus AMQP_URL, MONGO_URL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from livechat_shared.runtime.settings import ServiceSettings
+
+from queue_manager.domain import RoutingPolicy
+
+
+class QueueManagerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="QUEUE_MANAGER_", extra="ignore")
+
+    http_port: int = Field(default=8002, ge=1, le=65535)
+    max_chats: int = Field(default=3, ge=1, le=50, description="Site-wide maximum chats per operator.")
+    max_calls: int = Field(default=1, ge=1, le=10, description="Maximum calls per operator.")
+    offer_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    journal_path: Path = Field(
+        default=Path(".data/queue-manager-journal.jsonl"),
+        description="Embedded journal file, used only when MONGO_URL is unset.",
+    )
+
+    def policy(self) -> RoutingPolicy:
+        return RoutingPolicy(
+            max_chats=self.max_chats,
+            max_calls=self.max_calls,
+            offer_timeout=timedelta(seconds=self.offer_timeout_seconds),
+        )

@@ -1,0 +1,1 @@
+"""Session service: owns chat sessions, their transcripts, hold and end."""

@@ -1,0 +1,1 @@
+"""Summary projector: builds the Communication Summary read model from domain events."""

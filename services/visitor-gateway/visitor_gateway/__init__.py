@@ -1,0 +1,1 @@
+"""Visitor gateway: the public HTTP and WebSocket edge for visitors and operators."""

@@ -1,0 +1,1 @@
+"""Shared code of the live-chat routing services: contracts and common plumbing."""

@@ -1,0 +1,102 @@
+"""Every message type by name, and one parser that turns bytes into the right contract."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from livechat_shared.contracts import commands as c
+from livechat_shared.contracts import events as e
+from livechat_shared.contracts.envelope import Message
+
+EVENT_TYPES: tuple[type[e.Event], ...] = (
+    e.VisitorWaiting,
+    e.VisitorLeftQueue,
+    e.VisitorQueued,
+    e.VisitorRequeued,
+    e.VisitorAbandoned,
+    e.ChatOffered,
+    e.ChatStarted,
+    e.OfferDeclined,
+    e.OfferPutBack,
+    e.OfferTimedOut,
+    e.OfferWithdrawn,
+    e.CommandRejected,
+    e.OperatorPresenceChanged,
+    e.OperatorCapacityChanged,
+    e.NextChatRequested,
+    e.OperatorFreed,
+    e.ChatHeld,
+    e.ChatResumed,
+    e.ChatEnded,
+    e.MessageLeft,
+)
+COMMAND_TYPES: tuple[type[c.Command], ...] = (
+    c.SetOperatorPresence,
+    c.SetOperatorCapacity,
+    c.AcceptOffer,
+    c.DeclineOffer,
+    c.PutBackInQueue,
+    c.RequestNextChat,
+    c.ExpireOffer,
+)
+MESSAGE_TYPES: dict[str, type[Message]] = {t.type_name(): t for t in (*EVENT_TYPES, *COMMAND_TYPES)}
+
+AnyMessage = Annotated[
+    e.VisitorWaiting
+    | e.VisitorLeftQueue
+    | e.VisitorQueued
+    | e.VisitorRequeued
+    | e.VisitorAbandoned
+    | e.ChatOffered
+    | e.ChatStarted
+    | e.OfferDeclined
+    | e.OfferPutBack
+    | e.OfferTimedOut
+    | e.OfferWithdrawn
+    | e.CommandRejected
+    | e.OperatorPresenceChanged
+    | e.OperatorCapacityChanged
+    | e.NextChatRequested
+    | e.OperatorFreed
+    | e.ChatHeld
+    | e.ChatResumed
+    | e.ChatEnded
+    | e.MessageLeft
+    | c.SetOperatorPresence
+    | c.SetOperatorCapacity
+    | c.AcceptOffer
+    | c.DeclineOffer
+    | c.PutBackInQueue
+    | c.RequestNextChat
+    | c.ExpireOffer,
+    Field(discriminator="type"),
+]
+
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyMessage)
+
+
+class UnknownMessage(ValueError):
+    """The bytes are not a message this system knows; the reason says what is wrong."""
+
+
+def parse_message(body: bytes | str | dict[str, Any]) -> Message:
+    """Validate a message of any known type, or raise UnknownMessage with a readable reason."""
+    try:
+        if isinstance(body, dict):
+            message = _ADAPTER.validate_python(body)
+        else:
+            message = _ADAPTER.validate_json(body)
+    except ValidationError as error:
+        raise UnknownMessage(_describe(error)) from error
+    assert isinstance(message, Message)
+    return message
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for detail in error.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in detail["loc"]) or "message"
+        parts.append(f"{where}: {detail['msg']}")
+    return "; ".join(parts)

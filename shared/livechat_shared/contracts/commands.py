@@ -1,0 +1,67 @@
+"""Commands: imperative requests sent to the one service that owns the decision."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from livechat_shared.contracts.envelope import Channel, Identifier, Message, Presence
+
+
+class Command(Message):
+    kind: ClassVar[str] = "command"
+
+    command_id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique per command.")
+
+    @property
+    def message_id(self) -> uuid.UUID:
+        return self.command_id
+
+
+class SetOperatorPresence(Command):
+    type: Literal["SetOperatorPresence"] = "SetOperatorPresence"
+    operator_id: Identifier
+    presence: Presence
+
+
+class SetOperatorCapacity(Command):
+    """Override the site-wide maximum number of chats for one operator (None: back to the site's)."""
+
+    type: Literal["SetOperatorCapacity"] = "SetOperatorCapacity"
+    operator_id: Identifier
+    max_chats: int | None = Field(default=None, ge=1, le=50)
+
+
+class AcceptOffer(Command):
+    type: Literal["AcceptOffer"] = "AcceptOffer"
+    offer_id: uuid.UUID
+    operator_id: Identifier
+
+
+class DeclineOffer(Command):
+    type: Literal["DeclineOffer"] = "DeclineOffer"
+    offer_id: uuid.UUID
+    operator_id: Identifier
+
+
+class PutBackInQueue(Command):
+    type: Literal["PutBackInQueue"] = "PutBackInQueue"
+    offer_id: uuid.UUID
+    operator_id: Identifier
+
+
+class RequestNextChat(Command):
+    """Next chat / Next call: resume automatic offers and take the longest-waiting visitor."""
+
+    type: Literal["RequestNextChat"] = "RequestNextChat"
+    operator_id: Identifier
+    channel: Channel = Channel.CHAT
+
+
+class ExpireOffer(Command):
+    """Sent by the queue manager to itself through a delay queue when an offer's time is up."""
+
+    type: Literal["ExpireOffer"] = "ExpireOffer"
+    offer_id: uuid.UUID

@@ -1,0 +1,65 @@
+"""The envelope every message carries, and the small vocabularies shared by all contracts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+"""Bumped only for a breaking change; within a version changes are additive (see docs/events.md)."""
+
+
+def _must_be_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamps must carry a timezone (UTC)")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_must_be_utc)]
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+"""Ids of sites, visitors, operators and sessions: safe to use in routing keys and logs."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Channel(StrEnum):
+    CHAT = "chat"
+    CALL = "call"
+
+
+class Presence(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Message(BaseModel):
+    """Base of every event and command: an immutable, self-describing envelope plus payload.
+
+    Subclasses add `type` (a literal of their class name, the discriminator on the wire) and
+    their id field: `event_id` for events, `command_id` for commands.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ClassVar[str] = "message"
+
+    occurred_at: UtcDatetime = Field(default_factory=utc_now, description="When it happened (UTC).")
+    correlation_id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=128)
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=1)
+    site_id: Identifier
+
+    @property
+    def message_id(self) -> uuid.UUID:
+        """The id consumers deduplicate on, whatever the subclass calls it."""
+        raise NotImplementedError
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.__name__

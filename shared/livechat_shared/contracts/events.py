@@ -1,0 +1,235 @@
+"""Events: past-tense facts a service publishes on the domain exchange for anyone to consume."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from livechat_shared.contracts.envelope import (
+    Channel,
+    Identifier,
+    Message,
+    Presence,
+    UtcDatetime,
+)
+
+
+class Event(Message):
+    kind: ClassVar[str] = "event"
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique per event.")
+
+    @property
+    def message_id(self) -> uuid.UUID:
+        return self.event_id
+
+
+class VisitorBadge(BaseModel):
+    """What the operator sees of a visitor before accepting."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    current_page: HttpUrl | None = None
+    referrer: HttpUrl | None = None
+    user_agent: str | None = Field(default=None, max_length=512)
+    location: str | None = Field(default=None, max_length=200)
+
+
+# --- visitor gateway -------------------------------------------------------------------------
+
+
+class VisitorWaiting(Event):
+    """A visitor asked for a chat or a call and waits for an operator."""
+
+    type: Literal["VisitorWaiting"] = "VisitorWaiting"
+    visitor_id: Identifier
+    channel: Channel = Channel.CHAT
+    badge: VisitorBadge = Field(default_factory=VisitorBadge)
+
+
+class VisitorLeftQueue(Event):
+    """A waiting (or offered) visitor gave up before a chat started."""
+
+    type: Literal["VisitorLeftQueue"] = "VisitorLeftQueue"
+    visitor_id: Identifier
+
+
+# --- queue manager: the queue ----------------------------------------------------------------
+
+
+class VisitorQueued(Event):
+    """The queue manager put a visitor in the queue of its channel."""
+
+    type: Literal["VisitorQueued"] = "VisitorQueued"
+    visitor_id: Identifier
+    channel: Channel
+    waiting_since: UtcDatetime
+
+
+class VisitorRequeued(Event):
+    """An offered visitor went back to the queue, keeping its original waiting time."""
+
+    type: Literal["VisitorRequeued"] = "VisitorRequeued"
+    visitor_id: Identifier
+    channel: Channel
+    waiting_since: UtcDatetime
+    reason: Literal["declined", "put_back", "timed_out", "operator_offline"]
+
+
+class VisitorAbandoned(Event):
+    """A visitor left the queue before being served; counted as abandoned."""
+
+    type: Literal["VisitorAbandoned"] = "VisitorAbandoned"
+    visitor_id: Identifier
+    channel: Channel
+    waited_seconds: float = Field(ge=0)
+
+
+# --- queue manager: offers -------------------------------------------------------------------
+
+
+class ChatOffered(Event):
+    """An incoming chat request: the visitor is reserved for one operator until answered."""
+
+    type: Literal["ChatOffered"] = "ChatOffered"
+    offer_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+    channel: Channel
+    waiting_since: UtcDatetime
+    expires_at: UtcDatetime
+
+
+class ChatStarted(Event):
+    """The operator accepted the offer; the session id is the offer id."""
+
+    type: Literal["ChatStarted"] = "ChatStarted"
+    session_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+    channel: Channel
+    waited_seconds: float = Field(ge=0)
+
+
+class OfferDeclined(Event):
+    type: Literal["OfferDeclined"] = "OfferDeclined"
+    offer_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+
+
+class OfferPutBack(Event):
+    """The operator put the visitor back; it gets no automatic offer until it asks for the next."""
+
+    type: Literal["OfferPutBack"] = "OfferPutBack"
+    offer_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+
+
+class OfferTimedOut(Event):
+    """Nobody answered the offer in time; the operator is marked away."""
+
+    type: Literal["OfferTimedOut"] = "OfferTimedOut"
+    offer_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+
+
+class OfferWithdrawn(Event):
+    """The offer no longer stands: the visitor left, or the operator went offline."""
+
+    type: Literal["OfferWithdrawn"] = "OfferWithdrawn"
+    offer_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+    reason: Literal["visitor_left", "operator_offline"]
+
+
+class CommandRejected(Event):
+    """A command could not be carried out; `reason` says why, for the one who sent it."""
+
+    type: Literal["CommandRejected"] = "CommandRejected"
+    command_id: uuid.UUID
+    command_type: str
+    operator_id: Identifier | None = None
+    reason: str = Field(max_length=500)
+
+
+# --- queue manager: operators ----------------------------------------------------------------
+
+
+class OperatorPresenceChanged(Event):
+    type: Literal["OperatorPresenceChanged"] = "OperatorPresenceChanged"
+    operator_id: Identifier
+    presence: Presence
+    reason: Literal["operator", "offer_timed_out"] = "operator"
+
+
+class OperatorCapacityChanged(Event):
+    """The operator's own maximum number of chats; None falls back to the site-wide maximum."""
+
+    type: Literal["OperatorCapacityChanged"] = "OperatorCapacityChanged"
+    operator_id: Identifier
+    max_chats: int | None = Field(default=None, ge=1, le=50)
+
+
+class NextChatRequested(Event):
+    """The operator asked for the next visitor; automatic offers resume for it."""
+
+    type: Literal["NextChatRequested"] = "NextChatRequested"
+    operator_id: Identifier
+    channel: Channel
+
+
+class OperatorFreed(Event):
+    """An operator has room for more work in a channel (a chat ended, or an offer fell through)."""
+
+    type: Literal["OperatorFreed"] = "OperatorFreed"
+    operator_id: Identifier
+    channel: Channel
+    free_slots: int = Field(ge=1)
+
+
+# --- session service -------------------------------------------------------------------------
+
+
+class ChatHeld(Event):
+    type: Literal["ChatHeld"] = "ChatHeld"
+    session_id: uuid.UUID
+    operator_id: Identifier
+
+
+class ChatResumed(Event):
+    type: Literal["ChatResumed"] = "ChatResumed"
+    session_id: uuid.UUID
+    operator_id: Identifier
+
+
+class ChatEnded(Event):
+    """A session ended; its operator's capacity frees."""
+
+    type: Literal["ChatEnded"] = "ChatEnded"
+    session_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+    channel: Channel
+    ended_by: Literal["operator", "visitor", "visitor_gone", "system"]
+
+
+# --- offline messages ------------------------------------------------------------------------
+
+
+class MessageLeft(Event):
+    """A visitor left an offline message for the Message Queue."""
+
+    type: Literal["MessageLeft"] = "MessageLeft"
+    offline_message_id: uuid.UUID
+    visitor_id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    text: str = Field(min_length=1, max_length=10_000)

@@ -1,0 +1,48 @@
+"""Each service's queues and what it consumes: the wiring every replica declares at start-up."""
+
+from __future__ import annotations
+
+from livechat_shared.contracts import commands as c
+from livechat_shared.contracts import events as e
+from livechat_shared.contracts.catalog import EVENT_TYPES
+from livechat_shared.contracts.topology import ServiceQueues
+
+QUEUE_MANAGER = ServiceQueues(
+    service="queue-manager",
+    consumes=(
+        e.VisitorWaiting,
+        e.VisitorLeftQueue,
+        e.ChatEnded,
+        c.SetOperatorPresence,
+        c.SetOperatorCapacity,
+        c.AcceptOffer,
+        c.DeclineOffer,
+        c.PutBackInQueue,
+        c.RequestNextChat,
+        c.ExpireOffer,
+    ),
+    # Routing decisions are serialized: one consumer at a time, further replicas stand by.
+    single_active_consumer=True,
+)
+
+SESSION_SERVICE = ServiceQueues(service="session-service", consumes=(e.ChatStarted,))
+
+VISITOR_GATEWAY = ServiceQueues(
+    service="visitor-gateway",
+    consumes=(
+        e.VisitorQueued,
+        e.VisitorRequeued,
+        e.ChatOffered,
+        e.ChatStarted,
+        e.OfferWithdrawn,
+        e.OfferTimedOut,
+        e.CommandRejected,
+        e.ChatEnded,
+    ),
+)
+
+OFFLINE_MESSAGES = ServiceQueues(service="offline-messages", consumes=(e.MessageLeft,))
+
+SUMMARY_PROJECTOR = ServiceQueues(service="summary-projector", consumes=EVENT_TYPES)
+
+ALL_SERVICES = (QUEUE_MANAGER, SESSION_SERVICE, VISITOR_GATEWAY, OFFLINE_MESSAGES, SUMMARY_PROJECTOR)

@@ -1,0 +1,55 @@
+"""Where messages travel: exchange names, routing keys and each service's queues.
+
+Routing keys read `<kind>.<Type>.<site_id>` (for example `event.ChatOffered.acme`), so a
+subscriber binds `event.ChatOffered.*` for one type, `event.#` for everything, and partitioning
+by site later only changes bindings, never the contracts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from livechat_shared.contracts.envelope import Message
+
+EVENTS_EXCHANGE = "livechat.events"
+"""Durable topic exchange of domain events; outside systems bind their own queues to it."""
+COMMANDS_EXCHANGE = "livechat.commands"
+"""Durable topic exchange of commands, each consumed by the one service that owns it."""
+DEAD_LETTER_EXCHANGE = "livechat.dead-letter"
+"""Durable direct exchange; routing key = service name, into that service's dead-letter queue."""
+DELAY_EXCHANGE = "livechat.delay"
+"""Durable topic exchange into the offer-timeout delay queue (messages expire back to commands)."""
+OFFER_TIMEOUTS_QUEUE = "queue-manager.offer-timeouts"
+
+DEAD_LETTER_REASON_HEADER = "x-livechat-dead-letter-reason"
+DELIVERY_LIMIT = 5
+"""Redeliveries of a failing message before RabbitMQ dead-letters it (quorum queues)."""
+
+
+def routing_key(message: Message) -> str:
+    return f"{message.kind}.{message.type_name()}.{message.site_id}"
+
+
+def binding_key(message_type: type[Message], site_id: str = "*") -> str:
+    return f"{message_type.kind}.{message_type.type_name()}.{site_id}"
+
+
+def exchange_for(message_type: type[Message]) -> str:
+    return EVENTS_EXCHANGE if message_type.kind == "event" else COMMANDS_EXCHANGE
+
+
+@dataclass(frozen=True)
+class ServiceQueues:
+    """One service's input queue, what is bound to it, and where its failures go."""
+
+    service: str
+    consumes: tuple[type[Message], ...]
+    single_active_consumer: bool = False
+
+    @property
+    def input_queue(self) -> str:
+        return f"{self.service}.input"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.service}.dead-letter"

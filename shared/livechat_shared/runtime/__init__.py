@@ -1,0 +1,1 @@
+"""Plumbing every service shares: settings, logging, broker topology, consuming, the HTTP app."""

@@ -1,0 +1,76 @@
+"""The HTTP side every service has (/healthz, /readyz, /metrics) and the lifespan that runs it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from livechat_shared.runtime.broker import Bus
+from livechat_shared.runtime.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
+def create_service_app(
+    *,
+    title: str,
+    broker: RabbitBroker,
+    bus: Bus,
+    metrics: ServiceMetrics,
+    before_consuming: Hook = _nothing,
+    after_stopping: Hook = _nothing,
+    description: str = "",
+) -> FastAPI:
+    """A FastAPI app whose lifespan declares the topology, prepares the service, then consumes.
+
+    `before_consuming` runs after the broker connected and the queues exist, before the first
+    message is taken (the queue manager loads its state there).
+    """
+    state = {"ready": False}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await broker.connect()
+        await bus.declare()
+        await before_consuming()
+        await broker.start()
+        state["ready"] = True
+        log.info("service started", extra={"service_queue": bus.queues.input_queue})
+        try:
+            yield
+        finally:
+            state["ready"] = False
+            await broker.stop()
+            await after_stopping()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> Response:
+        """Readiness: started, and the broker connection is up."""
+        broker_up = state["ready"] and await broker.ping(timeout=1.0)
+        status = 200 if broker_up else 503
+        return JSONResponse({"ready": bool(broker_up)}, status_code=status)
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,148 @@
+"""The service's side of RabbitMQ: declare its topology, publish contracts, dead-letter with a reason."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from faststream.rabbit.schemas import Channel
+from prometheus_client import CollectorRegistry
+
+from livechat_shared.contracts.envelope import Message
+from livechat_shared.contracts.topology import (
+    COMMANDS_EXCHANGE,
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_REASON_HEADER,
+    DELAY_EXCHANGE,
+    DELIVERY_LIMIT,
+    EVENTS_EXCHANGE,
+    OFFER_TIMEOUTS_QUEUE,
+    ServiceQueues,
+    binding_key,
+    exchange_for,
+    routing_key,
+)
+
+log = logging.getLogger(__name__)
+
+EVENTS = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+COMMANDS = RabbitExchange(COMMANDS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+DEAD_LETTERS = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
+DELAYS = RabbitExchange(DELAY_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+
+# Offers expire through this queue: a message waits here for its per-message TTL, then
+# RabbitMQ dead-letters it, with its routing key unchanged, into the commands exchange.
+OFFER_TIMEOUTS = RabbitQueue(
+    OFFER_TIMEOUTS_QUEUE,
+    durable=True,
+    arguments={"x-dead-letter-exchange": COMMANDS_EXCHANGE},
+)
+
+
+def build_broker(
+    amqp_url: str, prefetch: int, registry: CollectorRegistry, service: str
+) -> RabbitBroker:
+    """A broker with publisher confirms on and bounded prefetch; nothing connects yet."""
+    return RabbitBroker(
+        amqp_url,
+        middlewares=(RabbitPrometheusMiddleware(registry=registry, app_name=service),),
+        default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True),
+        graceful_timeout=10.0,
+        log_level=logging.DEBUG,
+    )
+
+
+def input_queue(queues: ServiceQueues) -> RabbitQueue:
+    arguments: dict[str, Any] = {
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-dead-letter-routing-key": queues.service,
+        "x-delivery-limit": DELIVERY_LIMIT,
+    }
+    if queues.single_active_consumer:
+        arguments["x-single-active-consumer"] = True
+    return RabbitQueue(
+        queues.input_queue,
+        durable=True,
+        queue_type=QueueType.QUORUM,
+        arguments=arguments,  # type: ignore[arg-type]
+    )
+
+
+def dead_letter_queue(queues: ServiceQueues) -> RabbitQueue:
+    return RabbitQueue(queues.dead_letter_queue, durable=True, queue_type=QueueType.QUORUM)
+
+
+class Bus:
+    """Publishing and topology for one service, on a broker built by the service's factory."""
+
+    def __init__(self, broker: RabbitBroker, queues: ServiceQueues) -> None:
+        self.broker = broker
+        self.queues = queues
+
+    async def declare(self) -> None:
+        """Declare exchanges, the input queue with its bindings and the dead-letter queue.
+
+        Idempotent: every replica runs it at start-up.
+        """
+        for exchange in (EVENTS, COMMANDS, DEAD_LETTERS, DELAYS):
+            await self.broker.declare_exchange(exchange)
+        dlq = await self.broker.declare_queue(dead_letter_queue(self.queues))
+        dead_letters = await self.broker.declare_exchange(DEAD_LETTERS)
+        await dlq.bind(dead_letters, routing_key=self.queues.service)
+
+        queue = await self.broker.declare_queue(input_queue(self.queues))
+        for message_type in self.queues.consumes:
+            exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
+            robust_exchange = await self.broker.declare_exchange(exchange)
+            await queue.bind(robust_exchange, routing_key=binding_key(message_type))
+
+    async def declare_offer_timeouts(self) -> None:
+        queue = await self.broker.declare_queue(OFFER_TIMEOUTS)
+        await queue.bind(await self.broker.declare_exchange(DELAYS), routing_key="#")
+
+    async def publish(self, message: Message) -> None:
+        """Publish persistently; returns once the broker confirmed the message."""
+        exchange = EVENTS if message.kind == "event" else COMMANDS
+        await self.broker.publish(
+            message.model_dump_json().encode(),
+            exchange=exchange,
+            routing_key=routing_key(message),
+            persist=True,
+            message_id=str(message.message_id),
+            correlation_id=message.correlation_id,
+            content_type="application/json",
+            message_type=message.type_name(),
+        )
+
+    async def publish_delayed(self, message: Message, delay_seconds: float) -> None:
+        """Publish so that the message reaches its consumers only after the delay."""
+        await self.broker.publish(
+            message.model_dump_json().encode(),
+            exchange=DELAYS,
+            routing_key=routing_key(message),
+            persist=True,
+            message_id=str(message.message_id),
+            correlation_id=message.correlation_id,
+            content_type="application/json",
+            message_type=message.type_name(),
+            expiration=max(0.0, delay_seconds),
+        )
+
+    async def dead_letter(
+        self, body: bytes, headers: dict[str, Any], source_routing_key: str | None, reason: str
+    ) -> None:
+        """Move a message this service cannot use into its dead-letter queue, saying why."""
+        await self.broker.publish(
+            body,
+            exchange=DEAD_LETTERS,
+            routing_key=self.queues.service,
+            persist=True,
+            headers={
+                **headers,
+                DEAD_LETTER_REASON_HEADER: reason[:1000],
+                "x-livechat-original-routing-key": source_routing_key or "",
+            },
+        )
+        log.warning("dead-lettered a message", extra={"reason": reason})

@@ -1,0 +1,30 @@
+"""Metrics every service exposes, on a registry of its own (one per app, never the global one)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class ServiceMetrics:
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.service = service
+        self.handling_seconds = Histogram(
+            "livechat_event_handling_seconds",
+            "Time to handle one consumed message, by message type.",
+            ["type"],
+            registry=self.registry,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.handling_failures = Counter(
+            "livechat_event_handling_failures",
+            "Consumed messages whose handler raised (they are retried, then dead-lettered).",
+            ["type"],
+            registry=self.registry,
+        )
+        self.dead_lettered = Counter(
+            "livechat_dead_lettered_messages",
+            "Messages this service moved to its dead-letter queue, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )

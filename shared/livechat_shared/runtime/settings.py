@@ -1,0 +1,31 @@
+"""Settings every service reads from the environment (each service adds its own prefix)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings; a service subclasses it with `env_prefix` set to e.g. `QUEUE_MANAGER_`.
+
+    The broker and store addresses are shared by all services and read without a prefix.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", validate_default=True)
+
+    amqp_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/",
+        validation_alias="AMQP_URL",
+        description="RabbitMQ address.",
+    )
+    mongo_url: str | None = Field(
+        default=None,
+        validation_alias="MONGO_URL",
+        description="MongoDB address; unset means the embedded store (development only).",
+    )
+    mongo_database: str = Field(default="livechat", validation_alias="MONGO_DATABASE")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    prefetch: int = Field(default=64, ge=1, le=10_000, description="Unacked messages in flight.")

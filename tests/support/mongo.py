@@ -1,0 +1,73 @@
+"""Which MongoDB the store tests use: MONGO_URL, else a testcontainer, else an in-process stand-in.
+
+The stand-in wraps mongomock (a pure-Python MongoDB imitation) in the small async surface the
+adapters use, so the very same adapter code runs when no real server can.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
+
+import mongomock
+
+
+class _Cursor:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def sort(self, *args: Any, **kwargs: Any) -> _Cursor:
+        return _Cursor(self._cursor.sort(*args, **kwargs))
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        async def iterate() -> AsyncIterator[dict[str, Any]]:
+            for doc in self._cursor:
+                yield doc
+
+        return iterate()
+
+
+class _Collection:
+    def __init__(self, collection: Any) -> None:
+        self._c = collection
+
+    async def create_index(self, *args: Any, **kwargs: Any) -> str:
+        return str(self._c.create_index(*args, **kwargs))
+
+    async def insert_one(self, doc: dict[str, Any]) -> Any:
+        return self._c.insert_one(doc)
+
+    async def find_one(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self._c.find_one(*args, **kwargs)
+        return found
+
+    def find(self, *args: Any, **kwargs: Any) -> _Cursor:
+        return _Cursor(self._c.find(*args, **kwargs))
+
+
+class StandInDatabase:
+    def __init__(self) -> None:
+        self._db = mongomock.MongoClient(tz_aware=True)["livechat"]
+
+    def __getitem__(self, name: str) -> _Collection:
+        return _Collection(self._db[name])
+
+
+def mongo_kind() -> str:
+    if os.environ.get("MONGO_URL"):
+        return "real MongoDB at MONGO_URL"
+    if shutil.which("docker") and _docker_engine_up():
+        return "real MongoDB in a testcontainer"
+    return "in-process stand-in (mongomock)"
+
+
+def _docker_engine_up() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env().ping()
+        return True
+    except Exception:
+        return False
