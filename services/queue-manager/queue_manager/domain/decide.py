@@ -187,8 +187,8 @@ class _Decision:
 
 
 def _visitor_waiting(d: _Decision, m: VisitorWaiting) -> None:
-    if m.visitor_id in d.site.visitors:
-        return  # already waiting or offered: asking again changes nothing
+    if m.visitor_id in d.site.visitors or m.visitor_id in d.site.in_chat:
+        return  # already waiting, offered or served: asking again changes nothing
     d.emit(VisitorQueued, visitor_id=m.visitor_id, channel=m.channel, waiting_since=m.occurred_at)
     d.route(d.site.visitors[m.visitor_id])
 

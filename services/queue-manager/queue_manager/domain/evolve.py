@@ -109,12 +109,14 @@ def _(event: ChatStarted, site: Site) -> None:
     site.chats[event.session_id] = Chat(
         event.session_id, event.visitor_id, event.operator_id, event.channel
     )
+    site.in_chat[event.visitor_id] = event.session_id
     site.operators[event.operator_id].chats[event.channel].add(event.session_id)
 
 
 @_apply.register
 def _(event: ChatEnded, site: Site) -> None:
     chat = site.chats.pop(event.session_id)
+    site.in_chat.pop(chat.visitor_id, None)
     site.operators[chat.operator_id].chats[chat.channel].discard(event.session_id)
 
 

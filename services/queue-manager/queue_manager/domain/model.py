@@ -78,6 +78,8 @@ class Site:
     )
     offers: dict[uuid.UUID, Offer] = field(default_factory=dict)
     chats: dict[uuid.UUID, Chat] = field(default_factory=dict)
+    in_chat: dict[str, uuid.UUID] = field(default_factory=dict)
+    """Visitor id -> its session: a visitor leads at most one chat or call at a time."""
     arrivals: int = 0
     journal_seq: int = 0
     """The last journal entry applied; the next decision is stored under journal_seq + 1."""
