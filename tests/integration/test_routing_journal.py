@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from queue_manager.adapters.file_journal import FileJournal
 from queue_manager.ports import DuplicateEntry, JournalEntry, RoutingJournal
+
 from tests.support.journals import journal_of
 from tests.support.mongo import mongo_kind
 

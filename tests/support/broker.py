@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
-
 from livechat_shared.contracts import Message, parse_message
 from livechat_shared.contracts.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, routing_key
 

@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from pymongo import AsyncMongoClient
-
 from queue_manager.adapters.file_journal import FileJournal
 from queue_manager.adapters.memory_journal import MemoryJournal
 from queue_manager.adapters.mongo_journal import MongoJournal
 from queue_manager.ports import RoutingJournal
+
 from tests.support.mongo import StandInDatabase, mongo_kind
 
 
@@ -51,9 +51,9 @@ async def journal_of(kind: str, tmp_path: Path) -> AsyncIterator[RoutingJournal]
     if kind == "memory":
         yield MemoryJournal()
     elif kind == "file":
-        journal = FileJournal(tmp_path / "journal.jsonl")
-        yield journal
-        await journal.close()
+        file_journal = FileJournal(tmp_path / "journal.jsonl")
+        yield file_journal
+        await file_journal.close()
     else:
         async with mongo_journal() as journal:
             yield journal

@@ -49,7 +49,7 @@ class _Collection:
 
 class StandInDatabase:
     def __init__(self) -> None:
-        self._db = mongomock.MongoClient(tz_aware=True)["livechat"]
+        self._db: Any = mongomock.MongoClient(tz_aware=True)["livechat"]
 
     def __getitem__(self, name: str) -> _Collection:
         return _Collection(self._db[name])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from faststream.rabbit import RabbitRouter
-
 from livechat_shared.contracts.services import OFFLINE_MESSAGES
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
@@ -20,7 +19,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("offline-messages", settings.log_level)
     metrics = ServiceMetrics("offline-messages")
-    broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "offline-messages")
+    broker = build_broker(
+        settings.amqp_url, settings.prefetch, metrics.registry, "offline-messages"
+    )
     bus = Bus(broker, OFFLINE_MESSAGES)
     handler = Handler()
     router = RabbitRouter()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from livechat_shared.runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-
-from livechat_shared.runtime.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

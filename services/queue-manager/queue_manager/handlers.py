@@ -129,5 +129,5 @@ class RoutingService:
                         correlation_id=event.correlation_id,
                         offer_id=event.offer_id,
                     ),
-                    (event.expires_at - self.clock()).total_seconds(),
+                    self.policy.offer_timeout.total_seconds(),
                 )

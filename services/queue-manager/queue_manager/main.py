@@ -9,13 +9,12 @@ import logging
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
-from pymongo import AsyncMongoClient
-
 from livechat_shared.contracts.services import QUEUE_MANAGER
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
+from pymongo import AsyncMongoClient
 
 from queue_manager.adapters.file_journal import FileJournal
 from queue_manager.adapters.metrics import RoutingMetrics, RoutingStateCollector
@@ -61,7 +60,6 @@ def create_app(
     broker.include_router(build_router(bus, metrics, service))
 
     async def before_consuming() -> None:
-        await bus.declare_offer_timeouts()
         if isinstance(store, MongoJournal):
             await store.ensure_indexes()
         replayed = await service.load()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from livechat_shared.runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-
-from livechat_shared.runtime.settings import ServiceSettings
 
 from queue_manager.domain import RoutingPolicy
 
@@ -17,7 +16,9 @@ class QueueManagerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="QUEUE_MANAGER_", extra="ignore")
 
     http_port: int = Field(default=8002, ge=1, le=65535)
-    max_chats: int = Field(default=3, ge=1, le=50, description="Site-wide maximum chats per operator.")
+    max_chats: int = Field(
+        default=3, ge=1, le=50, description="Site-wide maximum chats per operator."
+    )
     max_calls: int = Field(default=1, ge=1, le=10, description="Maximum calls per operator.")
     offer_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     journal_path: Path = Field(

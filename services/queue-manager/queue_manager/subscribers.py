@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from faststream.rabbit import RabbitRouter
-
 from livechat_shared.runtime.broker import Bus
 from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.metrics import ServiceMetrics

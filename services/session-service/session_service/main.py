@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from faststream.rabbit import RabbitRouter
-
 from livechat_shared.contracts.services import SESSION_SERVICE
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker

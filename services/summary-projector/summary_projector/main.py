@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from faststream.rabbit import RabbitRouter
-
 from livechat_shared.contracts.services import SUMMARY_PROJECTOR
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
@@ -20,7 +19,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("summary-projector", settings.log_level)
     metrics = ServiceMetrics("summary-projector")
-    broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "summary-projector")
+    broker = build_broker(
+        settings.amqp_url, settings.prefetch, metrics.registry, "summary-projector"
+    )
     bus = Bus(broker, SUMMARY_PROJECTOR)
     handler = Handler()
     router = RabbitRouter()

@@ -51,7 +51,9 @@ class Message(BaseModel):
     kind: ClassVar[str] = "message"
 
     occurred_at: UtcDatetime = Field(default_factory=utc_now, description="When it happened (UTC).")
-    correlation_id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=128)
+    correlation_id: str = Field(
+        default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=128
+    )
     schema_version: int = Field(default=SCHEMA_VERSION, ge=1)
     site_id: Identifier
 

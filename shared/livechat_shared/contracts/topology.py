@@ -17,9 +17,8 @@ COMMANDS_EXCHANGE = "livechat.commands"
 """Durable topic exchange of commands, each consumed by the one service that owns it."""
 DEAD_LETTER_EXCHANGE = "livechat.dead-letter"
 """Durable direct exchange; routing key = service name, into that service's dead-letter queue."""
-DELAY_EXCHANGE = "livechat.delay"
-"""Durable topic exchange into the offer-timeout delay queue (messages expire back to commands)."""
-OFFER_TIMEOUTS_QUEUE = "queue-manager.offer-timeouts"
+DELAYED_SITE = "delayed"
+"""Last routing-key segment of a message that comes back from a delay queue (see delay_queue)."""
 
 DEAD_LETTER_REASON_HEADER = "x-livechat-dead-letter-reason"
 DELIVERY_LIMIT = 5
@@ -32,6 +31,15 @@ def routing_key(message: Message) -> str:
 
 def binding_key(message_type: type[Message], site_id: str = "*") -> str:
     return f"{message_type.kind}.{message_type.type_name()}.{site_id}"
+
+
+def delay_queue(service: str, message_type: type[Message], delay_ms: int) -> str:
+    """A queue where messages of one type wait `delay_ms`, then return to the exchange.
+
+    One queue per delay, so a message never waits behind one with a longer delay (RabbitMQ
+    expires messages only at the head of a queue).
+    """
+    return f"{service}.delay.{message_type.type_name()}.{delay_ms}ms"
 
 
 def exchange_for(message_type: type[Message]) -> str:

@@ -15,12 +15,12 @@ from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_REASON_HEADER,
-    DELAY_EXCHANGE,
+    DELAYED_SITE,
     DELIVERY_LIMIT,
     EVENTS_EXCHANGE,
-    OFFER_TIMEOUTS_QUEUE,
     ServiceQueues,
     binding_key,
+    delay_queue,
     exchange_for,
     routing_key,
 )
@@ -30,15 +30,6 @@ log = logging.getLogger(__name__)
 EVENTS = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 COMMANDS = RabbitExchange(COMMANDS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTERS = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
-DELAYS = RabbitExchange(DELAY_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
-
-# Offers expire through this queue: a message waits here for its per-message TTL, then
-# RabbitMQ dead-letters it, with its routing key unchanged, into the commands exchange.
-OFFER_TIMEOUTS = RabbitQueue(
-    OFFER_TIMEOUTS_QUEUE,
-    durable=True,
-    arguments={"x-dead-letter-exchange": COMMANDS_EXCHANGE},
-)
 
 
 def build_broker(
@@ -62,11 +53,11 @@ def input_queue(queues: ServiceQueues) -> RabbitQueue:
     }
     if queues.single_active_consumer:
         arguments["x-single-active-consumer"] = True
-    return RabbitQueue(
+    return RabbitQueue(  # type: ignore[call-overload,no-any-return]
         queues.input_queue,
         durable=True,
         queue_type=QueueType.QUORUM,
-        arguments=arguments,  # type: ignore[arg-type]
+        arguments=arguments,
     )
 
 
@@ -80,13 +71,14 @@ class Bus:
     def __init__(self, broker: RabbitBroker, queues: ServiceQueues) -> None:
         self.broker = broker
         self.queues = queues
+        self._delay_queues: set[str] = set()
 
     async def declare(self) -> None:
         """Declare exchanges, the input queue with its bindings and the dead-letter queue.
 
         Idempotent: every replica runs it at start-up.
         """
-        for exchange in (EVENTS, COMMANDS, DEAD_LETTERS, DELAYS):
+        for exchange in (EVENTS, COMMANDS, DEAD_LETTERS):
             await self.broker.declare_exchange(exchange)
         dlq = await self.broker.declare_queue(dead_letter_queue(self.queues))
         dead_letters = await self.broker.declare_exchange(DEAD_LETTERS)
@@ -97,10 +89,6 @@ class Bus:
             exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
             robust_exchange = await self.broker.declare_exchange(exchange)
             await queue.bind(robust_exchange, routing_key=binding_key(message_type))
-
-    async def declare_offer_timeouts(self) -> None:
-        queue = await self.broker.declare_queue(OFFER_TIMEOUTS)
-        await queue.bind(await self.broker.declare_exchange(DELAYS), routing_key="#")
 
     async def publish(self, message: Message) -> None:
         """Publish persistently; returns once the broker confirmed the message."""
@@ -117,17 +105,34 @@ class Bus:
         )
 
     async def publish_delayed(self, message: Message, delay_seconds: float) -> None:
-        """Publish so that the message reaches its consumers only after the delay."""
+        """Publish so that the message reaches its consumers only after the delay.
+
+        The message waits in a durable delay queue whose TTL is the delay; RabbitMQ then
+        dead-letters it into the message's exchange under `<kind>.<Type>.delayed`.
+        """
+        delay_ms = max(1, round(delay_seconds * 1000))
+        name = delay_queue(self.queues.service, type(message), delay_ms)
+        if name not in self._delay_queues:
+            await self.broker.declare_queue(
+                RabbitQueue(
+                    name,
+                    durable=True,
+                    arguments={
+                        "x-message-ttl": delay_ms,
+                        "x-dead-letter-exchange": exchange_for(type(message)),
+                        "x-dead-letter-routing-key": binding_key(type(message), DELAYED_SITE),
+                    },
+                )
+            )
+            self._delay_queues.add(name)
         await self.broker.publish(
             message.model_dump_json().encode(),
-            exchange=DELAYS,
-            routing_key=routing_key(message),
+            queue=name,
             persist=True,
             message_id=str(message.message_id),
             correlation_id=message.correlation_id,
             content_type="application/json",
             message_type=message.type_name(),
-            expiration=max(0.0, delay_seconds),
         )
 
     async def dead_letter(

@@ -24,7 +24,6 @@ from livechat_shared.contracts import (
     VisitorLeftQueue,
     VisitorWaiting,
 )
-
 from queue_manager.domain import RoutingPolicy, Site, decide
 
 SITE = "acme"
@@ -64,31 +63,42 @@ class Desk:
 
     def presence(self, operator_id: str, presence: Presence) -> list[Event]:
         self.tick()
-        return self.send(SetOperatorPresence(site_id=SITE, operator_id=operator_id, presence=presence))
+        return self.send(
+            SetOperatorPresence(site_id=SITE, operator_id=operator_id, presence=presence)
+        )
 
     def online(self, *operator_ids: str) -> list[Event]:
         return [e for o in operator_ids for e in self.presence(o, Presence.ONLINE)]
 
     def capacity(self, operator_id: str, max_chats: int | None) -> list[Event]:
-        return self.send(SetOperatorCapacity(site_id=SITE, operator_id=operator_id, max_chats=max_chats))
+        return self.send(
+            SetOperatorCapacity(site_id=SITE, operator_id=operator_id, max_chats=max_chats)
+        )
 
     def offer_to(self, operator_id: str) -> ChatOffered:
         """The operator's pending offer (exactly one expected)."""
         pending = [o for o in self.site.offers.values() if o.operator_id == operator_id]
         assert len(pending) == 1, f"{operator_id} has {len(pending)} pending offers"
         return next(
-            e for e in reversed(self.history)
+            e
+            for e in reversed(self.history)
             if isinstance(e, ChatOffered) and e.offer_id == pending[0].offer_id
         )
 
     def accept(self, offer: ChatOffered) -> list[Event]:
-        return self.send(AcceptOffer(site_id=SITE, offer_id=offer.offer_id, operator_id=offer.operator_id))
+        return self.send(
+            AcceptOffer(site_id=SITE, offer_id=offer.offer_id, operator_id=offer.operator_id)
+        )
 
     def decline(self, offer: ChatOffered) -> list[Event]:
-        return self.send(DeclineOffer(site_id=SITE, offer_id=offer.offer_id, operator_id=offer.operator_id))
+        return self.send(
+            DeclineOffer(site_id=SITE, offer_id=offer.offer_id, operator_id=offer.operator_id)
+        )
 
     def put_back(self, offer: ChatOffered) -> list[Event]:
-        return self.send(PutBackInQueue(site_id=SITE, offer_id=offer.offer_id, operator_id=offer.operator_id))
+        return self.send(
+            PutBackInQueue(site_id=SITE, offer_id=offer.offer_id, operator_id=offer.operator_id)
+        )
 
     def expire(self, offer: ChatOffered) -> list[Event]:
         return self.send(ExpireOffer(site_id=SITE, offer_id=offer.offer_id))

@@ -17,7 +17,6 @@ from datetime import datetime
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-
 from livechat_shared.contracts import (
     AcceptOffer,
     Channel,
@@ -37,8 +36,8 @@ from livechat_shared.contracts import (
     VisitorQueued,
     VisitorRequeued,
 )
-
 from queue_manager.domain import RoutingPolicy
+
 from tests.unit.queue_manager.desk import SITE, Desk
 
 VISITORS = [f"v{i}" for i in range(10)]
@@ -63,7 +62,9 @@ class Model:
     arrivals: int = 0
 
     def load(self, operator: str, channel: Channel) -> int:
-        offers = sum(1 for o, _, w in self.offered.values() if o == operator and w.channel is channel)
+        offers = sum(
+            1 for o, _, w in self.offered.values() if o == operator and w.channel is channel
+        )
         chats = sum(
             1 for c in self.chatting.values() if c.operator_id == operator and c.channel is channel
         )
@@ -76,12 +77,16 @@ class Model:
         match event:
             case VisitorQueued():
                 assert event.visitor_id not in self.waiting | self.offered | self.chatting
-                self.waiting[event.visitor_id] = Waiting(event.waiting_since, self.arrivals, event.channel)
+                self.waiting[event.visitor_id] = Waiting(
+                    event.waiting_since, self.arrivals, event.channel
+                )
                 self.arrivals += 1
             case ChatOffered():
                 self._check_offer(event)
                 self.offered[event.visitor_id] = (
-                    event.operator_id, event.offer_id, self.waiting.pop(event.visitor_id)
+                    event.operator_id,
+                    event.offer_id,
+                    self.waiting.pop(event.visitor_id),
                 )
             case OfferDeclined() | OfferPutBack():
                 _, _, w = self.offered[event.visitor_id]
@@ -168,7 +173,9 @@ class RoutingMachine(RuleBasedStateMachine):
         pending = self.desk.site.offers.get(offer.offer_id)
         if pending is not None and pending.operator_id == operator:
             return  # a legitimate answer: covered by operator_answers
-        events = self.desk.send(command(site_id=SITE, offer_id=offer.offer_id, operator_id=operator))
+        events = self.desk.send(
+            command(site_id=SITE, offer_id=offer.offer_id, operator_id=operator)
+        )
         assert [e.type_name() for e in events] == ["CommandRejected"]
 
     @rule(operator=st.sampled_from(OPERATORS), channel=st.sampled_from(list(Channel)))
@@ -183,7 +190,11 @@ class RoutingMachine(RuleBasedStateMachine):
         kind = ChatResumed if visitor in self.held else ChatHeld
         self.held ^= {visitor}
         # the queue manager does not consume these; sending them anyway must change nothing
-        self._send(self.desk.send(kind(site_id=SITE, session_id=chat.session_id, operator_id=chat.operator_id)))
+        self._send(
+            self.desk.send(
+                kind(site_id=SITE, session_id=chat.session_id, operator_id=chat.operator_id)
+            )
+        )
 
     @precondition(lambda self: self.model.chatting)
     @rule(data=st.data())
@@ -211,8 +222,13 @@ class RoutingMachine(RuleBasedStateMachine):
     def no_operator_beyond_capacity_unless_it_was_lowered(self) -> None:
         for operator in self.desk.site.operators.values():
             for channel in Channel:
-                if self.model.max_chats.get(operator.operator_id, 99) is None or channel is Channel.CALL:
-                    assert operator.load(channel) <= self.model.capacity(operator.operator_id, channel)
+                if (
+                    self.model.max_chats.get(operator.operator_id, 99) is None
+                    or channel is Channel.CALL
+                ):
+                    assert operator.load(channel) <= self.model.capacity(
+                        operator.operator_id, channel
+                    )
 
     @invariant()
     def free_operators_have_nobody_waiting_for_them(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from livechat_shared.contracts import (
     Channel,
     ChatOffered,
@@ -17,8 +16,8 @@ from livechat_shared.contracts import (
     VisitorAbandoned,
     VisitorRequeued,
 )
-
 from queue_manager.domain import RoutingPolicy
+
 from tests.unit.queue_manager.desk import Desk, offers, types
 
 

@@ -7,10 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from prometheus_client import Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-
 from livechat_shared.contracts import (
     Channel,
     ChatOffered,
@@ -25,6 +21,9 @@ from livechat_shared.contracts import (
     VisitorAbandoned,
 )
 from livechat_shared.runtime.metrics import ServiceMetrics
+from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from queue_manager.handlers import RoutingService
@@ -98,7 +97,9 @@ class RoutingStateCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily(
-            "livechat_queue_depth", "Visitors waiting, by site and channel.", labels=["site", "channel"]
+            "livechat_queue_depth",
+            "Visitors waiting, by site and channel.",
+            labels=["site", "channel"],
         )
         pending = GaugeMetricFamily(
             "livechat_offers_pending", "Offers awaiting an answer.", labels=["site"]

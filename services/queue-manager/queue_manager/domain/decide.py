@@ -226,7 +226,9 @@ def _chat_ended(d: _Decision, m: ChatEnded) -> None:
     d.keep(m)
     operator = d.site.operators[chat.operator_id]
     if (free := d.free_slots(operator, chat.channel)) > 0:
-        d.emit(OperatorFreed, operator_id=operator.operator_id, channel=chat.channel, free_slots=free)
+        d.emit(
+            OperatorFreed, operator_id=operator.operator_id, channel=chat.channel, free_slots=free
+        )
     d.fill(operator)
 
 

@@ -6,9 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sortedcontainers import SortedList
-
 from livechat_shared.contracts import Channel, Presence
+from sortedcontainers import SortedList
 
 QueueKey = tuple[datetime, int, str]
 """Order in a queue: waiting since, then arrival order, then visitor id."""

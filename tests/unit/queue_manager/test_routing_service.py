@@ -1,0 +1,130 @@
+"""The use case around the domain: store before publish, idempotent redelivery, restart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from livechat_shared.contracts import (
+    ChatOffered,
+    ExpireOffer,
+    Message,
+    Presence,
+    SetOperatorPresence,
+    VisitorWaiting,
+)
+from queue_manager.adapters.memory_journal import MemoryJournal
+from queue_manager.domain import RoutingPolicy
+from queue_manager.handlers import RoutingService
+from queue_manager.ports import JournalEntry
+
+from tests.unit.queue_manager.desk import SITE, T0
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.published: list[Message] = []
+        self.delayed: list[tuple[Message, float]] = []
+        self.fail_next = False
+
+    async def publish(self, message: Message) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("broker went away")
+        self.published.append(message)
+
+    async def publish_delayed(self, message: Message, delay_seconds: float) -> None:
+        self.delayed.append((message, delay_seconds))
+
+
+class FlakyJournal(MemoryJournal):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_next = False
+
+    async def append(self, entry: JournalEntry) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise TimeoutError("store unreachable")
+        await super().append(entry)
+
+
+def service(journal: MemoryJournal, publisher: RecordingPublisher) -> RoutingService:
+    policy = RoutingPolicy(max_chats=1, offer_timeout=timedelta(seconds=30))
+    return RoutingService(journal, publisher, policy, clock=lambda: T0)
+
+
+online = SetOperatorPresence(site_id=SITE, operator_id="ann", presence=Presence.ONLINE)
+
+
+def waiting(visitor: str) -> VisitorWaiting:
+    return VisitorWaiting(site_id=SITE, visitor_id=visitor, occurred_at=T0)
+
+
+async def test_offers_are_published_with_their_timeout_scheduled() -> None:
+    publisher = RecordingPublisher()
+    routing = service(MemoryJournal(), publisher)
+    await routing.handle(online)
+    await routing.handle(waiting("v0"))
+    offer = next(m for m in publisher.published if isinstance(m, ChatOffered))
+    [(expire, delay)] = publisher.delayed
+    assert isinstance(expire, ExpireOffer) and expire.offer_id == offer.offer_id
+    assert delay == pytest.approx(30.0)
+
+
+async def test_a_redelivered_message_changes_nothing_and_republishes_the_same_events() -> None:
+    publisher = RecordingPublisher()
+    routing = service(MemoryJournal(), publisher)
+    await routing.handle(online)
+    message = waiting("v0")
+    await routing.handle(message)
+    first = list(publisher.published)
+    await routing.handle(message)
+    assert publisher.published[len(first) :] == first[1:]  # same ids: consumers dedupe
+    assert len(routing.site(SITE).offers) == 1
+
+
+async def test_a_crash_between_store_and_publish_is_healed_by_the_redelivery() -> None:
+    publisher = RecordingPublisher()
+    routing = service(MemoryJournal(), publisher)
+    await routing.handle(online)
+    publisher.fail_next = True
+    message = waiting("v0")
+    with pytest.raises(ConnectionError):
+        await routing.handle(message)
+    assert not any(isinstance(m, ChatOffered) for m in publisher.published)
+    await routing.handle(message)  # the broker redelivers the unacked message
+    assert [type(m).__name__ for m in publisher.published[1:]] == ["VisitorQueued", "ChatOffered"]
+
+
+async def test_a_store_failure_leaves_the_state_as_stored() -> None:
+    journal = FlakyJournal()
+    routing = service(journal, RecordingPublisher())
+    await routing.handle(online)
+    journal.fail_next = True
+    with pytest.raises(TimeoutError):
+        await routing.handle(waiting("v0"))
+    assert routing.site(SITE).visitors == {}
+    await routing.handle(waiting("v0"))
+    assert list(routing.site(SITE).visitors) == ["v0"]
+
+
+async def test_a_restarted_service_resumes_exactly_where_it_stopped() -> None:
+    journal = MemoryJournal()
+    before = service(journal, RecordingPublisher())
+    await before.handle(online)
+    sent = [waiting(visitor) for visitor in ("v0", "v1", "v2")]
+    for message in sent:
+        await before.handle(message)
+    after = service(journal, RecordingPublisher())
+    assert await after.load() == 4
+    old, new = before.site(SITE), after.site(SITE)
+    assert new.visitors == old.visitors
+    assert list(new.queues["chat"]) == list(old.queues["chat"])  # type: ignore[index]
+    assert new.offers == old.offers
+    assert new.journal_seq == old.journal_seq == 4
+    # and it goes on: a duplicate from before the restart is still recognised
+    publisher = after.publisher
+    await after.handle(sent[1])
+    assert isinstance(publisher, RecordingPublisher)
+    assert [type(m).__name__ for m in publisher.published] == ["VisitorQueued"]
