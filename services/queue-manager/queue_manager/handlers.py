@@ -75,38 +75,44 @@ class RoutingService:
 
     async def handle(self, message: Message) -> None:
         async with self._lock:
-            message_id = str(message.message_id)
-            if message_id in self._processed:
-                await self._republish(message_id)
-                return
-            site = self.site(message.site_id)
-            now = self.clock()
-            try:
-                events = decide(site, message, now, self.policy, _ids_for(message))
-                await self.journal.append(
-                    JournalEntry(
-                        message_id=message_id,
-                        site_id=site.site_id,
-                        seq=site.journal_seq + 1,
-                        recorded_at=now,
-                        message=message.model_dump(mode="json"),
-                        events=[e.model_dump(mode="json") for e in events],
-                    )
+            await self._handle(message, retry_on_conflict=True)
+
+    async def _handle(self, message: Message, retry_on_conflict: bool) -> None:
+        message_id = str(message.message_id)
+        if message_id in self._processed:
+            await self._republish(message_id)
+            return
+        site = self.site(message.site_id)
+        now = self.clock()
+        try:
+            events = decide(site, message, now, self.policy, _ids_for(message))
+            await self.journal.append(
+                JournalEntry(
+                    message_id=message_id,
+                    site_id=site.site_id,
+                    seq=site.journal_seq + 1,
+                    recorded_at=now,
+                    message=message.model_dump(mode="json"),
+                    events=[e.model_dump(mode="json") for e in events],
                 )
-            except DuplicateEntry:
-                # Another writer got there first: our memory is stale. Take the stored truth.
-                log.warning("journal already holds this decision; reloading state")
-                await self.load()
-                await self._republish(message_id)
+            )
+        except DuplicateEntry:
+            # Another writer stored decisions we have not seen: this replica was a standby
+            # and just became the active consumer. Take the stored truth and decide again.
+            log.warning("the journal is ahead of this replica; reloading state")
+            await self.load()
+            if retry_on_conflict:
+                await self._handle(message, retry_on_conflict=False)
                 return
-            except BaseException:
-                await self.load()  # the decision was applied in memory but not stored
-                raise
-            site.journal_seq += 1
-            self._processed.add(message_id)
-            if self.observe is not None:
-                self.observe(message, events, self)
-            await self._publish(message, events)
+            raise
+        except BaseException:
+            await self.load()  # the decision was applied in memory but not stored
+            raise
+        site.journal_seq += 1
+        self._processed.add(message_id)
+        if self.observe is not None:
+            self.observe(message, events, self)
+        await self._publish(message, events)
 
     async def _republish(self, message_id: str) -> None:
         entry = await self.journal.get(message_id)

@@ -128,3 +128,26 @@ async def test_a_restarted_service_resumes_exactly_where_it_stopped() -> None:
     await after.handle(sent[1])
     assert isinstance(publisher, RecordingPublisher)
     assert [type(m).__name__ for m in publisher.published] == ["VisitorQueued"]
+
+
+async def test_a_standby_that_becomes_active_decides_on_the_stored_state_not_its_stale_copy() -> (
+    None
+):
+    journal = MemoryJournal()
+    active = service(journal, RecordingPublisher())
+    standby = service(journal, RecordingPublisher())
+    await standby.load()  # started together; from now on only the active one consumes
+    await active.handle(online)
+    await active.handle(waiting("v0"))
+    # the active replica dies; RabbitMQ hands the queue to the standby
+    publisher = standby.publisher
+    assert isinstance(publisher, RecordingPublisher)
+    await standby.handle(waiting("v1"))  # ann is full (max 1): v1 must wait, not be offered
+    await standby.handle(online)  # a redelivery of what the active one handled
+    assert [type(m).__name__ for m in publisher.published] == [
+        "VisitorQueued",
+        "OperatorPresenceChanged",
+    ]
+    site = standby.site(SITE)
+    assert [o.visitor_id for o in site.offers.values()] == ["v0"]
+    assert [v.visitor_id for v in site.waiting("chat")] == ["v1"]  # type: ignore[arg-type]
