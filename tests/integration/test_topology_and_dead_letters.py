@@ -61,7 +61,9 @@ async def test_the_queue_managers_input_is_a_quorum_queue_with_one_active_consum
 def test_every_service_has_its_own_queues() -> None:
     names = [q.input_queue for q in ALL_SERVICES] + [q.dead_letter_queue for q in ALL_SERVICES]
     assert len(set(names)) == len(names) == 10
-    assert [q.service for q in ALL_SERVICES if q.single_active_consumer] == ["queue-manager"]
+    serialized = [q.service for q in ALL_SERVICES if q.single_active_consumer]
+    assert serialized == ["queue-manager", "session-service"]
+    assert [q.service for q in ALL_SERVICES if q.per_instance] == ["visitor-gateway"]
 
 
 async def dead_letters_matching(

@@ -13,6 +13,8 @@ from livechat_shared.contracts.envelope import Message
 EVENT_TYPES: tuple[type[e.Event], ...] = (
     e.VisitorWaiting,
     e.VisitorLeftQueue,
+    e.VisitorDisconnected,
+    e.VisitorReconnected,
     e.VisitorQueued,
     e.VisitorRequeued,
     e.VisitorAbandoned,
@@ -29,6 +31,7 @@ EVENT_TYPES: tuple[type[e.Event], ...] = (
     e.OperatorFreed,
     e.ChatHeld,
     e.ChatResumed,
+    e.ChatMessagePosted,
     e.ChatEnded,
     e.MessageLeft,
 )
@@ -40,12 +43,19 @@ COMMAND_TYPES: tuple[type[c.Command], ...] = (
     c.PutBackInQueue,
     c.RequestNextChat,
     c.ExpireOffer,
+    c.PostChatMessage,
+    c.HoldChat,
+    c.ResumeChat,
+    c.EndChat,
+    c.EndChatIfVisitorGone,
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {t.type_name(): t for t in (*EVENT_TYPES, *COMMAND_TYPES)}
 
 AnyMessage = Annotated[
     e.VisitorWaiting
     | e.VisitorLeftQueue
+    | e.VisitorDisconnected
+    | e.VisitorReconnected
     | e.VisitorQueued
     | e.VisitorRequeued
     | e.VisitorAbandoned
@@ -62,6 +72,7 @@ AnyMessage = Annotated[
     | e.OperatorFreed
     | e.ChatHeld
     | e.ChatResumed
+    | e.ChatMessagePosted
     | e.ChatEnded
     | e.MessageLeft
     | c.SetOperatorPresence
@@ -70,7 +81,12 @@ AnyMessage = Annotated[
     | c.DeclineOffer
     | c.PutBackInQueue
     | c.RequestNextChat
-    | c.ExpireOffer,
+    | c.ExpireOffer
+    | c.PostChatMessage
+    | c.HoldChat
+    | c.ResumeChat
+    | c.EndChat
+    | c.EndChatIfVisitorGone,
     Field(discriminator="type"),
 ]
 

@@ -7,7 +7,15 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from livechat_shared.contracts.envelope import Channel, Identifier, Message, Presence
+from livechat_shared.contracts.envelope import (
+    Channel,
+    ClientMessageId,
+    Identifier,
+    Message,
+    MessageText,
+    Presence,
+    UtcDatetime,
+)
 
 
 class Command(Message):
@@ -65,3 +73,44 @@ class ExpireOffer(Command):
 
     type: Literal["ExpireOffer"] = "ExpireOffer"
     offer_id: uuid.UUID
+
+
+# --- session service -----------------------------------------------------------------------
+
+
+class PostChatMessage(Command):
+    """Append a message to a session; the author must be the session's operator or visitor."""
+
+    type: Literal["PostChatMessage"] = "PostChatMessage"
+    session_id: uuid.UUID
+    author: Literal["operator", "visitor"]
+    author_id: Identifier
+    client_message_id: ClientMessageId
+    text: MessageText
+
+
+class HoldChat(Command):
+    type: Literal["HoldChat"] = "HoldChat"
+    session_id: uuid.UUID
+    operator_id: Identifier
+
+
+class ResumeChat(Command):
+    type: Literal["ResumeChat"] = "ResumeChat"
+    session_id: uuid.UUID
+    operator_id: Identifier
+
+
+class EndChat(Command):
+    type: Literal["EndChat"] = "EndChat"
+    session_id: uuid.UUID
+    by: Literal["operator", "visitor"]
+    by_id: Identifier
+
+
+class EndChatIfVisitorGone(Command):
+    """Sent by the session service to itself, a grace period after the visitor disconnected."""
+
+    type: Literal["EndChatIfVisitorGone"] = "EndChatIfVisitorGone"
+    visitor_id: Identifier
+    disconnected_at: UtcDatetime

@@ -22,6 +22,9 @@ def _must_be_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_must_be_utc)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
 """Ids of sites, visitors, operators and sessions: safe to use in routing keys and logs."""
+ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+"""Chosen by the sender of a chat message; a retry with the same id is stored once."""
+MessageText = Annotated[str, Field(min_length=1, max_length=5000)]
 
 
 def utc_now() -> datetime:

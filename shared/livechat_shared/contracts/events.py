@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from livechat_shared.contracts.envelope import (
     Channel,
+    ClientMessageId,
     Identifier,
     Message,
+    MessageText,
     Presence,
     UtcDatetime,
 )
@@ -49,6 +51,18 @@ class VisitorWaiting(Event):
     visitor_id: Identifier
     channel: Channel = Channel.CHAT
     badge: VisitorBadge = Field(default_factory=VisitorBadge)
+
+
+class VisitorDisconnected(Event):
+    """The visitor's last socket closed; if it stays away past the grace period, its chat ends."""
+
+    type: Literal["VisitorDisconnected"] = "VisitorDisconnected"
+    visitor_id: Identifier
+
+
+class VisitorReconnected(Event):
+    type: Literal["VisitorReconnected"] = "VisitorReconnected"
+    visitor_id: Identifier
 
 
 class VisitorLeftQueue(Event):
@@ -157,6 +171,7 @@ class CommandRejected(Event):
     command_id: uuid.UUID
     command_type: str
     operator_id: Identifier | None = None
+    visitor_id: Identifier | None = None
     reason: str = Field(max_length=500)
 
 
@@ -199,14 +214,31 @@ class OperatorFreed(Event):
 
 
 class ChatHeld(Event):
+    """The operator put the chat on hold; it still counts against the operator's capacity."""
+
     type: Literal["ChatHeld"] = "ChatHeld"
     session_id: uuid.UUID
+    visitor_id: Identifier
     operator_id: Identifier
 
 
 class ChatResumed(Event):
     type: Literal["ChatResumed"] = "ChatResumed"
     session_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+
+
+class ChatMessagePosted(Event):
+    """A message was appended to a session's transcript under the next sequence number."""
+
+    type: Literal["ChatMessagePosted"] = "ChatMessagePosted"
+    session_id: uuid.UUID
+    seq: int = Field(ge=1)
+    author: Literal["operator", "visitor"]
+    client_message_id: ClientMessageId
+    text: MessageText
+    visitor_id: Identifier
     operator_id: Identifier
 
 

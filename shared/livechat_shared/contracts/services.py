@@ -25,20 +25,42 @@ QUEUE_MANAGER = ServiceQueues(
     single_active_consumer=True,
 )
 
-SESSION_SERVICE = ServiceQueues(service="session-service", consumes=(e.ChatStarted,))
+SESSION_SERVICE = ServiceQueues(
+    service="session-service",
+    consumes=(
+        e.ChatStarted,
+        e.VisitorDisconnected,
+        e.VisitorReconnected,
+        c.PostChatMessage,
+        c.HoldChat,
+        c.ResumeChat,
+        c.EndChat,
+        c.EndChatIfVisitorGone,
+    ),
+    # One session's messages get their sequence numbers one at a time.
+    single_active_consumer=True,
+)
 
 VISITOR_GATEWAY = ServiceQueues(
     service="visitor-gateway",
     consumes=(
         e.VisitorQueued,
         e.VisitorRequeued,
+        e.VisitorAbandoned,
         e.ChatOffered,
         e.ChatStarted,
+        e.OfferDeclined,
+        e.OfferPutBack,
         e.OfferWithdrawn,
         e.OfferTimedOut,
         e.CommandRejected,
+        e.OperatorPresenceChanged,
+        e.ChatMessagePosted,
+        e.ChatHeld,
+        e.ChatResumed,
         e.ChatEnded,
     ),
+    per_instance=True,
 )
 
 OFFLINE_MESSAGES = ServiceQueues(service="offline-messages", consumes=(e.MessageLeft,))

@@ -53,10 +53,16 @@ class ServiceQueues:
     service: str
     consumes: tuple[type[Message], ...]
     single_active_consumer: bool = False
+    per_instance: bool = False
+    """Each replica gets its own short-lived queue with every consumed message (fan-out), e.g.
+    the gateway, whose replicas each deliver to the sockets they hold."""
 
     @property
     def input_queue(self) -> str:
         return f"{self.service}.input"
+
+    def instance_queue(self, instance_id: str) -> str:
+        return f"{self.service}.instance.{instance_id}"
 
     @property
     def dead_letter_queue(self) -> str:

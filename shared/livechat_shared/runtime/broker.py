@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
@@ -45,7 +46,16 @@ def build_broker(
     )
 
 
-def input_queue(queues: ServiceQueues) -> RabbitQueue:
+def input_queue(queues: ServiceQueues, instance_id: str) -> RabbitQueue:
+    """The queue a service consumes from: shared by its replicas, or one per replica (fan-out)."""
+    if queues.per_instance:
+        # Lives as long as this replica consumes from it: the sockets it serves go with it.
+        return RabbitQueue(
+            queues.instance_queue(instance_id),
+            durable=False,
+            auto_delete=True,
+            arguments={"x-expires": 60_000},
+        )
     arguments: dict[str, Any] = {
         "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
         "x-dead-letter-routing-key": queues.service,
@@ -68,9 +78,13 @@ def dead_letter_queue(queues: ServiceQueues) -> RabbitQueue:
 class Bus:
     """Publishing and topology for one service, on a broker built by the service's factory."""
 
-    def __init__(self, broker: RabbitBroker, queues: ServiceQueues) -> None:
+    def __init__(
+        self, broker: RabbitBroker, queues: ServiceQueues, instance_id: str | None = None
+    ) -> None:
         self.broker = broker
         self.queues = queues
+        self.instance_id = instance_id or uuid.uuid4().hex[:12]
+        self.input = input_queue(queues, self.instance_id)
         self._delay_queues: set[str] = set()
 
     async def declare(self) -> None:
@@ -84,7 +98,7 @@ class Bus:
         dead_letters = await self.broker.declare_exchange(DEAD_LETTERS)
         await dlq.bind(dead_letters, routing_key=self.queues.service)
 
-        queue = await self.broker.declare_queue(input_queue(self.queues))
+        queue = await self.broker.declare_queue(self.input)
         for message_type in self.queues.consumes:
             exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
             robust_exchange = await self.broker.declare_exchange(exchange)

@@ -18,7 +18,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from livechat_shared.contracts.catalog import UnknownMessage, parse_message
 from livechat_shared.contracts.envelope import Message
-from livechat_shared.runtime.broker import Bus, input_queue
+from livechat_shared.runtime.broker import Bus
 from livechat_shared.runtime.logging import correlation_id
 from livechat_shared.runtime.metrics import ServiceMetrics
 
@@ -36,10 +36,11 @@ def subscribe(router: RabbitRouter, bus: Bus, metrics: ServiceMetrics, handle: H
     accepted = {t.type_name() for t in bus.queues.consumes}
 
     @router.subscriber(
-        input_queue(bus.queues),
+        bus.input,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_body,
         title=f"{bus.queues.service} input",
+        include_in_schema=False,
     )
     async def consume(raw: RabbitMessage) -> None:
         amqp = raw.raw_message

@@ -192,7 +192,12 @@ class RoutingMachine(RuleBasedStateMachine):
         # the queue manager does not consume these; sending them anyway must change nothing
         self._send(
             self.desk.send(
-                kind(site_id=SITE, session_id=chat.session_id, operator_id=chat.operator_id)
+                kind(
+                    site_id=SITE,
+                    session_id=chat.session_id,
+                    visitor_id=visitor,
+                    operator_id=chat.operator_id,
+                )
             )
         )
 
