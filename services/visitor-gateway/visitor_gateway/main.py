@@ -1,8 +1,12 @@
-"""Wiring for visitor-gateway. Run with `uvicorn --factory visitor_gateway.main:create_app`."""
+"""Wiring for the visitor gateway. Run with `uvicorn --factory visitor_gateway.main:create_app`."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+
+from aiormq.exceptions import AMQPError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitRouter
 from livechat_shared.contracts.services import VISITOR_GATEWAY
 from livechat_shared.runtime.app import create_service_app
@@ -11,20 +15,49 @@ from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 
-from visitor_gateway.handlers import Handler
-from visitor_gateway.settings import Settings
+from visitor_gateway import operator_api, sockets, visitor_api
+from visitor_gateway.gateway import Gateway
+from visitor_gateway.hub import Hub
+from visitor_gateway.sessions_client import SessionsClient, SessionsUnavailable
+from visitor_gateway.settings import DEV_SECRET, Settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("visitor-gateway", settings.log_level)
+    if settings.token_secret == DEV_SECRET:
+        log.warning("VISITOR_GATEWAY_TOKEN_SECRET is the development default: set your own")
     metrics = ServiceMetrics("visitor-gateway")
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "visitor-gateway")
     bus = Bus(broker, VISITOR_GATEWAY)
-    handler = Handler()
+    hub = Hub()
+    sessions = SessionsClient(settings.session_service_url, settings.internal_api_token)
     router = RabbitRouter()
-    subscribe(router, bus, metrics, handler.handle)
+    subscribe(router, bus, metrics, hub.deliver)
     broker.include_router(router)
-    app = create_service_app(title="visitor-gateway", broker=broker, bus=bus, metrics=metrics)
-    app.state.handler = handler
+    app = create_service_app(
+        title="visitor-gateway",
+        description="Public HTTP and WebSocket edge for visitors and operators.",
+        broker=broker,
+        bus=bus,
+        metrics=metrics,
+        after_stopping=sessions.close,
+    )
+    app.state.gateway = Gateway(settings=settings, publisher=bus, hub=hub, sessions=sessions)
+    for routes in (visitor_api.router, operator_api.router, sockets.router):
+        app.include_router(routes)
+
+    @app.exception_handler(AMQPError)
+    @app.exception_handler(SessionsUnavailable)
+    async def unavailable(_: Request, error: Exception) -> JSONResponse:
+        # Infrastructure, not the caller's input: say so, and that a retry may work.
+        log.warning("a dependency is unavailable", extra={"error": str(error)})
+        return JSONResponse(
+            {"detail": "temporarily unavailable, retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
     return app

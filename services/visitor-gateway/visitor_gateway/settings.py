@@ -1,4 +1,4 @@
-"""Settings from VISITOR_GATEWAY_* environment variables (plus AMQP_URL, MONGO_URL)."""
+"""Gateway settings, from VISITOR_GATEWAY_* environment variables (plus AMQP_URL, INTERNAL_API_TOKEN)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from livechat_shared.runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+DEV_SECRET = "dev-only-token-secret-change-me-0123456789"
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="VISITOR_GATEWAY_", extra="ignore")
 
     http_port: int = Field(default=8001, ge=1, le=65535)
+    token_secret: str = Field(
+        default=DEV_SECRET,
+        min_length=32,
+        description="HMAC key that signs visitor tokens and verifies operator tokens (HS256).",
+    )
+    visitor_token_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    session_service_url: str = Field(default="http://127.0.0.1:8003")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEV_INTERNAL_TOKEN = "dev-internal-token-change-me"
+
 
 class ServiceSettings(BaseSettings):
     """Common settings; a service subclasses it with `env_prefix` set to e.g. `QUEUE_MANAGER_`.
@@ -25,6 +27,12 @@ class ServiceSettings(BaseSettings):
         description="MongoDB address; unset means the embedded store (development only).",
     )
     mongo_database: str = Field(default="livechat", validation_alias="MONGO_DATABASE")
+    internal_api_token: str = Field(
+        default=DEV_INTERNAL_TOKEN,
+        min_length=16,
+        validation_alias="INTERNAL_API_TOKEN",
+        description="Shared secret on service-to-service HTTP calls (X-Internal-Token).",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

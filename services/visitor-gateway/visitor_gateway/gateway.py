@@ -1,0 +1,102 @@
+"""What the HTTP and WebSocket entry points share, and the checks they need."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from livechat_shared.contracts import Message
+from livechat_shared.contracts.views import SessionView
+
+from visitor_gateway.auth import Caller, InvalidToken, Role, verify
+from visitor_gateway.hub import Hub
+from visitor_gateway.sessions_client import SessionsClient, SessionsUnavailable
+from visitor_gateway.settings import Settings
+
+
+class Publisher(Protocol):
+    async def publish(self, message: Message) -> None: ...
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    publisher: Publisher
+    hub: Hub
+    sessions: SessionsClient
+
+    def caller(self, token: str | None, role: Role) -> Caller:
+        if not token:
+            raise _unauthorized("a bearer token is required")
+        try:
+            return verify(self.settings.token_secret, token, role)
+        except InvalidToken as error:
+            raise _unauthorized(str(error)) from error
+
+    async def session_of(self, caller: Caller, session_id: uuid.UUID) -> SessionView:
+        """The session, if the caller takes part in it (else 404: others' sessions do not exist)."""
+        try:
+            found = await self.sessions.session(caller.site_id, session_id)
+        except SessionsUnavailable as error:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "sessions unavailable"
+            ) from error
+        party = (
+            None
+            if found is None
+            else (found.visitor_id if caller.role == "visitor" else found.operator_id)
+        )
+        if found is None or party != caller.subject:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session of yours")
+        return found
+
+    async def current_session(self, caller: Caller) -> SessionView:
+        try:
+            found = await self.sessions.visitor_session(caller.site_id, caller.subject)
+        except SessionsUnavailable as error:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "sessions unavailable"
+            ) from error
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "you have no chat")
+        return found
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def ongoing(session: SessionView) -> SessionView:
+    if session.status == "ended":
+        raise HTTPException(status.HTTP_409_CONFLICT, "the chat has ended")
+    return session
+
+
+_bearer = HTTPBearer(auto_error=False)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def gateway_of(request: Request) -> Gateway:
+    found = request.app.state.gateway
+    assert isinstance(found, Gateway)
+    return found
+
+
+GatewayDep = Annotated[Gateway, Depends(gateway_of)]
+
+
+def _visitor(gateway: GatewayDep, credentials: Credentials) -> Caller:
+    return gateway.caller(credentials.credentials if credentials else None, "visitor")
+
+
+def _operator(gateway: GatewayDep, credentials: Credentials) -> Caller:
+    return gateway.caller(credentials.credentials if credentials else None, "operator")
+
+
+VisitorDep = Annotated[Caller, Depends(_visitor)]
+OperatorDep = Annotated[Caller, Depends(_operator)]

@@ -1,0 +1,71 @@
+"""Reads from the session service's internal API (sessions, transcripts, My Communication)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TypeVar
+
+import httpx
+from livechat_shared.contracts.views import MessagePage, SessionList, SessionView, Transcript
+from pydantic import BaseModel
+
+V = TypeVar("V", bound=BaseModel)
+
+
+class SessionsUnavailable(Exception):
+    """The session service did not answer; the caller gets a 503 and may retry."""
+
+
+class SessionsClient:
+    def __init__(self, base_url: str, internal_token: str, timeout: float = 5.0) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"X-Internal-Token": internal_token},
+            timeout=timeout,
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _get(self, path: str, view: type[V], **params: int) -> V | None:
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as error:
+            raise SessionsUnavailable(str(error)) from error
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise SessionsUnavailable(f"session service answered {response.status_code}")
+        return view.model_validate_json(response.content)
+
+    async def session(self, site_id: str, session_id: uuid.UUID) -> SessionView | None:
+        return await self._get(f"/v1/sites/{site_id}/sessions/{session_id}", SessionView)
+
+    async def visitor_session(self, site_id: str, visitor_id: str) -> SessionView | None:
+        return await self._get(f"/v1/sites/{site_id}/visitors/{visitor_id}/session", SessionView)
+
+    async def transcript(self, site_id: str, session_id: uuid.UUID, after_seq: int) -> Transcript:
+        found = await self._get(
+            f"/v1/sites/{site_id}/sessions/{session_id}/messages",
+            Transcript,
+            after_seq=after_seq,
+            limit=500,
+        )
+        return found or Transcript(session_id=session_id, messages=[])
+
+    async def operator_sessions(self, site_id: str, operator_id: str) -> SessionList:
+        found = await self._get(
+            f"/v1/sites/{site_id}/operators/{operator_id}/sessions", SessionList
+        )
+        return found or SessionList(sessions=[])
+
+    async def operator_messages(
+        self, site_id: str, operator_id: str, page: int, page_size: int
+    ) -> MessagePage:
+        found = await self._get(
+            f"/v1/sites/{site_id}/operators/{operator_id}/messages",
+            MessagePage,
+            page=page,
+            page_size=page_size,
+        )
+        return found or MessagePage(page=page, page_size=page_size, total=0, messages=[])

@@ -1,0 +1,59 @@
+"""The WebSockets: visitors and operators receive their events here as JSON, one per frame."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from livechat_shared.contracts import VisitorDisconnected, VisitorReconnected
+
+from visitor_gateway.auth import Role
+from visitor_gateway.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1")
+
+POLICY_VIOLATION = 4401  # application close code: the token was refused
+
+
+async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
+    gateway = socket.app.state.gateway
+    assert isinstance(gateway, Gateway)
+    header = socket.headers.get("authorization", "")
+    token = token or (header[7:] if header.lower().startswith("bearer ") else None)
+    await socket.accept()
+    try:
+        caller = gateway.caller(token, role)
+    except HTTPException as refused:
+        await socket.close(code=POLICY_VIOLATION, reason=str(refused.detail))
+        return
+    who = (caller.site_id, role, caller.subject)
+    gateway.hub.add(who, socket)
+    await socket.send_text(json.dumps({"type": "Connected", "role": role, "id": caller.subject}))
+    if role == "visitor":
+        await gateway.publisher.publish(
+            VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
+        )
+    try:
+        while True:
+            await socket.receive_text()  # clients only keep the connection alive
+    except WebSocketDisconnect:
+        pass
+    finally:
+        last = gateway.hub.remove(who, socket)
+        if role == "visitor" and last:
+            await gateway.publisher.publish(
+                VisitorDisconnected(site_id=caller.site_id, visitor_id=caller.subject)
+            )
+
+
+@router.websocket("/visitor/ws")
+async def visitor_socket(socket: WebSocket, token: str | None = Query(default=None)) -> None:
+    await _serve(socket, "visitor", token)
+
+
+@router.websocket("/operator/ws")
+async def operator_socket(socket: WebSocket, token: str | None = Query(default=None)) -> None:
+    await _serve(socket, "operator", token)

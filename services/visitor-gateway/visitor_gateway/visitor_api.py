@@ -1,0 +1,127 @@
+"""Visitor endpoints: get an identity, ask for a chat or call, talk, leave, read your own session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+from livechat_shared.contracts import (
+    Channel,
+    EndChat,
+    PostChatMessage,
+    VisitorBadge,
+    VisitorLeftQueue,
+    VisitorWaiting,
+)
+from livechat_shared.contracts.envelope import ClientMessageId, MessageText
+from livechat_shared.contracts.views import SessionView, TranscriptMessage
+from pydantic import BaseModel, ConfigDict, Field
+
+from visitor_gateway.auth import Caller, issue
+from visitor_gateway.gateway import GatewayDep, VisitorDep, ongoing
+
+router = APIRouter(prefix="/v1", tags=["visitors"])
+
+SiteId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VisitorIdentity(BaseModel):
+    visitor_id: str
+    token: str = Field(description="Bearer token for /v1/visitor/* and the visitor WebSocket.")
+    websocket: str = "/v1/visitor/ws?token=<token>"
+
+
+class ChatRequest(_In):
+    channel: Channel = Channel.CHAT
+    badge: VisitorBadge = Field(default_factory=VisitorBadge)
+
+
+class Accepted(BaseModel):
+    status: str = "accepted"
+    detail: str
+
+
+class NewMessage(_In):
+    client_message_id: ClientMessageId
+    text: MessageText
+
+
+class VisitorSession(BaseModel):
+    session: SessionView
+    messages: list[TranscriptMessage]
+
+
+@router.post("/sites/{site_id}/visitors", status_code=status.HTTP_201_CREATED)
+async def new_visitor(site_id: SiteId, gateway: GatewayDep) -> VisitorIdentity:
+    """A visitor arrives on the site: it gets an id and a token that shows only its own things."""
+    caller = Caller(role="visitor", site_id=site_id, subject=f"v-{uuid.uuid4().hex}")
+    ttl = timedelta(seconds=gateway.settings.visitor_token_ttl_seconds)
+    return VisitorIdentity(
+        visitor_id=caller.subject, token=issue(gateway.settings.token_secret, caller, ttl)
+    )
+
+
+@router.post("/visitor/chat-requests", status_code=status.HTTP_202_ACCEPTED)
+async def request_chat(body: ChatRequest, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+    """Ask for a chat or a call: the visitor waits in the queue of that channel."""
+    await gateway.publisher.publish(
+        VisitorWaiting(
+            site_id=visitor.site_id,
+            visitor_id=visitor.subject,
+            channel=body.channel,
+            badge=body.badge,
+        )
+    )
+    return Accepted(detail=f"waiting for an operator ({body.channel.value})")
+
+
+@router.delete("/visitor/queue", status_code=status.HTTP_202_ACCEPTED)
+async def leave_queue(visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+    await gateway.publisher.publish(
+        VisitorLeftQueue(site_id=visitor.site_id, visitor_id=visitor.subject)
+    )
+    return Accepted(detail="left the queue")
+
+
+@router.get("/visitor/session")
+async def my_session(visitor: VisitorDep, gateway: GatewayDep) -> VisitorSession:
+    """The visitor's current (or latest) chat and its messages, oldest first."""
+    session = await gateway.current_session(visitor)
+    transcript = await gateway.sessions.transcript(visitor.site_id, session.session_id, 0)
+    return VisitorSession(session=session, messages=transcript.messages)
+
+
+@router.post("/visitor/messages", status_code=status.HTTP_202_ACCEPTED)
+async def send_message(body: NewMessage, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+    session = ongoing(await gateway.current_session(visitor))
+    await gateway.publisher.publish(
+        PostChatMessage(
+            site_id=visitor.site_id,
+            session_id=session.session_id,
+            author="visitor",
+            author_id=visitor.subject,
+            client_message_id=body.client_message_id,
+            text=body.text,
+        )
+    )
+    return Accepted(detail="message sent")
+
+
+@router.post("/visitor/session/end", status_code=status.HTTP_202_ACCEPTED)
+async def end_chat(visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+    session = ongoing(await gateway.current_session(visitor))
+    await gateway.publisher.publish(
+        EndChat(
+            site_id=visitor.site_id,
+            session_id=session.session_id,
+            by="visitor",
+            by_id=visitor.subject,
+        )
+    )
+    return Accepted(detail="ending the chat")
