@@ -12,6 +12,7 @@ from livechat_shared.contracts import (
     DeclineOffer,
     EndChat,
     HoldChat,
+    PickVisitor,
     PostChatMessage,
     Presence,
     PutBackInQueue,
@@ -19,6 +20,7 @@ from livechat_shared.contracts import (
     ResumeChat,
     SetOperatorPresence,
 )
+from livechat_shared.contracts.envelope import Identifier
 from livechat_shared.contracts.views import MessagePage, SessionList
 from pydantic import BaseModel, ConfigDict
 
@@ -68,6 +70,27 @@ async def next_visitor(body: NextRequest, op: OperatorDep, gateway: GatewayDep) 
         RequestNextChat(site_id=op.site_id, operator_id=op.subject, channel=body.channel)
     )
     return Accepted(detail=f"next {body.channel.value} requested")
+
+
+class Pick(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    visitor_id: Identifier
+    channel: Channel | None = None
+
+
+@router.post("/pick", status_code=status.HTTP_202_ACCEPTED)
+async def pick_visitor(body: Pick, op: OperatorDep, gateway: GatewayDep) -> Accepted:
+    """Take a specific waiting visitor for a text or voice chat. Exactly one operator gets it:
+    the outcome (ChatStarted, or CommandRejected with the reason) arrives on the socket."""
+    await gateway.publisher.publish(
+        PickVisitor(
+            site_id=op.site_id,
+            operator_id=op.subject,
+            visitor_id=body.visitor_id,
+            channel=body.channel,
+        )
+    )
+    return Accepted(detail="pick sent")
 
 
 @router.post("/sessions/{session_id}/messages", status_code=status.HTTP_202_ACCEPTED)

@@ -42,6 +42,7 @@ COMMAND_TYPES: tuple[type[c.Command], ...] = (
     c.DeclineOffer,
     c.PutBackInQueue,
     c.RequestNextChat,
+    c.PickVisitor,
     c.ExpireOffer,
     c.PostChatMessage,
     c.HoldChat,
@@ -81,6 +82,7 @@ AnyMessage = Annotated[
     | c.DeclineOffer
     | c.PutBackInQueue
     | c.RequestNextChat
+    | c.PickVisitor
     | c.ExpireOffer
     | c.PostChatMessage
     | c.HoldChat

@@ -68,6 +68,20 @@ class RequestNextChat(Command):
     channel: Channel = Channel.CHAT
 
 
+class PickVisitor(Command):
+    """Manual pick: the operator takes a specific waiting visitor for a text or voice chat.
+
+    Atomic against automatic offers: it succeeds only while the visitor is waiting, unoffered.
+    """
+
+    type: Literal["PickVisitor"] = "PickVisitor"
+    operator_id: Identifier
+    visitor_id: Identifier
+    channel: Channel | None = Field(
+        default=None, description="None: the channel the visitor asked for."
+    )
+
+
 class ExpireOffer(Command):
     """Sent by the queue manager to itself through a delay queue when an offer's time is up."""
 

@@ -82,6 +82,7 @@ class VisitorQueued(Event):
     visitor_id: Identifier
     channel: Channel
     waiting_since: UtcDatetime
+    badge: VisitorBadge = Field(default_factory=VisitorBadge)
 
 
 class VisitorRequeued(Event):
@@ -119,7 +120,8 @@ class ChatOffered(Event):
 
 
 class ChatStarted(Event):
-    """The operator accepted the offer; the session id is the offer id."""
+    """A chat began: the operator accepted an offer (the session id is the offer id) or picked
+    the visitor from the queue itself (`picked`)."""
 
     type: Literal["ChatStarted"] = "ChatStarted"
     session_id: uuid.UUID
@@ -127,6 +129,7 @@ class ChatStarted(Event):
     operator_id: Identifier
     channel: Channel
     waited_seconds: float = Field(ge=0)
+    picked: bool = False
 
 
 class OfferDeclined(Event):

@@ -19,6 +19,7 @@ QUEUE_MANAGER = ServiceQueues(
         c.DeclineOffer,
         c.PutBackInQueue,
         c.RequestNextChat,
+        c.PickVisitor,
         c.ExpireOffer,
     ),
     # Routing decisions are serialized: one consumer at a time, further replicas stand by.

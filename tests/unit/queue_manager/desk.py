@@ -16,6 +16,7 @@ from livechat_shared.contracts import (
     Event,
     ExpireOffer,
     Message,
+    PickVisitor,
     Presence,
     PutBackInQueue,
     RequestNextChat,
@@ -105,6 +106,15 @@ class Desk:
 
     def next_chat(self, operator_id: str, channel: Channel = Channel.CHAT) -> list[Event]:
         return self.send(RequestNextChat(site_id=SITE, operator_id=operator_id, channel=channel))
+
+    def pick(
+        self, operator_id: str, visitor_id: str, channel: Channel | None = None
+    ) -> list[Event]:
+        return self.send(
+            PickVisitor(
+                site_id=SITE, operator_id=operator_id, visitor_id=visitor_id, channel=channel
+            )
+        )
 
     def end(self, started: ChatStarted) -> list[Event]:
         return self.send(

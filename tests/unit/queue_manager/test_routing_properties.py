@@ -100,6 +100,14 @@ class Model:
             case VisitorAbandoned():
                 self.waiting.pop(event.visitor_id, None)
                 self.offered.pop(event.visitor_id, None)
+            case ChatStarted() if event.picked:
+                assert event.visitor_id in self.waiting, (
+                    "only a waiting, unoffered visitor is picked"
+                )
+                load = self.load(event.operator_id, event.channel)
+                assert load < self.capacity(event.operator_id, event.channel)
+                del self.waiting[event.visitor_id]
+                self.chatting[event.visitor_id] = event
             case ChatStarted():
                 operator, offer_id, _ = self.offered.pop(event.visitor_id)
                 assert (operator, offer_id) == (event.operator_id, event.session_id)
@@ -131,6 +139,7 @@ class RoutingMachine(RuleBasedStateMachine):
         self.desk = Desk(POLICY)
         self.model = Model()
         self.held: set[str] = set()
+        self.lowered: set[str] = set()
 
     def _send(self, events: list[Event]) -> None:
         for event in events:
@@ -150,7 +159,10 @@ class RoutingMachine(RuleBasedStateMachine):
 
     @rule(operator=st.sampled_from(OPERATORS), max_chats=st.one_of(st.none(), st.integers(1, 4)))
     def capacity_changes(self, operator: str, max_chats: int | None) -> None:
+        before = self.model.capacity(operator, Channel.CHAT)
         self.model.max_chats[operator] = max_chats
+        if self.model.capacity(operator, Channel.CHAT) < before:
+            self.lowered.add(operator)  # chats already running may exceed the new maximum
         self._send(self.desk.capacity(operator, max_chats))
 
     @precondition(lambda self: self.desk.site.offers)
@@ -208,6 +220,16 @@ class RoutingMachine(RuleBasedStateMachine):
         self.held.discard(visitor)
         self._send(self.desk.end(self.model.chatting[visitor]))
 
+    @rule(
+        operator=st.sampled_from(OPERATORS),
+        visitor=st.sampled_from(VISITORS),
+        channel=st.one_of(st.none(), st.sampled_from(list(Channel))),
+    )
+    def operator_picks_a_visitor(
+        self, operator: str, visitor: str, channel: Channel | None
+    ) -> None:
+        self._send(self.desk.pick(operator, visitor, channel))
+
     @rule(seconds=st.integers(0, 60))
     def time_passes(self, seconds: int) -> None:
         self.desk.tick(seconds)
@@ -227,13 +249,9 @@ class RoutingMachine(RuleBasedStateMachine):
     def no_operator_beyond_capacity_unless_it_was_lowered(self) -> None:
         for operator in self.desk.site.operators.values():
             for channel in Channel:
-                if (
-                    self.model.max_chats.get(operator.operator_id, 99) is None
-                    or channel is Channel.CALL
-                ):
-                    assert operator.load(channel) <= self.model.capacity(
-                        operator.operator_id, channel
-                    )
+                if channel is Channel.CHAT and operator.operator_id in self.lowered:
+                    continue
+                assert operator.load(channel) <= self.model.capacity(operator.operator_id, channel)
 
     @invariant()
     def free_operators_have_nobody_waiting_for_them(self) -> None:

@@ -238,3 +238,32 @@ def test_presence_events_name_why() -> None:
     events = desk.online("ann")
     assert isinstance(events[0], OperatorPresenceChanged)
     assert events[0].reason == "operator"
+
+
+def test_an_operator_may_pick_a_waiting_visitor_for_a_voice_chat() -> None:
+    desk = Desk(RoutingPolicy(max_chats=1))
+    desk.online("ann")
+    desk.start_chat("v0")  # ann is full for chats
+    desk.arrive("v1")
+    events = desk.pick("ann", "v1", Channel.CALL)
+    assert types(events) == ["ChatStarted"]
+    started = events[0]
+    assert isinstance(started, ChatStarted) and started.picked and started.channel is Channel.CALL
+    assert desk.site.waiting(Channel.CHAT) == []
+
+
+def test_a_visitor_already_offered_cannot_be_picked() -> None:
+    desk = Desk()
+    desk.online("ann", "bob")
+    desk.arrive("v0")  # offered to ann at once
+    events = desk.pick("bob", "v0")
+    assert types(events) == ["CommandRejected"]
+    assert isinstance(events[0], CommandRejected) and "offered" in events[0].reason
+
+
+def test_a_pick_beyond_capacity_is_rejected() -> None:
+    desk = Desk(RoutingPolicy(max_chats=1))
+    desk.online("ann")
+    desk.start_chat("v0")
+    desk.arrive("v1")
+    assert types(desk.pick("ann", "v1")) == ["CommandRejected"]

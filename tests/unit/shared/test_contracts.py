@@ -33,6 +33,7 @@ from livechat_shared.contracts import (
     OperatorCapacityChanged,
     OperatorFreed,
     OperatorPresenceChanged,
+    PickVisitor,
     PostChatMessage,
     Presence,
     PutBackInQueue,
@@ -156,6 +157,7 @@ EXAMPLES: list[Message] = [
     PutBackInQueue(**S, offer_id=OFFER, operator_id="op1"),
     RequestNextChat(**S, operator_id="op1", channel=Channel.CHAT),
     ExpireOffer(**S, offer_id=OFFER),
+    PickVisitor(**S, operator_id="op1", visitor_id="v1", channel=Channel.CALL),
 ]
 
 

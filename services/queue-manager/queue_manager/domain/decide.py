@@ -33,6 +33,7 @@ from livechat_shared.contracts import (
     OperatorCapacityChanged,
     OperatorFreed,
     OperatorPresenceChanged,
+    PickVisitor,
     Presence,
     PutBackInQueue,
     RequestNextChat,
@@ -189,7 +190,13 @@ class _Decision:
 def _visitor_waiting(d: _Decision, m: VisitorWaiting) -> None:
     if m.visitor_id in d.site.visitors or m.visitor_id in d.site.in_chat:
         return  # already waiting, offered or served: asking again changes nothing
-    d.emit(VisitorQueued, visitor_id=m.visitor_id, channel=m.channel, waiting_since=m.occurred_at)
+    d.emit(
+        VisitorQueued,
+        visitor_id=m.visitor_id,
+        channel=m.channel,
+        waiting_since=m.occurred_at,
+        badge=m.badge,
+    )
     d.route(d.site.visitors[m.visitor_id])
 
 
@@ -334,6 +341,33 @@ def _next(d: _Decision, m: RequestNextChat) -> None:
     d.fill(operator)
 
 
+def _pick(d: _Decision, m: PickVisitor) -> None:
+    operator = d.site.operators.get(m.operator_id)
+    if operator is None or operator.presence is Presence.OFFLINE:
+        d.reject("the operator is offline", m.operator_id)
+        return
+    visitor = d.site.visitors.get(m.visitor_id)
+    if visitor is None:
+        d.reject("the visitor is not waiting", m.operator_id)
+        return
+    if visitor.offer_id is not None:
+        d.reject("the visitor is being offered to an operator", m.operator_id)
+        return
+    channel = m.channel or visitor.channel
+    if d.free_slots(operator, channel) <= 0:
+        d.reject(f"the operator has no free {channel.value} capacity", m.operator_id)
+        return
+    d.emit(
+        ChatStarted,
+        session_id=d.new_id(),
+        visitor_id=visitor.visitor_id,
+        operator_id=operator.operator_id,
+        channel=channel,
+        waited_seconds=max(0.0, (d.now - visitor.waiting_since).total_seconds()),
+        picked=True,
+    )
+
+
 _HANDLERS: dict[type[Message], Callable[[_Decision, Any], None]] = {
     VisitorWaiting: _visitor_waiting,
     VisitorLeftQueue: _visitor_left,
@@ -345,4 +379,5 @@ _HANDLERS: dict[type[Message], Callable[[_Decision, Any], None]] = {
     PutBackInQueue: _put_back,
     ExpireOffer: _expire,
     RequestNextChat: _next,
+    PickVisitor: _pick,
 }

@@ -39,7 +39,9 @@ def _apply(event: Event, site: Site) -> None:
 
 @_apply.register
 def _(event: VisitorQueued, site: Site) -> None:
-    visitor = Visitor(event.visitor_id, event.channel, event.waiting_since, site.arrivals)
+    visitor = Visitor(
+        event.visitor_id, event.channel, event.waiting_since, site.arrivals, event.badge
+    )
     site.arrivals += 1
     site.visitors[visitor.visitor_id] = visitor
     site.queues[visitor.channel].add(visitor.queue_key)
@@ -104,8 +106,10 @@ def _(event: OfferWithdrawn, site: Site) -> None:
 
 @_apply.register
 def _(event: ChatStarted, site: Site) -> None:
-    offer = _close_offer(site, event.session_id)
-    del site.visitors[offer.visitor_id]
+    if event.session_id in site.offers:
+        _close_offer(site, event.session_id)
+    visitor = site.visitors.pop(event.visitor_id)
+    site.queues[visitor.channel].discard(visitor.queue_key)  # picked straight from the queue
     site.chats[event.session_id] = Chat(
         event.session_id, event.visitor_id, event.operator_id, event.channel
     )

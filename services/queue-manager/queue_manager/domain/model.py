@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from livechat_shared.contracts import Channel, Presence
+from livechat_shared.contracts import Channel, Presence, VisitorBadge
 from sortedcontainers import SortedList
 
 QueueKey = tuple[datetime, int, str]
@@ -19,6 +19,7 @@ class Visitor:
     channel: Channel
     waiting_since: datetime
     arrival: int
+    badge: VisitorBadge = field(default_factory=VisitorBadge)
     declined_by: set[str] = field(default_factory=set)
     offer_id: uuid.UUID | None = None
 
