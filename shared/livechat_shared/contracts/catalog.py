@@ -34,6 +34,9 @@ EVENT_TYPES: tuple[type[e.Event], ...] = (
     e.ChatMessagePosted,
     e.ChatEnded,
     e.MessageLeft,
+    e.OfflineMessageTaken,
+    e.OfflineMessageReplied,
+    e.OfflineMessageClosed,
 )
 COMMAND_TYPES: tuple[type[c.Command], ...] = (
     c.SetOperatorPresence,
@@ -49,6 +52,9 @@ COMMAND_TYPES: tuple[type[c.Command], ...] = (
     c.ResumeChat,
     c.EndChat,
     c.EndChatIfVisitorGone,
+    c.TakeNextMessage,
+    c.ReplyToMessage,
+    c.CloseMessage,
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {t.type_name(): t for t in (*EVENT_TYPES, *COMMAND_TYPES)}
 
@@ -76,6 +82,9 @@ AnyMessage = Annotated[
     | e.ChatMessagePosted
     | e.ChatEnded
     | e.MessageLeft
+    | e.OfflineMessageTaken
+    | e.OfflineMessageReplied
+    | e.OfflineMessageClosed
     | c.SetOperatorPresence
     | c.SetOperatorCapacity
     | c.AcceptOffer
@@ -88,7 +97,10 @@ AnyMessage = Annotated[
     | c.HoldChat
     | c.ResumeChat
     | c.EndChat
-    | c.EndChatIfVisitorGone,
+    | c.EndChatIfVisitorGone
+    | c.TakeNextMessage
+    | c.ReplyToMessage
+    | c.CloseMessage,
     Field(discriminator="type"),
 ]
 

@@ -128,3 +128,26 @@ class EndChatIfVisitorGone(Command):
     type: Literal["EndChatIfVisitorGone"] = "EndChatIfVisitorGone"
     visitor_id: Identifier
     disconnected_at: UtcDatetime
+
+
+# --- offline messages ----------------------------------------------------------------------
+
+
+class TakeNextMessage(Command):
+    """Next message: give this operator the oldest waiting offline message."""
+
+    type: Literal["TakeNextMessage"] = "TakeNextMessage"
+    operator_id: Identifier
+
+
+class ReplyToMessage(Command):
+    type: Literal["ReplyToMessage"] = "ReplyToMessage"
+    offline_message_id: uuid.UUID
+    operator_id: Identifier
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class CloseMessage(Command):
+    type: Literal["CloseMessage"] = "CloseMessage"
+    offline_message_id: uuid.UUID
+    operator_id: Identifier

@@ -260,7 +260,7 @@ class ChatEnded(Event):
 
 
 class MessageLeft(Event):
-    """A visitor left an offline message for the Message Queue."""
+    """A visitor left an offline message for the Message Queue (published by the gateway)."""
 
     type: Literal["MessageLeft"] = "MessageLeft"
     offline_message_id: uuid.UUID
@@ -268,3 +268,32 @@ class MessageLeft(Event):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     text: str = Field(min_length=1, max_length=10_000)
+
+
+class OfflineMessageTaken(Event):
+    """Next message: the oldest waiting message went to this operator, and to no other."""
+
+    type: Literal["OfflineMessageTaken"] = "OfflineMessageTaken"
+    offline_message_id: uuid.UUID
+    operator_id: Identifier
+    visitor_id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(max_length=320)
+    text: str = Field(min_length=1, max_length=10_000)
+    left_at: UtcDatetime
+
+
+class OfflineMessageReplied(Event):
+    """The operator answered; a mail system subscribes to this to deliver the reply."""
+
+    type: Literal["OfflineMessageReplied"] = "OfflineMessageReplied"
+    offline_message_id: uuid.UUID
+    operator_id: Identifier
+    email: str = Field(max_length=320)
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class OfflineMessageClosed(Event):
+    type: Literal["OfflineMessageClosed"] = "OfflineMessageClosed"
+    offline_message_id: uuid.UUID
+    operator_id: Identifier

@@ -60,11 +60,17 @@ VISITOR_GATEWAY = ServiceQueues(
         e.ChatHeld,
         e.ChatResumed,
         e.ChatEnded,
+        e.OfflineMessageTaken,
     ),
     per_instance=True,
 )
 
-OFFLINE_MESSAGES = ServiceQueues(service="offline-messages", consumes=(e.MessageLeft,))
+OFFLINE_MESSAGES = ServiceQueues(
+    service="offline-messages",
+    consumes=(e.MessageLeft, c.TakeNextMessage, c.ReplyToMessage, c.CloseMessage),
+    # Next message hands out the oldest waiting message: one decision at a time.
+    single_active_consumer=True,
+)
 
 SUMMARY_PROJECTOR = ServiceQueues(service="summary-projector", consumes=EVENT_TYPES)
 

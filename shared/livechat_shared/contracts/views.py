@@ -54,3 +54,22 @@ class MessagePage(_View):
     page_size: int = Field(ge=1, le=200)
     total: int = Field(ge=0)
     messages: list[TranscriptMessage]
+
+
+class OfflineMessageView(_View):
+    offline_message_id: uuid.UUID
+    site_id: str
+    visitor_id: str
+    name: str
+    email: str
+    text: str
+    left_at: datetime
+    status: Literal["waiting", "taken", "replied", "closed"]
+    operator_id: str | None = None
+    reply: str | None = None
+
+
+class MessageQueue(_View):
+    """The Message Queue: offline messages, oldest first."""
+
+    messages: list[OfflineMessageView]
