@@ -15,7 +15,9 @@ from livechat_shared.contracts import (
     OfferPutBack,
     OfferTimedOut,
     OfferWithdrawn,
+    OfflineMessageTaken,
     OperatorPresenceChanged,
+    QueuePositionsChanged,
     VisitorAbandoned,
     VisitorQueued,
     VisitorRequeued,
@@ -25,6 +27,25 @@ from visitor_gateway.auth import Role
 
 Recipient = tuple[str, Role, str]
 """(site id, role, visitor or operator id)"""
+
+
+def position_frames(update: QueuePositionsChanged) -> list[tuple[Recipient, dict[str, object]]]:
+    """Each listed visitor's own place in the queue and its estimated wait."""
+    frames: list[tuple[Recipient, dict[str, object]]] = []
+    for index, visitor_id in enumerate(update.waiting):
+        eta = None
+        if update.seconds_per_position is not None:
+            eta = round((index + 1) * update.seconds_per_position, 1)
+        frame: dict[str, object] = {
+            "type": "QueuePosition",
+            "channel": update.channel.value,
+            "position": index + 1,
+            "total_waiting": update.total_waiting,
+            "estimated_wait_seconds": eta,
+            "as_of": update.occurred_at.isoformat(),
+        }
+        frames.append(((update.site_id, "visitor", visitor_id), frame))
+    return frames
 
 
 def recipients(message: Message) -> list[Recipient]:
@@ -39,6 +60,7 @@ def recipients(message: Message) -> list[Recipient]:
             | OfferTimedOut()
             | OfferWithdrawn()
             | OperatorPresenceChanged()
+            | OfflineMessageTaken()
         ):
             return [(site, "operator", message.operator_id)]
         case ChatStarted() | ChatMessagePosted() | ChatHeld() | ChatResumed() | ChatEnded():

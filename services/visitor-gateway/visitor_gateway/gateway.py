@@ -13,7 +13,11 @@ from livechat_shared.contracts.views import SessionView
 
 from visitor_gateway.auth import Caller, InvalidToken, Role, verify
 from visitor_gateway.hub import Hub
-from visitor_gateway.sessions_client import SessionsClient, SessionsUnavailable
+from visitor_gateway.sessions_client import (
+    OfflineMessagesClient,
+    SessionsClient,
+    SessionsUnavailable,
+)
 from visitor_gateway.settings import Settings
 
 
@@ -27,6 +31,7 @@ class Gateway:
     publisher: Publisher
     hub: Hub
     sessions: SessionsClient
+    offline_messages: OfflineMessagesClient
 
     def caller(self, token: str | None, role: Role) -> Caller:
         if not token:

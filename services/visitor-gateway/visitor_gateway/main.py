@@ -15,10 +15,14 @@ from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 
-from visitor_gateway import operator_api, sockets, visitor_api
+from visitor_gateway import message_queue_api, operator_api, sockets, visitor_api
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
-from visitor_gateway.sessions_client import SessionsClient, SessionsUnavailable
+from visitor_gateway.sessions_client import (
+    OfflineMessagesClient,
+    SessionsClient,
+    SessionsUnavailable,
+)
 from visitor_gateway.settings import DEV_SECRET, Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bus = Bus(broker, VISITOR_GATEWAY)
     hub = Hub()
     sessions = SessionsClient(settings.session_service_url, settings.internal_api_token)
+    offline_messages = OfflineMessagesClient(
+        settings.offline_messages_url, settings.internal_api_token
+    )
+
+    async def close_clients() -> None:
+        await sessions.close()
+        await offline_messages.close()
+
     router = RabbitRouter()
     subscribe(router, bus, metrics, hub.deliver)
     broker.include_router(router)
@@ -43,10 +55,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         broker=broker,
         bus=bus,
         metrics=metrics,
-        after_stopping=sessions.close,
+        after_stopping=close_clients,
     )
-    app.state.gateway = Gateway(settings=settings, publisher=bus, hub=hub, sessions=sessions)
-    for routes in (visitor_api.router, operator_api.router, sockets.router):
+    app.state.gateway = Gateway(
+        settings=settings,
+        publisher=bus,
+        hub=hub,
+        sessions=sessions,
+        offline_messages=offline_messages,
+    )
+    routers = (visitor_api.router, operator_api.router, message_queue_api.router, sockets.router)
+    for routes in routers:
         app.include_router(routes)
 
     @app.exception_handler(AMQPError)

@@ -1,4 +1,4 @@
-"""Reads from the session service's internal API (sessions, transcripts, My Communication)."""
+"""Reads from the other services' internal APIs: sessions and transcripts, the Message Queue."""
 
 from __future__ import annotations
 
@@ -6,17 +6,23 @@ import uuid
 from typing import TypeVar
 
 import httpx
-from livechat_shared.contracts.views import MessagePage, SessionList, SessionView, Transcript
+from livechat_shared.contracts.views import (
+    MessagePage,
+    MessageQueue,
+    SessionList,
+    SessionView,
+    Transcript,
+)
 from pydantic import BaseModel
 
 V = TypeVar("V", bound=BaseModel)
 
 
 class SessionsUnavailable(Exception):
-    """The session service did not answer; the caller gets a 503 and may retry."""
+    """A service behind the gateway did not answer; the caller gets a 503 and may retry."""
 
 
-class SessionsClient:
+class InternalApi:
     def __init__(self, base_url: str, internal_token: str, timeout: float = 5.0) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url,
@@ -27,7 +33,7 @@ class SessionsClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _get(self, path: str, view: type[V], **params: int) -> V | None:
+    async def _get(self, path: str, view: type[V], **params: int | str) -> V | None:
         try:
             response = await self._http.get(path, params=params)
         except httpx.HTTPError as error:
@@ -35,9 +41,11 @@ class SessionsClient:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise SessionsUnavailable(f"session service answered {response.status_code}")
+            raise SessionsUnavailable(f"{self._http.base_url} answered {response.status_code}")
         return view.model_validate_json(response.content)
 
+
+class SessionsClient(InternalApi):
     async def session(self, site_id: str, session_id: uuid.UUID) -> SessionView | None:
         return await self._get(f"/v1/sites/{site_id}/sessions/{session_id}", SessionView)
 
@@ -69,3 +77,11 @@ class SessionsClient:
             page_size=page_size,
         )
         return found or MessagePage(page=page, page_size=page_size, total=0, messages=[])
+
+
+class OfflineMessagesClient(InternalApi):
+    async def queue(self, site_id: str, status: str, limit: int) -> MessageQueue:
+        found = await self._get(
+            f"/v1/sites/{site_id}/messages", MessageQueue, status=status, limit=limit
+        )
+        return found or MessageQueue(messages=[])

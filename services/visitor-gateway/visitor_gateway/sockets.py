@@ -33,6 +33,8 @@ async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
     gateway.hub.add(who, socket)
     await socket.send_text(json.dumps({"type": "Connected", "role": role, "id": caller.subject}))
     if role == "visitor":
+        if (place := gateway.hub.place_of(who)) is not None:
+            await socket.send_text(json.dumps(place))
         await gateway.publisher.publish(
             VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
         )

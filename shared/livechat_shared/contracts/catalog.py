@@ -17,6 +17,7 @@ EVENT_TYPES: tuple[type[e.Event], ...] = (
     e.VisitorReconnected,
     e.VisitorQueued,
     e.VisitorRequeued,
+    e.QueuePositionsChanged,
     e.VisitorAbandoned,
     e.ChatOffered,
     e.ChatStarted,
@@ -65,6 +66,7 @@ AnyMessage = Annotated[
     | e.VisitorReconnected
     | e.VisitorQueued
     | e.VisitorRequeued
+    | e.QueuePositionsChanged
     | e.VisitorAbandoned
     | e.ChatOffered
     | e.ChatStarted

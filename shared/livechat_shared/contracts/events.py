@@ -95,6 +95,22 @@ class VisitorRequeued(Event):
     reason: Literal["declined", "put_back", "timed_out", "operator_offline"]
 
 
+class QueuePositionsChanged(Event):
+    """The head of a queue moved: who waits where, and the estimated wait per place.
+
+    Lists at most the first 100 waiting visitors (position = index + 1); published after a
+    decision that changed them.
+    """
+
+    type: Literal["QueuePositionsChanged"] = "QueuePositionsChanged"
+    channel: Channel
+    waiting: list[Identifier] = Field(max_length=100)
+    total_waiting: int = Field(ge=0)
+    seconds_per_position: float | None = Field(
+        default=None, ge=0, description="Recent average time between visitors leaving the queue."
+    )
+
+
 class VisitorAbandoned(Event):
     """A visitor left the queue before being served; counted as abandoned."""
 

@@ -47,6 +47,7 @@ VISITOR_GATEWAY = ServiceQueues(
     consumes=(
         e.VisitorQueued,
         e.VisitorRequeued,
+        e.QueuePositionsChanged,
         e.VisitorAbandoned,
         e.ChatOffered,
         e.ChatStarted,

@@ -32,6 +32,7 @@ from livechat_shared.contracts import (
     OfferTimedOut,
     OfferWithdrawn,
     Presence,
+    QueuePositionsChanged,
     VisitorAbandoned,
     VisitorQueued,
     VisitorRequeued,
@@ -114,6 +115,14 @@ class Model:
                 self.chatting[event.visitor_id] = event
             case ChatEnded():
                 del self.chatting[event.visitor_id]
+            case QueuePositionsChanged():
+                order = sorted(
+                    (w.since, w.arrival, v)
+                    for v, w in self.waiting.items()
+                    if w.channel is event.channel
+                )
+                assert event.waiting == [v for _, _, v in order][:100]
+                assert event.total_waiting == len(order)
             case _:
                 pass
 

@@ -10,9 +10,11 @@ from livechat_shared.contracts import (
     ChatOffered,
     ChatStarted,
     CommandRejected,
+    Event,
     OperatorFreed,
     OperatorPresenceChanged,
     Presence,
+    QueuePositionsChanged,
     VisitorAbandoned,
     VisitorRequeued,
 )
@@ -267,3 +269,30 @@ def test_a_pick_beyond_capacity_is_rejected() -> None:
     desk.start_chat("v0")
     desk.arrive("v1")
     assert types(desk.pick("ann", "v1")) == ["CommandRejected"]
+
+
+def positions(events: list[Event]) -> list[QueuePositionsChanged]:
+    return [e for e in events if isinstance(e, QueuePositionsChanged)]
+
+
+def test_waiting_visitors_learn_their_place_as_the_queue_moves() -> None:
+    desk = Desk(RoutingPolicy(max_chats=1))
+    desk.online("ann")
+    chat = desk.start_chat("v0")
+    for v in ("v1", "v2", "v3", "v4"):
+        [update] = positions(desk.arrive(v))
+    assert update.waiting == ["v1", "v2", "v3", "v4"] and update.total_waiting == 4
+    [update] = positions(desk.leave("v2"))
+    assert update.waiting == ["v1", "v3", "v4"]
+    desk.tick(30)
+    [update] = positions(desk.end(chat))  # v1 is offered to ann
+    assert update.waiting == ["v3", "v4"]
+    assert update.seconds_per_position is not None and update.seconds_per_position > 0
+
+
+def test_no_position_update_when_the_head_of_the_queue_did_not_move() -> None:
+    desk = Desk()
+    desk.online("ann")
+    desk.presence("ann", Presence.AWAY)
+    desk.arrive("v0")
+    assert positions(desk.capacity("ann", 5)) == []

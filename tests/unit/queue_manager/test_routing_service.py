@@ -54,6 +54,10 @@ def service(journal: MemoryJournal, publisher: RecordingPublisher) -> RoutingSer
     return RoutingService(journal, publisher, policy, clock=lambda: T0)
 
 
+def names(messages: list[Message]) -> list[str]:
+    return [type(m).__name__ for m in messages]
+
+
 online = SetOperatorPresence(site_id=SITE, operator_id="ann", presence=Presence.ONLINE)
 
 
@@ -94,7 +98,7 @@ async def test_a_crash_between_store_and_publish_is_healed_by_the_redelivery() -
         await routing.handle(message)
     assert not any(isinstance(m, ChatOffered) for m in publisher.published)
     await routing.handle(message)  # the broker redelivers the unacked message
-    assert [type(m).__name__ for m in publisher.published[1:]] == ["VisitorQueued", "ChatOffered"]
+    assert names(publisher.published[1:]) == ["VisitorQueued", "ChatOffered"]
 
 
 async def test_a_store_failure_leaves_the_state_as_stored() -> None:
@@ -127,7 +131,7 @@ async def test_a_restarted_service_resumes_exactly_where_it_stopped() -> None:
     publisher = after.publisher
     await after.handle(sent[1])
     assert isinstance(publisher, RecordingPublisher)
-    assert [type(m).__name__ for m in publisher.published] == ["VisitorQueued"]
+    assert names(publisher.published) == ["VisitorQueued", "QueuePositionsChanged"]
 
 
 async def test_a_standby_that_becomes_active_decides_on_the_stored_state_not_its_stale_copy() -> (
@@ -144,8 +148,9 @@ async def test_a_standby_that_becomes_active_decides_on_the_stored_state_not_its
     assert isinstance(publisher, RecordingPublisher)
     await standby.handle(waiting("v1"))  # ann is full (max 1): v1 must wait, not be offered
     await standby.handle(online)  # a redelivery of what the active one handled
-    assert [type(m).__name__ for m in publisher.published] == [
+    assert names(publisher.published) == [
         "VisitorQueued",
+        "QueuePositionsChanged",
         "OperatorPresenceChanged",
     ]
     site = standby.site(SITE)

@@ -41,6 +41,7 @@ from livechat_shared.contracts import (
     PostChatMessage,
     Presence,
     PutBackInQueue,
+    QueuePositionsChanged,
     ReplyToMessage,
     RequestNextChat,
     ResumeChat,
@@ -82,6 +83,9 @@ EXAMPLES: list[Message] = [
     VisitorQueued(**S, visitor_id="v1", channel=Channel.CHAT, waiting_since=NOW),
     VisitorRequeued(
         **S, visitor_id="v1", channel=Channel.CHAT, waiting_since=NOW, reason="declined"
+    ),
+    QueuePositionsChanged(
+        **S, channel=Channel.CHAT, waiting=["v1", "v2"], total_waiting=2, seconds_per_position=30
     ),
     VisitorAbandoned(**S, visitor_id="v1", channel=Channel.CHAT, waited_seconds=12.5),
     ChatOffered(

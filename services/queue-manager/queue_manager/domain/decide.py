@@ -36,6 +36,7 @@ from livechat_shared.contracts import (
     PickVisitor,
     Presence,
     PutBackInQueue,
+    QueuePositionsChanged,
     RequestNextChat,
     SetOperatorCapacity,
     SetOperatorPresence,
@@ -63,7 +64,17 @@ def decide(
     decision = _Decision(site, message, now, policy, new_id)
     handler = _HANDLERS.get(type(message))
     if handler is not None:
+        heads = {channel: site.head(channel) for channel in Channel}
         handler(decision, message)
+        for channel, before in heads.items():
+            if site.head(channel) != before:
+                decision.emit(
+                    QueuePositionsChanged,
+                    channel=channel,
+                    waiting=site.head(channel),
+                    total_waiting=len(site.queues[channel]),
+                    seconds_per_position=site.seconds_per_position(channel),
+                )
     return decision.events
 
 

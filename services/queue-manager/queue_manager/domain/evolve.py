@@ -70,6 +70,7 @@ def _(event: ChatOffered, site: Site) -> None:
     operator = site.operator(event.operator_id)
     operator.offers[event.channel].add(event.offer_id)
     operator.idle_since = event.occurred_at
+    site.recent_exits[visitor.channel].append(event.occurred_at)
 
 
 def _close_offer(site: Site, offer_id: uuid.UUID) -> Offer:
@@ -109,7 +110,9 @@ def _(event: ChatStarted, site: Site) -> None:
     if event.session_id in site.offers:
         _close_offer(site, event.session_id)
     visitor = site.visitors.pop(event.visitor_id)
-    site.queues[visitor.channel].discard(visitor.queue_key)  # picked straight from the queue
+    if visitor.queue_key in site.queues[visitor.channel]:  # picked straight from the queue
+        site.queues[visitor.channel].remove(visitor.queue_key)
+        site.recent_exits[visitor.channel].append(event.occurred_at)
     site.chats[event.session_id] = Chat(
         event.session_id, event.visitor_id, event.operator_id, event.channel
     )

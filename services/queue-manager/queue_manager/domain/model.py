@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from livechat_shared.contracts import Channel, Presence, VisitorBadge
 from sortedcontainers import SortedList
+
+EXITS_REMEMBERED = 20
+POSITIONS_PUBLISHED = 100
 
 QueueKey = tuple[datetime, int, str]
 """Order in a queue: waiting since, then arrival order, then visitor id."""
@@ -80,6 +84,10 @@ class Site:
     chats: dict[uuid.UUID, Chat] = field(default_factory=dict)
     in_chat: dict[str, uuid.UUID] = field(default_factory=dict)
     """Visitor id -> its session: a visitor leads at most one chat or call at a time."""
+    recent_exits: dict[Channel, deque[datetime]] = field(
+        default_factory=lambda: {channel: deque(maxlen=EXITS_REMEMBERED) for channel in Channel}
+    )
+    """When the last visitors left each queue for an operator: the pace of the queue."""
     arrivals: int = 0
     journal_seq: int = 0
     """The last journal entry applied; the next decision is stored under journal_seq + 1."""
@@ -92,3 +100,13 @@ class Site:
 
     def waiting(self, channel: Channel) -> list[Visitor]:
         return [self.visitors[key[2]] for key in self.queues[channel]]
+
+    def head(self, channel: Channel) -> list[str]:
+        """The ids of the first POSITIONS_PUBLISHED waiting visitors, in order."""
+        return [key[2] for key in self.queues[channel].islice(0, POSITIONS_PUBLISHED)]
+
+    def seconds_per_position(self, channel: Channel) -> float | None:
+        exits = self.recent_exits[channel]
+        if len(exits) < 2:
+            return None
+        return max(0.0, (exits[-1] - exits[0]).total_seconds() / (len(exits) - 1))
