@@ -13,7 +13,15 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from livechat_shared.contracts import ChatOffered, Event, ExpireOffer, Message, parse_message
+from livechat_shared.contracts import (
+    ChatOffered,
+    Event,
+    ExpireInvitation,
+    ExpireOffer,
+    Message,
+    VisitorInvited,
+    parse_message,
+)
 
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
 from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
@@ -127,6 +135,16 @@ class RoutingService:
             if event.message_id == cause.message_id:
                 continue  # a consumed fact we kept (ChatEnded): not ours to publish
             await self.publisher.publish(event)
+            if isinstance(event, VisitorInvited):
+                await self.publisher.publish_delayed(
+                    ExpireInvitation(
+                        command_id=uuid.uuid5(_ID_NAMESPACE, f"expire/{event.invitation_id}"),
+                        site_id=event.site_id,
+                        correlation_id=event.correlation_id,
+                        invitation_id=event.invitation_id,
+                    ),
+                    self.policy.invitation_timeout.total_seconds(),
+                )
             if isinstance(event, ChatOffered):
                 await self.publisher.publish_delayed(
                     ExpireOffer(

@@ -21,6 +21,7 @@ class QueueManagerSettings(ServiceSettings):
     )
     max_calls: int = Field(default=1, ge=1, le=10, description="Maximum calls per operator.")
     offer_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    invitation_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     journal_path: Path = Field(
         default=Path(".data/queue-manager-journal.jsonl"),
         description="Embedded journal file, used only when MONGO_URL is unset.",
@@ -31,4 +32,5 @@ class QueueManagerSettings(ServiceSettings):
             max_chats=self.max_chats,
             max_calls=self.max_calls,
             offer_timeout=timedelta(seconds=self.offer_timeout_seconds),
+            invitation_timeout=timedelta(seconds=self.invitation_timeout_seconds),
         )

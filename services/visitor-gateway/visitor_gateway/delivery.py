@@ -10,6 +10,8 @@ from livechat_shared.contracts import (
     ChatResumed,
     ChatStarted,
     CommandRejected,
+    InvitationDeclined,
+    InvitationExpired,
     Message,
     OfferDeclined,
     OfferPutBack,
@@ -19,6 +21,7 @@ from livechat_shared.contracts import (
     OperatorPresenceChanged,
     QueuePositionsChanged,
     VisitorAbandoned,
+    VisitorInvited,
     VisitorQueued,
     VisitorRequeued,
 )
@@ -63,7 +66,16 @@ def recipients(message: Message) -> list[Recipient]:
             | OfflineMessageTaken()
         ):
             return [(site, "operator", message.operator_id)]
-        case ChatStarted() | ChatMessagePosted() | ChatHeld() | ChatResumed() | ChatEnded():
+        case (
+            ChatStarted()
+            | ChatMessagePosted()
+            | ChatHeld()
+            | ChatResumed()
+            | ChatEnded()
+            | VisitorInvited()
+            | InvitationDeclined()
+            | InvitationExpired()
+        ):
             return [(site, "operator", message.operator_id), (site, "visitor", message.visitor_id)]
         case CommandRejected():
             found: list[Recipient] = []

@@ -19,6 +19,7 @@ from visitor_gateway.sessions_client import (
     SessionsUnavailable,
 )
 from visitor_gateway.settings import Settings
+from visitor_gateway.site_monitor import SiteMonitor
 
 
 class Publisher(Protocol):
@@ -32,6 +33,7 @@ class Gateway:
     hub: Hub
     sessions: SessionsClient
     offline_messages: OfflineMessagesClient
+    monitor: SiteMonitor
 
     def caller(self, token: str | None, role: Role) -> Caller:
         if not token:

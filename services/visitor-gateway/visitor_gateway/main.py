@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiormq.exceptions import AMQPError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitRouter
+from livechat_shared.contracts import Message, VisitorBrowsing
 from livechat_shared.contracts.services import VISITOR_GATEWAY
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
@@ -15,7 +17,7 @@ from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 
-from visitor_gateway import message_queue_api, operator_api, sockets, visitor_api
+from visitor_gateway import message_queue_api, monitor_api, operator_api, sockets, visitor_api
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
 from visitor_gateway.sessions_client import (
@@ -24,6 +26,7 @@ from visitor_gateway.sessions_client import (
     SessionsUnavailable,
 )
 from visitor_gateway.settings import DEV_SECRET, Settings
+from visitor_gateway.site_monitor import SiteMonitor
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "visitor-gateway")
     bus = Bus(broker, VISITOR_GATEWAY)
     hub = Hub()
+    monitor = SiteMonitor(timedelta(seconds=settings.browsing_timeout_seconds))
+
+    async def consume(message: Message) -> None:
+        if isinstance(message, VisitorBrowsing):
+            monitor.heartbeat(message)
+        else:
+            await hub.deliver(message)
+
     sessions = SessionsClient(settings.session_service_url, settings.internal_api_token)
     offline_messages = OfflineMessagesClient(
         settings.offline_messages_url, settings.internal_api_token
@@ -47,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await offline_messages.close()
 
     router = RabbitRouter()
-    subscribe(router, bus, metrics, hub.deliver)
+    subscribe(router, bus, metrics, consume)
     broker.include_router(router)
     app = create_service_app(
         title="visitor-gateway",
@@ -63,8 +74,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub=hub,
         sessions=sessions,
         offline_messages=offline_messages,
+        monitor=monitor,
     )
-    routers = (visitor_api.router, operator_api.router, message_queue_api.router, sockets.router)
+    routers = (
+        visitor_api.router,
+        operator_api.router,
+        message_queue_api.router,
+        monitor_api.router,
+        sockets.router,
+    )
     for routes in routers:
         app.include_router(routes)
 

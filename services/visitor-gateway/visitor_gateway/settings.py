@@ -20,6 +20,9 @@ class Settings(ServiceSettings):
     )
     visitor_token_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     session_service_url: str = Field(default="http://127.0.0.1:8003")
+    browsing_timeout_seconds: int = Field(
+        default=60, ge=5, le=3600, description="Site Monitor drops visitors silent this long."
+    )
     offline_messages_url: str = Field(default="http://127.0.0.1:8004")
     offer_message_after_seconds: int = Field(
         default=120, ge=0, le=3600, description="Widget offers to leave a message after this wait."

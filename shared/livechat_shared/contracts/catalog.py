@@ -21,6 +21,10 @@ EVENT_TYPES: tuple[type[e.Event], ...] = (
     e.VisitorAbandoned,
     e.ChatOffered,
     e.ChatStarted,
+    e.VisitorInvited,
+    e.InvitationDeclined,
+    e.InvitationExpired,
+    e.VisitorBrowsing,
     e.OfferDeclined,
     e.OfferPutBack,
     e.OfferTimedOut,
@@ -47,6 +51,9 @@ COMMAND_TYPES: tuple[type[c.Command], ...] = (
     c.PutBackInQueue,
     c.RequestNextChat,
     c.PickVisitor,
+    c.InviteVisitor,
+    c.AnswerInvitation,
+    c.ExpireInvitation,
     c.ExpireOffer,
     c.PostChatMessage,
     c.HoldChat,
@@ -70,6 +77,10 @@ AnyMessage = Annotated[
     | e.VisitorAbandoned
     | e.ChatOffered
     | e.ChatStarted
+    | e.VisitorInvited
+    | e.InvitationDeclined
+    | e.InvitationExpired
+    | e.VisitorBrowsing
     | e.OfferDeclined
     | e.OfferPutBack
     | e.OfferTimedOut
@@ -94,6 +105,9 @@ AnyMessage = Annotated[
     | c.PutBackInQueue
     | c.RequestNextChat
     | c.PickVisitor
+    | c.InviteVisitor
+    | c.AnswerInvitation
+    | c.ExpireInvitation
     | c.ExpireOffer
     | c.PostChatMessage
     | c.HoldChat

@@ -82,6 +82,29 @@ class PickVisitor(Command):
     )
 
 
+class InviteVisitor(Command):
+    """Invite a browsing visitor to a chat with this operator (within capacity, no queue)."""
+
+    type: Literal["InviteVisitor"] = "InviteVisitor"
+    operator_id: Identifier
+    visitor_id: Identifier
+    channel: Channel = Channel.CHAT
+
+
+class AnswerInvitation(Command):
+    type: Literal["AnswerInvitation"] = "AnswerInvitation"
+    invitation_id: uuid.UUID
+    visitor_id: Identifier
+    accept: bool
+
+
+class ExpireInvitation(Command):
+    """Sent by the queue manager to itself through a delay queue."""
+
+    type: Literal["ExpireInvitation"] = "ExpireInvitation"
+    invitation_id: uuid.UUID
+
+
 class ExpireOffer(Command):
     """Sent by the queue manager to itself through a delay queue when an offer's time is up."""
 

@@ -136,8 +136,9 @@ class ChatOffered(Event):
 
 
 class ChatStarted(Event):
-    """A chat began: the operator accepted an offer (the session id is the offer id) or picked
-    the visitor from the queue itself (`picked`)."""
+    """A chat began: the operator accepted an offer, picked the visitor from the queue, or the
+    visitor accepted the operator's invitation. The session id is the offer's or invitation's id
+    (a pick gets a new one)."""
 
     type: Literal["ChatStarted"] = "ChatStarted"
     session_id: uuid.UUID
@@ -145,7 +146,42 @@ class ChatStarted(Event):
     operator_id: Identifier
     channel: Channel
     waited_seconds: float = Field(ge=0)
-    picked: bool = False
+    origin: Literal["offer", "pick", "invitation"] = "offer"
+
+
+class VisitorInvited(Event):
+    """An operator invited a browsing visitor; a slot of its capacity is held until answered."""
+
+    type: Literal["VisitorInvited"] = "VisitorInvited"
+    invitation_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+    channel: Channel
+    expires_at: UtcDatetime
+
+
+class InvitationDeclined(Event):
+    type: Literal["InvitationDeclined"] = "InvitationDeclined"
+    invitation_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+
+
+class InvitationExpired(Event):
+    type: Literal["InvitationExpired"] = "InvitationExpired"
+    invitation_id: uuid.UUID
+    visitor_id: Identifier
+    operator_id: Identifier
+
+
+class VisitorBrowsing(Event):
+    """A heartbeat from a visitor's widget: the Site Monitor shows who browses where."""
+
+    type: Literal["VisitorBrowsing"] = "VisitorBrowsing"
+    visitor_id: Identifier
+    page: HttpUrl
+    title: str | None = Field(default=None, max_length=300)
+    referrer: HttpUrl | None = None
 
 
 class OfferDeclined(Event):

@@ -20,6 +20,9 @@ QUEUE_MANAGER = ServiceQueues(
         c.PutBackInQueue,
         c.RequestNextChat,
         c.PickVisitor,
+        c.InviteVisitor,
+        c.AnswerInvitation,
+        c.ExpireInvitation,
         c.ExpireOffer,
     ),
     # Routing decisions are serialized: one consumer at a time, further replicas stand by.
@@ -62,6 +65,10 @@ VISITOR_GATEWAY = ServiceQueues(
         e.ChatResumed,
         e.ChatEnded,
         e.OfflineMessageTaken,
+        e.VisitorInvited,
+        e.InvitationDeclined,
+        e.InvitationExpired,
+        e.VisitorBrowsing,
     ),
     per_instance=True,
 )

@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 from livechat_shared.contracts import (
     AcceptOffer,
+    AnswerInvitation,
     Channel,
     ChatEnded,
     ChatOffered,
     ChatStarted,
     DeclineOffer,
     Event,
+    ExpireInvitation,
     ExpireOffer,
+    InviteVisitor,
     Message,
     PickVisitor,
     Presence,
@@ -22,6 +25,7 @@ from livechat_shared.contracts import (
     RequestNextChat,
     SetOperatorCapacity,
     SetOperatorPresence,
+    VisitorInvited,
     VisitorLeftQueue,
     VisitorWaiting,
 )
@@ -115,6 +119,28 @@ class Desk:
                 site_id=SITE, operator_id=operator_id, visitor_id=visitor_id, channel=channel
             )
         )
+
+    def invite(
+        self, operator_id: str, visitor_id: str, channel: Channel = Channel.CHAT
+    ) -> list[Event]:
+        return self.send(
+            InviteVisitor(
+                site_id=SITE, operator_id=operator_id, visitor_id=visitor_id, channel=channel
+            )
+        )
+
+    def answer_invitation(self, invited: VisitorInvited, accept: bool) -> list[Event]:
+        return self.send(
+            AnswerInvitation(
+                site_id=SITE,
+                invitation_id=invited.invitation_id,
+                visitor_id=invited.visitor_id,
+                accept=accept,
+            )
+        )
+
+    def expire_invitation(self, invited: VisitorInvited) -> list[Event]:
+        return self.send(ExpireInvitation(site_id=SITE, invitation_id=invited.invitation_id))
 
     def end(self, started: ChatStarted) -> list[Event]:
         return self.send(

@@ -27,6 +27,8 @@ from livechat_shared.contracts import (
     ChatStarted,
     DeclineOffer,
     Event,
+    InvitationDeclined,
+    InvitationExpired,
     OfferDeclined,
     OfferPutBack,
     OfferTimedOut,
@@ -34,6 +36,7 @@ from livechat_shared.contracts import (
     Presence,
     QueuePositionsChanged,
     VisitorAbandoned,
+    VisitorInvited,
     VisitorQueued,
     VisitorRequeued,
 )
@@ -59,6 +62,7 @@ class Model:
     waiting: dict[str, Waiting] = field(default_factory=dict)
     offered: dict[str, tuple[str, uuid.UUID, Waiting]] = field(default_factory=dict)
     chatting: dict[str, ChatStarted] = field(default_factory=dict)
+    invited: dict[str, VisitorInvited] = field(default_factory=dict)
     max_chats: dict[str, int | None] = field(default_factory=dict)
     arrivals: int = 0
 
@@ -69,7 +73,10 @@ class Model:
         chats = sum(
             1 for c in self.chatting.values() if c.operator_id == operator and c.channel is channel
         )
-        return offers + chats
+        invitations = sum(
+            1 for i in self.invited.values() if i.operator_id == operator and i.channel is channel
+        )
+        return offers + chats + invitations
 
     def capacity(self, operator: str, channel: Channel) -> int:
         return POLICY.capacity(channel, self.max_chats.get(operator))
@@ -78,6 +85,7 @@ class Model:
         match event:
             case VisitorQueued():
                 assert event.visitor_id not in self.waiting | self.offered | self.chatting
+                assert event.visitor_id not in self.invited, "an invitation ends before queueing"
                 self.waiting[event.visitor_id] = Waiting(
                     event.waiting_since, self.arrivals, event.channel
                 )
@@ -101,7 +109,21 @@ class Model:
             case VisitorAbandoned():
                 self.waiting.pop(event.visitor_id, None)
                 self.offered.pop(event.visitor_id, None)
-            case ChatStarted() if event.picked:
+            case VisitorInvited():
+                v = event.visitor_id
+                assert v not in self.waiting and v not in self.offered and v not in self.chatting
+                assert v not in self.invited
+                load = self.load(event.operator_id, event.channel)
+                assert load < self.capacity(event.operator_id, event.channel)
+                self.invited[v] = event
+            case InvitationDeclined() | InvitationExpired():
+                del self.invited[event.visitor_id]
+            case ChatStarted() if event.origin == "invitation":
+                invitation = self.invited.pop(event.visitor_id)
+                assert invitation.invitation_id == event.session_id
+                assert event.visitor_id not in self.waiting | self.offered | self.chatting
+                self.chatting[event.visitor_id] = event
+            case ChatStarted() if event.origin == "pick":
                 assert event.visitor_id in self.waiting, (
                     "only a waiting, unoffered visitor is picked"
                 )
@@ -239,6 +261,20 @@ class RoutingMachine(RuleBasedStateMachine):
     ) -> None:
         self._send(self.desk.pick(operator, visitor, channel))
 
+    @rule(operator=st.sampled_from(OPERATORS), visitor=st.sampled_from(VISITORS))
+    def operator_invites_a_visitor(self, operator: str, visitor: str) -> None:
+        self._send(self.desk.invite(operator, visitor))
+
+    @precondition(lambda self: self.model.invited)
+    @rule(data=st.data(), answer=st.sampled_from(["accept", "decline", "expire"]))
+    def visitor_answers_an_invitation(self, data: st.DataObject, answer: str) -> None:
+        visitor = data.draw(st.sampled_from(sorted(self.model.invited)))
+        invitation = self.model.invited[visitor]
+        if answer == "expire":
+            self._send(self.desk.expire_invitation(invitation))
+        else:
+            self._send(self.desk.answer_invitation(invitation, accept=answer == "accept"))
+
     @rule(seconds=st.integers(0, 60))
     def time_passes(self, seconds: int) -> None:
         self.desk.tick(seconds)
@@ -252,6 +288,8 @@ class RoutingMachine(RuleBasedStateMachine):
         assert offered == {v: o for v, (o, _, _) in self.model.offered.items()}
         chatting = {c.visitor_id: c.operator_id for c in site.chats.values()}
         assert chatting == {v: c.operator_id for v, c in self.model.chatting.items()}
+        invited = {i.visitor_id: i.operator_id for i in site.invitations.values()}
+        assert invited == {v: i.operator_id for v, i in self.model.invited.items()}
         assert not (waiting & set(offered)) and not (waiting & set(chatting))
 
     @invariant()

@@ -16,6 +16,7 @@ from livechat_shared.contracts import (
     Presence,
     QueuePositionsChanged,
     VisitorAbandoned,
+    VisitorInvited,
     VisitorRequeued,
 )
 from queue_manager.domain import RoutingPolicy
@@ -250,7 +251,11 @@ def test_an_operator_may_pick_a_waiting_visitor_for_a_voice_chat() -> None:
     events = desk.pick("ann", "v1", Channel.CALL)
     assert types(events) == ["ChatStarted"]
     started = events[0]
-    assert isinstance(started, ChatStarted) and started.picked and started.channel is Channel.CALL
+    assert (
+        isinstance(started, ChatStarted)
+        and started.origin == "pick"
+        and started.channel is Channel.CALL
+    )
     assert desk.site.waiting(Channel.CHAT) == []
 
 
@@ -296,3 +301,51 @@ def test_no_position_update_when_the_head_of_the_queue_did_not_move() -> None:
     desk.presence("ann", Presence.AWAY)
     desk.arrive("v0")
     assert positions(desk.capacity("ann", 5)) == []
+
+
+def invited(events: list[Event]) -> VisitorInvited:
+    [found] = [e for e in events if isinstance(e, VisitorInvited)]
+    return found
+
+
+def test_an_invited_visitor_who_accepts_chats_with_that_operator_without_queueing() -> None:
+    desk = Desk()
+    desk.online("ann")
+    invitation = invited(desk.invite("ann", "browser"))
+    events = desk.answer_invitation(invitation, accept=True)
+    assert types(events) == ["ChatStarted"]
+    started = events[0]
+    assert isinstance(started, ChatStarted)
+    assert (started.operator_id, started.origin) == ("ann", "invitation")
+    assert started.session_id == invitation.invitation_id
+
+
+def test_an_invitation_holds_a_slot_until_declined_then_the_queue_moves_in() -> None:
+    desk = Desk(RoutingPolicy(max_chats=1))
+    desk.online("ann")
+    invitation = invited(desk.invite("ann", "browser"))
+    assert offers(desk.arrive("v0")) == []  # ann's only slot is held by the invitation
+    events = desk.answer_invitation(invitation, accept=False)
+    assert types(events)[0] == "InvitationDeclined"
+    assert offers(events) == [("v0", "ann")]
+
+
+def test_an_unanswered_invitation_expires_and_frees_the_slot() -> None:
+    desk = Desk(RoutingPolicy(max_chats=1))
+    desk.online("ann")
+    invitation = invited(desk.invite("ann", "browser"))
+    desk.arrive("v0")
+    events = desk.expire_invitation(invitation)
+    assert types(events)[0] == "InvitationExpired"
+    assert offers(events) == [("v0", "ann")]
+    assert types(desk.answer_invitation(invitation, accept=True)) == ["CommandRejected"]
+
+
+def test_inviting_beyond_capacity_or_a_queued_visitor_is_refused() -> None:
+    desk = Desk(RoutingPolicy(max_chats=1))
+    desk.online("ann")
+    desk.presence("ann", Presence.AWAY)
+    desk.arrive("v0")
+    assert "pick it instead" in str(desk.invite("ann", "v0")[0])
+    desk.invite("ann", "b1")
+    assert "capacity" in str(desk.invite("ann", "b2")[0])

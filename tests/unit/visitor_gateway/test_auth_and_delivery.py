@@ -11,10 +11,13 @@ from livechat_shared.contracts import (
     ChatMessagePosted,
     ChatOffered,
     CommandRejected,
+    QueuePositionsChanged,
+    VisitorBrowsing,
     VisitorQueued,
 )
 from visitor_gateway.auth import Caller, InvalidToken, issue, verify
-from visitor_gateway.delivery import recipients
+from visitor_gateway.delivery import position_frames, recipients
+from visitor_gateway.site_monitor import SiteMonitor
 
 SECRET = "unit-secret-0123456789-0123456789-xyz"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -87,3 +90,47 @@ def test_offers_go_to_the_operator_messages_to_both_rejections_to_the_sender() -
     assert recipients(rejected) == [("acme", "visitor", "v1")]
     queued = VisitorQueued(site_id="acme", visitor_id="v1", channel=Channel.CHAT, waiting_since=NOW)
     assert recipients(queued) == [("acme", "visitor", "v1")]
+
+
+def beat(visitor: str, page: str, at: datetime) -> VisitorBrowsing:
+    return VisitorBrowsing(site_id="acme", visitor_id=visitor, page=page, occurred_at=at)
+
+
+def test_the_site_monitor_lists_browsing_visitors_and_drops_the_silent() -> None:
+    monitor = SiteMonitor(timedelta(seconds=60))
+    monitor.heartbeat(beat("v1", "https://shop.example.com/", NOW))
+    monitor.heartbeat(beat("v2", "https://shop.example.com/a", NOW + timedelta(seconds=10)))
+    monitor.heartbeat(beat("v1", "https://shop.example.com/cart", NOW + timedelta(seconds=50)))
+    later = NOW + timedelta(seconds=100)
+    [v1] = monitor.browsing("acme", later)  # v2 went silent 90 s ago
+    assert (v1.visitor_id, v1.page, v1.pages_viewed, v1.visits) == (
+        "v1",
+        "https://shop.example.com/cart",
+        2,
+        1,
+    )
+    assert later - v1.visit_started == timedelta(seconds=100)
+
+
+def test_a_visitor_coming_back_after_dropping_off_counts_a_new_visit() -> None:
+    monitor = SiteMonitor(timedelta(seconds=60))
+    monitor.heartbeat(beat("v1", "https://shop.example.com/", NOW))
+    back = NOW + timedelta(minutes=30)
+    monitor.heartbeat(beat("v1", "https://shop.example.com/", back))
+    [v1] = monitor.browsing("acme", back)
+    assert v1.visits == 2 and v1.visit_started == back
+
+
+def test_queue_positions_are_each_visitors_own_with_an_estimate() -> None:
+    update = QueuePositionsChanged(
+        site_id="acme",
+        channel=Channel.CHAT,
+        waiting=["v1", "v2"],
+        total_waiting=2,
+        seconds_per_position=20.0,
+    )
+    frames = position_frames(update)
+    assert [(who[2], f["position"], f["estimated_wait_seconds"]) for who, f in frames] == [
+        ("v1", 1, 20.0),
+        ("v2", 2, 40.0),
+    ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from livechat_shared.contracts import (
     AcceptOffer,
+    AnswerInvitation,
     Channel,
     ChatEnded,
     ChatOffered,
@@ -23,7 +24,11 @@ from livechat_shared.contracts import (
     CommandRejected,
     DeclineOffer,
     Event,
+    ExpireInvitation,
     ExpireOffer,
+    InvitationDeclined,
+    InvitationExpired,
+    InviteVisitor,
     Message,
     NextChatRequested,
     OfferDeclined,
@@ -41,6 +46,7 @@ from livechat_shared.contracts import (
     SetOperatorCapacity,
     SetOperatorPresence,
     VisitorAbandoned,
+    VisitorInvited,
     VisitorLeftQueue,
     VisitorQueued,
     VisitorRequeued,
@@ -184,6 +190,22 @@ class _Decision:
         )
         return visitor
 
+    def end_invitation(
+        self,
+        invitation_id: uuid.UUID,
+        outcome: type[InvitationDeclined] | type[InvitationExpired],
+        refill: bool = True,
+    ) -> None:
+        invitation = self.site.invitations[invitation_id]
+        self.emit(
+            outcome,
+            invitation_id=invitation_id,
+            visitor_id=invitation.visitor_id,
+            operator_id=invitation.operator_id,
+        )
+        if refill:
+            self.fill(self.site.operators[invitation.operator_id])
+
     def pending_offer(self, command: AcceptOffer | DeclineOffer | PutBackInQueue) -> Offer | None:
         offer = self.site.offers.get(command.offer_id)
         if offer is None:
@@ -201,6 +223,8 @@ class _Decision:
 def _visitor_waiting(d: _Decision, m: VisitorWaiting) -> None:
     if m.visitor_id in d.site.visitors or m.visitor_id in d.site.in_chat:
         return  # already waiting, offered or served: asking again changes nothing
+    if (invitation_id := d.site.invited.get(m.visitor_id)) is not None:
+        d.end_invitation(invitation_id, InvitationDeclined)  # it chose the queue instead
     d.emit(
         VisitorQueued,
         visitor_id=m.visitor_id,
@@ -256,7 +280,12 @@ def _set_presence(d: _Decision, m: SetOperatorPresence) -> None:
         return
     d.emit(OperatorPresenceChanged, operator_id=m.operator_id, presence=m.presence)
     if m.presence is Presence.OFFLINE:
-        withdrawn = [d.site.offers[o] for ch in Channel for o in sorted(operator.offers[ch])]
+        withdrawn = [
+            d.site.offers[o]
+            for ch in Channel
+            for o in sorted(operator.offers[ch])
+            if o in d.site.offers  # the rest are invitations, handled below
+        ]
         requeued = []
         for offer in withdrawn:
             d.emit(
@@ -269,6 +298,10 @@ def _set_presence(d: _Decision, m: SetOperatorPresence) -> None:
             requeued.append(d.requeue(offer, "operator_offline"))
         for visitor in sorted(requeued, key=lambda v: v.queue_key):
             d.route(visitor)
+        for invitation_id in [
+            i.invitation_id for i in d.site.invitations.values() if i.operator_id == m.operator_id
+        ]:
+            d.end_invitation(invitation_id, InvitationExpired, refill=False)
     elif m.presence is Presence.ONLINE:
         d.fill(operator)
 
@@ -375,8 +408,65 @@ def _pick(d: _Decision, m: PickVisitor) -> None:
         operator_id=operator.operator_id,
         channel=channel,
         waited_seconds=max(0.0, (d.now - visitor.waiting_since).total_seconds()),
-        picked=True,
+        origin="pick",
     )
+
+
+def _invite(d: _Decision, m: InviteVisitor) -> None:
+    operator = d.site.operators.get(m.operator_id)
+    if operator is None or operator.presence is Presence.OFFLINE:
+        d.reject("the operator is offline", m.operator_id)
+        return
+    if m.visitor_id in d.site.in_chat:
+        d.reject("the visitor is in a chat already", m.operator_id)
+        return
+    if m.visitor_id in d.site.visitors:
+        d.reject("the visitor waits in the queue: pick it instead", m.operator_id)
+        return
+    if m.visitor_id in d.site.invited:
+        d.reject("the visitor has a pending invitation", m.operator_id)
+        return
+    if d.free_slots(operator, m.channel) <= 0:
+        d.reject(f"the operator has no free {m.channel.value} capacity", m.operator_id)
+        return
+    d.emit(
+        VisitorInvited,
+        invitation_id=d.new_id(),
+        visitor_id=m.visitor_id,
+        operator_id=m.operator_id,
+        channel=m.channel,
+        expires_at=d.now + d.policy.invitation_timeout,
+    )
+
+
+def _answer_invitation(d: _Decision, m: AnswerInvitation) -> None:
+    invitation = d.site.invitations.get(m.invitation_id)
+    if invitation is None or invitation.visitor_id != m.visitor_id:
+        d.emit(
+            CommandRejected,
+            command_id=m.command_id,
+            command_type=m.type_name(),
+            visitor_id=m.visitor_id,
+            reason="the invitation is no longer open",
+        )
+        return
+    if not m.accept:
+        d.end_invitation(invitation.invitation_id, InvitationDeclined)
+        return
+    d.emit(
+        ChatStarted,
+        session_id=invitation.invitation_id,
+        visitor_id=invitation.visitor_id,
+        operator_id=invitation.operator_id,
+        channel=invitation.channel,
+        waited_seconds=0.0,
+        origin="invitation",
+    )
+
+
+def _expire_invitation(d: _Decision, m: ExpireInvitation) -> None:
+    if m.invitation_id in d.site.invitations:
+        d.end_invitation(m.invitation_id, InvitationExpired)
 
 
 _HANDLERS: dict[type[Message], Callable[[_Decision, Any], None]] = {
@@ -391,4 +481,7 @@ _HANDLERS: dict[type[Message], Callable[[_Decision, Any], None]] = {
     ExpireOffer: _expire,
     RequestNextChat: _next,
     PickVisitor: _pick,
+    InviteVisitor: _invite,
+    AnswerInvitation: _answer_invitation,
+    ExpireInvitation: _expire_invitation,
 }

@@ -10,6 +10,8 @@ from livechat_shared.contracts import (
     ChatOffered,
     ChatStarted,
     Event,
+    InvitationDeclined,
+    InvitationExpired,
     NextChatRequested,
     OfferDeclined,
     OfferPutBack,
@@ -19,11 +21,12 @@ from livechat_shared.contracts import (
     OperatorPresenceChanged,
     Presence,
     VisitorAbandoned,
+    VisitorInvited,
     VisitorQueued,
     VisitorRequeued,
 )
 
-from queue_manager.domain.model import Chat, Offer, Site, Visitor
+from queue_manager.domain.model import Chat, Invitation, Offer, Site, Visitor
 
 
 def apply(site: Site, event: Event) -> Site:
@@ -105,13 +108,35 @@ def _(event: OfferWithdrawn, site: Site) -> None:
     _close_offer(site, event.offer_id)
 
 
+def _close_invitation(site: Site, invitation_id: uuid.UUID) -> None:
+    invitation = site.invitations.pop(invitation_id)
+    site.operators[invitation.operator_id].offers[invitation.channel].discard(invitation_id)
+    del site.invited[invitation.visitor_id]
+
+
+@_apply.register
+def _(event: VisitorInvited, site: Site) -> None:
+    site.invitations[event.invitation_id] = Invitation(
+        event.invitation_id, event.visitor_id, event.operator_id, event.channel
+    )
+    site.invited[event.visitor_id] = event.invitation_id
+    site.operator(event.operator_id).offers[event.channel].add(event.invitation_id)
+
+
+@_apply.register
+def _(event: InvitationDeclined | InvitationExpired, site: Site) -> None:
+    _close_invitation(site, event.invitation_id)
+
+
 @_apply.register
 def _(event: ChatStarted, site: Site) -> None:
     if event.session_id in site.offers:
         _close_offer(site, event.session_id)
-    visitor = site.visitors.pop(event.visitor_id)
-    if visitor.queue_key in site.queues[visitor.channel]:  # picked straight from the queue
-        site.queues[visitor.channel].remove(visitor.queue_key)
+    elif event.session_id in site.invitations:
+        _close_invitation(site, event.session_id)
+    visitor = site.visitors.pop(event.visitor_id, None)
+    if visitor is not None and visitor.queue_key in site.queues[visitor.channel]:
+        site.queues[visitor.channel].remove(visitor.queue_key)  # picked straight from the queue
         site.recent_exits[visitor.channel].append(event.occurred_at)
     site.chats[event.session_id] = Chat(
         event.session_id, event.visitor_id, event.operator_id, event.channel

@@ -42,6 +42,16 @@ class Offer:
 
 
 @dataclass(slots=True)
+class Invitation:
+    """An operator's invitation to a browsing visitor: holds a slot like an offer does."""
+
+    invitation_id: uuid.UUID
+    visitor_id: str
+    operator_id: str
+    channel: Channel
+
+
+@dataclass(slots=True)
 class Chat:
     session_id: uuid.UUID
     visitor_id: str
@@ -65,9 +75,11 @@ class Operator:
     offers: dict[Channel, set[uuid.UUID]] = field(
         default_factory=lambda: {channel: set() for channel in Channel}
     )
+    """Pending offers and invitations: each holds a slot until answered."""
 
     def load(self, channel: Channel) -> int:
-        """Chats (held ones too: the queue manager never frees capacity on hold) plus offers."""
+        """Chats (held ones too: the queue manager never frees capacity on hold) plus offers
+        and invitations."""
         return len(self.chats[channel]) + len(self.offers[channel])
 
 
@@ -82,6 +94,9 @@ class Site:
     )
     offers: dict[uuid.UUID, Offer] = field(default_factory=dict)
     chats: dict[uuid.UUID, Chat] = field(default_factory=dict)
+    invitations: dict[uuid.UUID, Invitation] = field(default_factory=dict)
+    invited: dict[str, uuid.UUID] = field(default_factory=dict)
+    """Visitor id -> its pending invitation."""
     in_chat: dict[str, uuid.UUID] = field(default_factory=dict)
     """Visitor id -> its session: a visitor leads at most one chat or call at a time."""
     recent_exits: dict[Channel, deque[datetime]] = field(

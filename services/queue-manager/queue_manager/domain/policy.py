@@ -14,14 +14,15 @@ class RoutingPolicy:
     """Site-wide maximum number of chats per operator; an operator may have its own."""
     max_calls: int = 1
     offer_timeout: timedelta = timedelta(seconds=30)
+    invitation_timeout: timedelta = timedelta(seconds=60)
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_chats <= 50:
             raise ValueError("max_chats must be between 1 and 50")
         if not 1 <= self.max_calls <= 10:
             raise ValueError("max_calls must be between 1 and 10")
-        if self.offer_timeout <= timedelta(0):
-            raise ValueError("offer_timeout must be positive")
+        if self.offer_timeout <= timedelta(0) or self.invitation_timeout <= timedelta(0):
+            raise ValueError("offer and invitation timeouts must be positive")
 
     def capacity(self, channel: Channel, operator_max_chats: int | None) -> int:
         if channel is Channel.CALL:

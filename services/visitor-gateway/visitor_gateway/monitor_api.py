@@ -1,0 +1,118 @@
+"""Site Monitor and invitations: operators see who browses and invite them to a chat."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from fastapi import APIRouter, status
+from livechat_shared.contracts import AnswerInvitation, Channel, InviteVisitor, VisitorBrowsing
+from livechat_shared.contracts.envelope import Identifier
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from visitor_gateway.gateway import GatewayDep, OperatorDep, VisitorDep
+from visitor_gateway.visitor_api import Accepted
+
+router = APIRouter(prefix="/v1", tags=["site monitor"])
+
+
+class Heartbeat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    page: HttpUrl
+    title: str | None = Field(default=None, max_length=300)
+    referrer: HttpUrl | None = None
+
+
+class BrowsingVisitor(BaseModel):
+    visitor_id: str
+    page: str
+    title: str | None
+    referrer: str | None
+    time_on_site_seconds: float
+    visits: int
+    pages_viewed: int
+    last_seen: datetime
+
+
+class SiteMonitorView(BaseModel):
+    visitors: list[BrowsingVisitor]
+
+
+class Invitation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    visitor_id: Identifier
+    channel: Channel = Channel.CHAT
+
+
+@router.post("/visitor/heartbeat", status_code=status.HTTP_202_ACCEPTED, tags=["visitors"])
+async def heartbeat(body: Heartbeat, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+    """The widget calls this every few seconds while the visitor browses."""
+    await gateway.publisher.publish(
+        VisitorBrowsing(
+            site_id=visitor.site_id,
+            visitor_id=visitor.subject,
+            page=body.page,
+            title=body.title,
+            referrer=body.referrer,
+        )
+    )
+    return Accepted(detail="seen")
+
+
+@router.get("/operator/site-monitor")
+async def site_monitor(op: OperatorDep, gateway: GatewayDep) -> SiteMonitorView:
+    """Visitors browsing the site now (a heartbeat within the browsing timeout)."""
+    now = datetime.now(UTC)
+    gateway.monitor.forget_older_than(now - timedelta(hours=12))
+    return SiteMonitorView(
+        visitors=[
+            BrowsingVisitor(
+                visitor_id=b.visitor_id,
+                page=b.page,
+                title=b.title,
+                referrer=b.referrer,
+                time_on_site_seconds=round((now - b.visit_started).total_seconds(), 1),
+                visits=b.visits,
+                pages_viewed=b.pages_viewed,
+                last_seen=b.last_seen,
+            )
+            for b in gateway.monitor.browsing(op.site_id, now)
+        ]
+    )
+
+
+@router.post("/operator/invitations", status_code=status.HTTP_202_ACCEPTED)
+async def invite(body: Invitation, op: OperatorDep, gateway: GatewayDep) -> Accepted:
+    """Invite a browsing visitor; its widget gets VisitorInvited, the answer comes back here."""
+    await gateway.publisher.publish(
+        InviteVisitor(
+            site_id=op.site_id,
+            operator_id=op.subject,
+            visitor_id=body.visitor_id,
+            channel=body.channel,
+        )
+    )
+    return Accepted(detail="invitation sent")
+
+
+@router.post(
+    "/visitor/invitations/{invitation_id}/{answer}",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["visitors"],
+)
+async def answer_invitation(
+    invitation_id: uuid.UUID,
+    answer: Literal["accept", "decline"],
+    visitor: VisitorDep,
+    gateway: GatewayDep,
+) -> Accepted:
+    await gateway.publisher.publish(
+        AnswerInvitation(
+            site_id=visitor.site_id,
+            invitation_id=invitation_id,
+            visitor_id=visitor.subject,
+            accept=answer == "accept",
+        )
+    )
+    return Accepted(detail=f"{answer} sent")
