@@ -1,32 +1,86 @@
-"""Wiring for offline-messages. Run with `uvicorn --factory offline_messages.main:create_app`."""
+"""Wiring: settings, broker, message store, service, metrics and the read API, in one place.
+
+Run with `uvicorn --factory offline_messages.main:create_app`.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
-from faststream.rabbit import RabbitRouter
 from livechat_shared.contracts.services import OFFLINE_MESSAGES
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
-from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
+from pymongo import AsyncMongoClient
 
-from offline_messages.handlers import Handler
-from offline_messages.settings import Settings
+from offline_messages.adapters.memory_store import MemoryMessageStore
+from offline_messages.adapters.metrics import MessageQueueMetrics
+from offline_messages.adapters.mongo_store import MongoMessageStore
+from offline_messages.handlers import OfflineMessages
+from offline_messages.http import build_read_api
+from offline_messages.ports import OfflineMessageStore
+from offline_messages.queries import MessageQueueQueries
+from offline_messages.settings import OfflineMessagesSettings
+from offline_messages.subscribers import build_router
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_store(settings: OfflineMessagesSettings) -> OfflineMessageStore:
+    if settings.mongo_url:
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            settings.mongo_url, tz_aware=True
+        )
+        return MongoMessageStore(client[settings.mongo_database], close=client.close)
+    log.warning(
+        "MONGO_URL is not set: offline messages are kept in memory and lost on restart "
+        "(development only)"
+    )
+    return MemoryMessageStore()
+
+
+def create_app(
+    settings: OfflineMessagesSettings | None = None, store: OfflineMessageStore | None = None
+) -> FastAPI:
+    settings = settings or OfflineMessagesSettings()
     configure_logging("offline-messages", settings.log_level)
+    if settings.internal_api_token == DEV_INTERNAL_TOKEN:
+        log.warning(
+            "INTERNAL_API_TOKEN is not set: the read API accepts the development token "
+            "(development only)"
+        )
     metrics = ServiceMetrics("offline-messages")
     broker = build_broker(
         settings.amqp_url, settings.prefetch, metrics.registry, "offline-messages"
     )
     bus = Bus(broker, OFFLINE_MESSAGES)
-    handler = Handler()
-    router = RabbitRouter()
-    subscribe(router, bus, metrics, handler.handle)
-    broker.include_router(router)
-    app = create_service_app(title="offline-messages", broker=broker, bus=bus, metrics=metrics)
-    app.state.handler = handler
+    messages = store if store is not None else build_store(settings)
+    observer = MessageQueueMetrics(metrics, messages)
+    service = OfflineMessages(messages, bus, _utc_now, observe=observer)
+    broker.include_router(build_router(bus, metrics, service))
+
+    async def before_consuming() -> None:
+        if isinstance(messages, MongoMessageStore):
+            await messages.ensure_indexes()
+        await observer.load()
+
+    app = create_service_app(
+        title="offline-messages",
+        description="The Message Queue: messages visitors left offline, taken oldest first.",
+        broker=broker,
+        bus=bus,
+        metrics=metrics,
+        before_consuming=before_consuming,
+        after_stopping=messages.close,
+    )
+    app.include_router(build_read_api(MessageQueueQueries(messages), settings.internal_api_token))
+    app.state.offline_messages = service
     return app

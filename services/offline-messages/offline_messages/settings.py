@@ -7,7 +7,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
-class Settings(ServiceSettings):
+class OfflineMessagesSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OFFLINE_MESSAGES_", extra="ignore")
 
     http_port: int = Field(default=8004, ge=1, le=65535)

@@ -1,0 +1,71 @@
+"""The internal read API of the Message Queue: parse the request, query, answer or 404.
+
+Every route requires the shared secret in `X-Internal-Token`; operator authentication is the
+gateway's job, this API only looks things up.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
+from fastapi import status as http_status
+from livechat_shared.contracts.views import MessageQueue, OfflineMessageView
+
+from offline_messages.queries import MessageQueueQueries, StatusFilter
+
+# The same shape as the contracts' Identifier: ids that are safe in routing keys and logs.
+SiteId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    http_status.HTTP_401_UNAUTHORIZED: {"description": "Missing or wrong X-Internal-Token"}
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    http_status.HTTP_404_NOT_FOUND: {"description": "No such offline message on this site"}
+}
+
+
+def build_read_api(queries: MessageQueueQueries, internal_token: str) -> APIRouter:
+    expected = internal_token.encode()
+
+    async def require_token(
+        x_internal_token: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> None:
+        given = (x_internal_token or "").encode()
+        if not secrets.compare_digest(given, expected):
+            raise HTTPException(
+                http_status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Internal-Token header"
+            )
+
+    router = APIRouter(
+        prefix="/v1/sites/{site_id}/messages",
+        tags=["offline messages"],
+        dependencies=[Depends(require_token)],
+        responses=_UNAUTHORIZED,
+    )
+
+    @router.get("")
+    async def get_message_queue(
+        site_id: SiteId,
+        status: StatusFilter = "waiting",
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> MessageQueue:
+        """The Message Queue: the site's offline messages in one status (or all), oldest first."""
+        return await queries.queue(site_id, status, limit)
+
+    @router.get("/{offline_message_id}", responses=_NOT_FOUND)
+    async def get_offline_message(
+        site_id: SiteId, offline_message_id: uuid.UUID
+    ) -> OfflineMessageView:
+        """One offline message: what the visitor left, its status, who took it, the reply."""
+        found = await queries.message(site_id, offline_message_id)
+        if found is None:
+            raise HTTPException(
+                http_status.HTTP_404_NOT_FOUND,
+                f"no offline message {offline_message_id} on this site",
+            )
+        return found
+
+    return router

@@ -1,0 +1,42 @@
+"""Settings and store choice: the environment decides, and running without MongoDB says so."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from offline_messages.adapters.memory_store import MemoryMessageStore
+from offline_messages.adapters.mongo_store import MongoMessageStore
+from offline_messages.main import build_store
+from offline_messages.settings import OfflineMessagesSettings
+
+
+def test_settings_read_their_own_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OFFLINE_MESSAGES_HTTP_PORT", "9104")
+    monkeypatch.setenv("INTERNAL_API_TOKEN", "a-shared-secret-of-some-length")
+    settings = OfflineMessagesSettings()
+    assert settings.http_port == 9104
+    assert settings.internal_api_token == "a-shared-secret-of-some-length"
+
+
+def test_the_default_port_is_8004(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OFFLINE_MESSAGES_HTTP_PORT", raising=False)
+    assert OfflineMessagesSettings().http_port == 8004
+
+
+def test_without_mongo_url_messages_are_kept_in_memory_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("MONGO_URL", raising=False)
+    with caplog.at_level(logging.WARNING, logger="offline_messages.main"):
+        store = build_store(OfflineMessagesSettings())
+    assert isinstance(store, MemoryMessageStore)
+    assert "MONGO_URL is not set" in caplog.text
+
+
+async def test_with_mongo_url_messages_go_to_mongodb() -> None:
+    # The client connects lazily: building the store touches no server.
+    settings = OfflineMessagesSettings.model_validate({"MONGO_URL": "mongodb://127.0.0.1:1"})
+    store = build_store(settings)
+    assert isinstance(store, MongoMessageStore)
+    await store.close()
