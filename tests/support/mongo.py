@@ -21,6 +21,16 @@ class _Cursor:
     def sort(self, *args: Any, **kwargs: Any) -> _Cursor:
         return _Cursor(self._cursor.sort(*args, **kwargs))
 
+    def skip(self, count: int) -> _Cursor:
+        return _Cursor(self._cursor.skip(count))
+
+    def limit(self, count: int) -> _Cursor:
+        return _Cursor(self._cursor.limit(count))
+
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        docs = list(self._cursor)
+        return docs if length is None else docs[:length]
+
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         async def iterate() -> AsyncIterator[dict[str, Any]]:
             for doc in self._cursor:
@@ -45,6 +55,23 @@ class _Collection:
 
     def find(self, *args: Any, **kwargs: Any) -> _Cursor:
         return _Cursor(self._c.find(*args, **kwargs))
+
+    async def update_one(self, *args: Any, **kwargs: Any) -> Any:
+        return self._c.update_one(*args, **kwargs)
+
+    async def delete_many(self, *args: Any, **kwargs: Any) -> Any:
+        return self._c.delete_many(*args, **kwargs)
+
+    async def find_one_and_update(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self._c.find_one_and_update(*args, **kwargs)
+        return found
+
+    async def count_documents(self, *args: Any, **kwargs: Any) -> int:
+        return int(self._c.count_documents(*args, **kwargs))
+
+    async def aggregate(self, *args: Any, **kwargs: Any) -> _Cursor:
+        # pymongo's async aggregate is a coroutine that returns a cursor; so is this one.
+        return _Cursor(self._c.aggregate(*args, **kwargs))
 
 
 class StandInDatabase:

@@ -1,21 +1,178 @@
-"""Starts sessions from accepted offers (thin for now)."""
+"""The use cases: for each consumed message, load the session → decide → store → publish.
+
+Messages are handled one at a time (a lock here; across replicas the single active consumer),
+so a session's messages get their sequence numbers in order. Each decision is stored before its
+events are published, and event ids derive from the message that caused them: a redelivered
+message is never applied twice, and gets the very same events published again.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections import Counter
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import partial, reduce
 
-from livechat_shared.contracts import Message
+from livechat_shared.contracts import (
+    ChatMessagePosted,
+    ChatStarted,
+    EndChat,
+    EndChatIfVisitorGone,
+    Event,
+    HoldChat,
+    Message,
+    PostChatMessage,
+    ResumeChat,
+    VisitorDisconnected,
+    VisitorReconnected,
+    parse_message,
+)
+
+from session_service.domain import Session, apply, decide
+from session_service.ports import (
+    DuplicateMessage,
+    Observer,
+    Outcome,
+    Publisher,
+    SequenceTaken,
+    SessionStore,
+    StaleSession,
+    StoredSession,
+)
 
 log = logging.getLogger(__name__)
 
+Clock = Callable[[], datetime]
+Locate = Callable[[], Awaitable[StoredSession | None]]
 
-class Handler:
-    """Counts what it consumed by type; the full behaviour lands with its own issue."""
+_ID_NAMESPACE = uuid.UUID("0b6c3f4e-58a1-4f4e-8d0c-6a2f1c9e7d35")
 
-    def __init__(self) -> None:
-        self.seen: Counter[str] = Counter()
+
+def derived_id(key: str) -> uuid.UUID:
+    """The same key always yields the same id: deciding a message again repeats its ids."""
+    return uuid.uuid5(_ID_NAMESPACE, key)
+
+
+class SessionService:
+    def __init__(
+        self,
+        store: SessionStore,
+        publisher: Publisher,
+        clock: Clock,
+        visitor_grace_seconds: float,
+        observe: Observer | None = None,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.clock = clock
+        self.visitor_grace_seconds = visitor_grace_seconds
+        self.observe = observe
+        self._lock = asyncio.Lock()
 
     async def handle(self, message: Message) -> None:
-        self.seen[message.type_name()] += 1
-        log.info("consumed", extra={"type": message.type_name(), "site_id": message.site_id})
+        async with self._lock:
+            match message:
+                case ChatStarted():
+                    await self._start(message)
+                case PostChatMessage():
+                    await self._post(message, retry=True)
+                case HoldChat() | ResumeChat() | EndChat():
+                    locate = partial(self.store.get, message.site_id, message.session_id)
+                    await self._decide(message, locate, retry=True)
+                case VisitorDisconnected() | VisitorReconnected() | EndChatIfVisitorGone():
+                    # The visitor's open session, else its latest: a redelivered check that
+                    # ended the chat finds the ended session and its stored outcome.
+                    locate = partial(
+                        self.store.visitor_session, message.site_id, message.visitor_id
+                    )
+                    await self._decide(message, locate, retry=True)
+
+    async def _start(self, event: ChatStarted) -> None:
+        stored = await self.store.get(event.site_id, event.session_id)
+        events = decide(stored.session if stored else None, event, self.clock(), derived_id)
+        session = apply(None, event)
+        if events and session is not None and await self.store.add(session):
+            await self._observed(event.site_id, events)
+
+    async def _decide(self, message: Message, locate: Locate, retry: bool) -> None:
+        stored = await locate()
+        message_id = str(message.message_id)
+        if stored is not None and (done := stored.outcome_of(message_id)) is not None:
+            await self._publish(message, [_event(raw) for raw in done.events])
+            return
+        session = stored.session if stored else None
+        events = decide(session, message, self.clock(), derived_id)
+        if stored is not None and events:
+            changed = reduce(apply, events, session)
+            assert changed is not None
+            outcome = Outcome(message_id, [e.model_dump(mode="json") for e in events])
+            try:
+                await self.store.save(stored, changed, outcome)
+            except StaleSession:
+                if not retry:
+                    raise
+                log.warning("the session changed since it was read; deciding again")
+                await self._decide(message, locate, retry=False)
+                return
+        await self._publish(message, events)
+        await self._observed(message.site_id, events)
+
+    async def _post(self, command: PostChatMessage, retry: bool, heal: bool = False) -> None:
+        stored = await self.store.get(command.site_id, command.session_id)
+        session: Session | None = stored.session if stored else None
+        earlier: ChatMessagePosted | None = None
+        if session is not None:
+            earlier = await self.store.find_message(
+                command.site_id, command.session_id, command.client_message_id
+            )
+            if heal:
+                highest = await self.store.highest_seq(command.site_id, command.session_id)
+                session = replace(session, last_seq=max(session.last_seq, highest))
+        events = decide(session, command, self.clock(), derived_id, earlier)
+        new = [e for e in events if e is not earlier]
+        for event in new:
+            if not isinstance(event, ChatMessagePosted):
+                continue
+            try:
+                await self.store.append_message(event)
+            except (SequenceTaken, DuplicateMessage):
+                if not retry:
+                    raise
+                # A write of ours was cut short (the message stored, last_seq not raised) or
+                # another replica wrote: decide again on what the transcript really holds.
+                log.warning("the transcript is ahead of the session; deciding again")
+                await self._post(command, retry=False, heal=True)
+                return
+        await self._publish(command, events)
+        await self._observed(command.site_id, new)
+
+    async def _publish(self, cause: Message, events: Sequence[Event]) -> None:
+        for event in events:
+            if event.message_id != cause.message_id:
+                await self.publisher.publish(event)
+            elif isinstance(event, VisitorDisconnected):
+                # A consumed fact we kept; what we owe for it is the check after the grace.
+                await self.publisher.publish_delayed(
+                    EndChatIfVisitorGone(
+                        command_id=derived_id(f"{event.event_id}/EndChatIfVisitorGone"),
+                        occurred_at=event.occurred_at,  # all derived: a redelivery sends it again
+                        site_id=event.site_id,
+                        correlation_id=event.correlation_id,
+                        visitor_id=event.visitor_id,
+                        disconnected_at=event.occurred_at,
+                    ),
+                    self.visitor_grace_seconds,
+                )
+
+    async def _observed(self, site_id: str, events: Sequence[Event]) -> None:
+        if self.observe is not None and events:
+            await self.observe(site_id, events)
+
+
+def _event(raw: dict[str, object]) -> Event:
+    event = parse_message(raw)
+    assert isinstance(event, Event)
+    return event

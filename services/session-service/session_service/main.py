@@ -1,30 +1,86 @@
-"""Wiring for session-service. Run with `uvicorn --factory session_service.main:create_app`."""
+"""Wiring: settings, broker, session store, service, metrics and the read API, in one place.
+
+Run with `uvicorn --factory session_service.main:create_app`.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
-from faststream.rabbit import RabbitRouter
 from livechat_shared.contracts.services import SESSION_SERVICE
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
-from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
+from pymongo import AsyncMongoClient
 
-from session_service.handlers import Handler
-from session_service.settings import Settings
+from session_service.adapters.memory_store import MemorySessionStore
+from session_service.adapters.metrics import SessionMetrics
+from session_service.adapters.mongo_store import MongoSessionStore
+from session_service.handlers import SessionService
+from session_service.http import build_read_api
+from session_service.ports import SessionStore
+from session_service.queries import SessionQueries
+from session_service.settings import SessionServiceSettings
+from session_service.subscribers import build_router
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_store(settings: SessionServiceSettings) -> SessionStore:
+    if settings.mongo_url:
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            settings.mongo_url, tz_aware=True
+        )
+        return MongoSessionStore(client[settings.mongo_database], close=client.close)
+    log.warning(
+        "MONGO_URL is not set: sessions and transcripts are kept in memory and lost on "
+        "restart (development only)"
+    )
+    return MemorySessionStore()
+
+
+def create_app(
+    settings: SessionServiceSettings | None = None, store: SessionStore | None = None
+) -> FastAPI:
+    settings = settings or SessionServiceSettings()
     configure_logging("session-service", settings.log_level)
+    if settings.internal_api_token == DEV_INTERNAL_TOKEN:
+        log.warning(
+            "INTERNAL_API_TOKEN is not set: the read API accepts the development token "
+            "(development only)"
+        )
     metrics = ServiceMetrics("session-service")
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "session-service")
     bus = Bus(broker, SESSION_SERVICE)
-    handler = Handler()
-    router = RabbitRouter()
-    subscribe(router, bus, metrics, handler.handle)
-    broker.include_router(router)
-    app = create_service_app(title="session-service", broker=broker, bus=bus, metrics=metrics)
-    app.state.handler = handler
+    sessions = store if store is not None else build_store(settings)
+    observer = SessionMetrics(metrics, sessions)
+    service = SessionService(
+        sessions, bus, _utc_now, settings.visitor_grace_seconds, observe=observer
+    )
+    broker.include_router(build_router(bus, metrics, service))
+
+    async def before_consuming() -> None:
+        if isinstance(sessions, MongoSessionStore):
+            await sessions.ensure_indexes()
+        await observer.load()
+
+    app = create_service_app(
+        title="session-service",
+        description="Owns chat sessions and their transcripts: messages, hold, resume, end.",
+        broker=broker,
+        bus=bus,
+        metrics=metrics,
+        before_consuming=before_consuming,
+        after_stopping=sessions.close,
+    )
+    app.include_router(build_read_api(SessionQueries(sessions), settings.internal_api_token))
+    app.state.sessions = service
     return app

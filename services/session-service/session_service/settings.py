@@ -1,4 +1,4 @@
-"""Settings from SESSION_SERVICE_* environment variables (plus AMQP_URL, MONGO_URL)."""
+"""Session service settings, from SESSION_SERVICE_* variables (plus AMQP_URL, MONGO_URL, ...)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
-class Settings(ServiceSettings):
+class SessionServiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SESSION_SERVICE_", extra="ignore")
 
     http_port: int = Field(default=8003, ge=1, le=65535)
+    visitor_grace_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="A chat ends when its visitor stays disconnected this long.",
+    )

@@ -1,0 +1,1 @@
+"""Implementations of the session service's ports (session stores) and its metrics."""

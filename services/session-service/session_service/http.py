@@ -1,0 +1,105 @@
+"""The internal read API (gateway → session service): parse the request, query, answer or 404.
+
+Every route requires the shared secret in `X-Internal-Token`; visitor and operator
+authentication is the gateway's job, this API only looks things up.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Security, status
+from fastapi.security import APIKeyHeader
+from livechat_shared.contracts.views import MessagePage, SessionList, SessionView, Transcript
+
+from session_service.queries import SessionQueries
+
+# The same shape as the contracts' Identifier: ids that are safe in routing keys and logs.
+_ID_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
+SiteId = Annotated[str, Path(min_length=1, max_length=128, pattern=_ID_PATTERN)]
+OperatorId = Annotated[str, Path(min_length=1, max_length=128, pattern=_ID_PATTERN)]
+VisitorId = Annotated[str, Path(min_length=1, max_length=128, pattern=_ID_PATTERN)]
+SessionId = Annotated[uuid.UUID, Path()]
+
+V = TypeVar("V")
+
+# Shown in the OpenAPI document; checked by require_token, which answers 401 itself.
+_INTERNAL_TOKEN = APIKeyHeader(name="X-Internal-Token", auto_error=False)
+
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    status.HTTP_401_UNAUTHORIZED: {"description": "Missing or wrong X-Internal-Token"}
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    status.HTTP_404_NOT_FOUND: {"description": "No such session on this site"}
+}
+
+
+def build_read_api(queries: SessionQueries, internal_token: str) -> APIRouter:
+    expected = internal_token.encode()
+
+    async def require_token(
+        token: Annotated[str | None, Security(_INTERNAL_TOKEN)] = None,
+    ) -> None:
+        given = (token or "").encode()
+        if not secrets.compare_digest(given, expected):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Internal-Token header"
+            )
+
+    router = APIRouter(
+        prefix="/v1/sites/{site_id}",
+        tags=["sessions"],
+        dependencies=[Depends(require_token)],
+        responses=_UNAUTHORIZED,
+    )
+
+    @router.get("/sessions/{session_id}", responses=_NOT_FOUND)
+    async def get_session(site_id: SiteId, session_id: SessionId) -> SessionView:
+        """One session: who is in it, its status and its newest sequence number."""
+        return _found(
+            await queries.session(site_id, session_id), f"no session {session_id} on this site"
+        )
+
+    @router.get("/sessions/{session_id}/messages", responses=_NOT_FOUND)
+    async def get_transcript(
+        site_id: SiteId,
+        session_id: SessionId,
+        after_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> Transcript:
+        """The session's messages with seq > after_seq, oldest first."""
+        found = await queries.transcript(site_id, session_id, after_seq, limit)
+        return _found(found, f"no session {session_id} on this site")
+
+    @router.get("/operators/{operator_id}/sessions")
+    async def get_operator_sessions(site_id: SiteId, operator_id: OperatorId) -> SessionList:
+        """My Communication: the operator's active and held sessions, oldest first."""
+        return await queries.operator_sessions(site_id, operator_id)
+
+    @router.get("/operators/{operator_id}/messages")
+    async def get_operator_messages(
+        site_id: SiteId,
+        operator_id: OperatorId,
+        page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> MessagePage:
+        """Chat overview: messages of the sessions the operator leads now, newest first."""
+        return await queries.operator_messages(site_id, operator_id, page, page_size)
+
+    @router.get("/visitors/{visitor_id}/session", responses=_NOT_FOUND)
+    async def get_visitor_session(site_id: SiteId, visitor_id: VisitorId) -> SessionView:
+        """The visitor's current session, else its latest."""
+        return _found(
+            await queries.visitor_session(site_id, visitor_id),
+            f"visitor {visitor_id} has no session on this site",
+        )
+
+    return router
+
+
+def _found(value: V | None, reason: str) -> V:
+    if value is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, reason)
+    return value

@@ -1,0 +1,85 @@
+"""The session service for tests: its app on the real broker, and each of its stores."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+from session_service.adapters.memory_store import MemorySessionStore
+from session_service.adapters.mongo_store import MongoSessionStore
+from session_service.handlers import SessionService
+from session_service.main import create_app
+from session_service.ports import SessionStore
+from session_service.settings import SessionServiceSettings
+
+from tests.support.broker import AMQP_URL
+from tests.support.mongo import StandInDatabase, mongo_kind
+
+INTERNAL_TOKEN = "test-internal-token-0123456789"
+
+
+def session_service_app(store: SessionStore | None = None, **settings: object) -> FastAPI:
+    base: dict[str, object] = {
+        "amqp_url": AMQP_URL,
+        "log_level": "WARNING",
+        "INTERNAL_API_TOKEN": INTERNAL_TOKEN,
+    }
+    config = SessionServiceSettings.model_validate({**base, **settings})
+    return create_app(config, store=store if store is not None else MemorySessionStore())
+
+
+def sessions_of(app: FastAPI) -> SessionService:
+    service = app.state.sessions
+    assert isinstance(service, SessionService)
+    return service
+
+
+def read_api(app: FastAPI, token: str | None = INTERNAL_TOKEN) -> httpx.AsyncClient:
+    """An HTTP client on the app in this process (its lifespan is run by `running`)."""
+    headers = {} if token is None else {"X-Internal-Token": token}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://session-service", headers=headers
+    )
+
+
+@asynccontextmanager
+async def mongo_session_store() -> AsyncIterator[MongoSessionStore]:
+    kind = mongo_kind()
+    if kind.startswith("in-process"):
+        store = MongoSessionStore(StandInDatabase())
+        await store.ensure_indexes()
+        yield store
+        return
+    if os.environ.get("MONGO_URL"):
+        url = os.environ["MONGO_URL"]
+        container = None
+    else:
+        from testcontainers.mongodb import MongoDbContainer
+
+        container = MongoDbContainer("mongo:7").start()
+        url = container.get_connection_url()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(url, tz_aware=True)
+    database = client[f"livechat_test_{uuid.uuid4().hex[:8]}"]
+    store = MongoSessionStore(database)
+    await store.ensure_indexes()
+    try:
+        yield store
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+        if container is not None:
+            container.stop()
+
+
+@asynccontextmanager
+async def session_store_of(kind: str) -> AsyncIterator[SessionStore]:
+    if kind == "memory":
+        yield MemorySessionStore()
+    else:
+        async with mongo_session_store() as store:
+            yield store
