@@ -1,0 +1,61 @@
+"""The system for end-to-end tests: queue manager, session service and two gateway replicas,
+each its own process on the real RabbitMQ, started once per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.clients import TOKEN_SECRET
+from tests.support.processes import ServiceProcess
+
+OFFER_TIMEOUT_SECONDS = 3
+VISITOR_GRACE_SECONDS = 1
+BROWSING_TIMEOUT_SECONDS = 5
+INVITATION_TIMEOUT_SECONDS = 2
+
+
+@dataclass
+class System:
+    gateway: str
+    second_gateway: str
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    logs: Path = tmp_path_factory.mktemp("e2e")
+    env = {
+        "INTERNAL_API_TOKEN": "e2e-internal-token-0123456789",
+        "VISITOR_GATEWAY_TOKEN_SECRET": TOKEN_SECRET,
+        "QUEUE_MANAGER_OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT_SECONDS),
+        "QUEUE_MANAGER_JOURNAL_PATH": str(logs / "journal.jsonl"),
+        "SESSION_SERVICE_VISITOR_GRACE_SECONDS": str(VISITOR_GRACE_SECONDS),
+        "QUEUE_MANAGER_LOG_LEVEL": "WARNING",
+        "SESSION_SERVICE_LOG_LEVEL": "WARNING",
+        "VISITOR_GATEWAY_LOG_LEVEL": "WARNING",
+        "OFFLINE_MESSAGES_LOG_LEVEL": "WARNING",
+        "VISITOR_GATEWAY_BROWSING_TIMEOUT_SECONDS": str(BROWSING_TIMEOUT_SECONDS),
+        "QUEUE_MANAGER_INVITATION_TIMEOUT_SECONDS": str(INVITATION_TIMEOUT_SECONDS),
+    }
+    # started one after another: each declares its queues before the next one publishes
+    sessions = ServiceProcess("session_service", env, logs / "session_service.log")
+    offline = ServiceProcess("offline_messages", env, logs / "offline_messages.log")
+    env["VISITOR_GATEWAY_SESSION_SERVICE_URL"] = sessions.url
+    env["VISITOR_GATEWAY_OFFLINE_MESSAGES_URL"] = offline.url
+    processes = [
+        ServiceProcess("queue_manager", env, logs / "queue_manager.log"),
+        sessions,
+        offline,
+        ServiceProcess("visitor_gateway", env, logs / "gateway-1.log"),
+        ServiceProcess("visitor_gateway", env, logs / "gateway-2.log"),
+    ]
+    try:
+        for process in processes:
+            process.start()
+        yield System(gateway=processes[-2].url, second_gateway=processes[-1].url)
+    finally:
+        for process in processes:
+            process.stop()
