@@ -24,7 +24,8 @@ run: env rabbitmq
 	@$(UV) run --frozen python scripts/run.py
 
 test: env rabbitmq
-	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+	@AMQP_URL=$$(bash scripts/test-vhost.sh) && echo "tests use $$AMQP_URL" && \
+	  AMQP_URL=$$AMQP_URL $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 unit: env
 	@$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)

@@ -37,6 +37,8 @@ def main() -> int:
             "--port",
             port,
             "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "10",
         ]
         processes.append((name, subprocess.Popen(command)))
         print(f"{name:18} http://{host}:{port}  (/healthz /readyz /metrics /docs)")

@@ -188,7 +188,7 @@ async def test_visitors_see_only_their_own_session_and_tokens_are_checked(
     assert response.status_code == 404
     # bad input is a 4xx with a reason
     response = await mine.http.post(
-        "/v1/visitor/messages", json={"client_message_id": "x", "text": ""}
+        f"/v1/visitor/sessions/{session}/messages", json={"client_message_id": "x", "text": ""}
     )
     assert response.status_code == 422 and "text" in response.text
 

@@ -34,7 +34,7 @@ async def test_two_operators_pressing_next_message_at_once_get_different_message
         people.append(visitor)
         body = {"name": f"Visitor {n}", "email": f"v{n}@example.com", "text": f"question {n}"}
         await visitor.call("POST", "/v1/visitor/offline-messages", json=body)
-    for _ in range(50):  # the Message Queue shows all three, oldest first
+    for _ in range(150):  # the Message Queue shows all three, oldest first
         queue = await ann.call("GET", "/v1/operator/offline-messages", expect=200)
         if len(queue["messages"]) == 3:
             break

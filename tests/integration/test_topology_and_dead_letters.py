@@ -62,7 +62,12 @@ def test_every_service_has_its_own_queues() -> None:
     names = [q.input_queue for q in ALL_SERVICES] + [q.dead_letter_queue for q in ALL_SERVICES]
     assert len(set(names)) == len(names) == 10
     serialized = [q.service for q in ALL_SERVICES if q.single_active_consumer]
-    assert serialized == ["queue-manager", "session-service", "offline-messages"]
+    assert serialized == [
+        "queue-manager",
+        "session-service",
+        "offline-messages",
+        "summary-projector",
+    ]
     assert [q.service for q in ALL_SERVICES if q.per_instance] == ["visitor-gateway"]
 
 

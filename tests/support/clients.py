@@ -108,9 +108,11 @@ class Visitor(Party):
         )
 
     async def say(self, text: str) -> None:
+        """Send a message in the chat this visitor's socket saw start."""
+        [started] = await self.inbox.wait_for("ChatStarted")
         await self.call(
             "POST",
-            "/v1/visitor/messages",
+            f"/v1/visitor/sessions/{started['session_id']}/messages",
             json={"client_message_id": uuid.uuid4().hex, "text": text},
         )
 

@@ -46,6 +46,8 @@ class ServiceProcess:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "10",
             ],
             env=self.env,
             stdout=log,

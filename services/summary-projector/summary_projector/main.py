@@ -1,21 +1,55 @@
-"""Wiring for summary-projector. Run with `uvicorn --factory summary_projector.main:create_app`."""
+"""Wiring: settings, broker, summary store, projector, reads and metrics, inside the app's lifespan.
+
+Run with `uvicorn --factory summary_projector.main:create_app`.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from faststream.rabbit import RabbitRouter
+import logging
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from livechat_shared.contracts.services import SUMMARY_PROJECTOR
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
-from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
-from summary_projector.handlers import Handler
+from summary_projector import api
+from summary_projector.adapters.memory_store import MemorySummaryStore
+from summary_projector.adapters.metrics import ProjectionMetrics
+from summary_projector.adapters.mongo_store import MongoSummaryStore
+from summary_projector.changes import Changes
+from summary_projector.handlers import Projector
+from summary_projector.ports import SummaryStore
+from summary_projector.queries import Summaries
 from summary_projector.settings import Settings
+from summary_projector.subscribers import build_router
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_store(settings: Settings) -> SummaryStore:
+    if settings.mongo_url:
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            settings.mongo_url, tz_aware=True
+        )
+        return MongoSummaryStore(client[settings.mongo_database], close=client.close)
+    log.warning(
+        "MONGO_URL is not set: the Communication Summary is kept in memory and starts empty "
+        "on every restart (development only)"
+    )
+    return MemorySummaryStore()
+
+
+def create_app(settings: Settings | None = None, store: SummaryStore | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("summary-projector", settings.log_level)
     metrics = ServiceMetrics("summary-projector")
@@ -23,10 +57,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.amqp_url, settings.prefetch, metrics.registry, "summary-projector"
     )
     bus = Bus(broker, SUMMARY_PROJECTOR)
-    handler = Handler()
-    router = RabbitRouter()
-    subscribe(router, bus, metrics, handler.handle)
-    broker.include_router(router)
-    app = create_service_app(title="summary-projector", broker=broker, bus=bus, metrics=metrics)
-    app.state.handler = handler
+    summaries_store = store if store is not None else build_store(settings)
+    changes = Changes()
+    projector = Projector(
+        summaries_store, _utc_now, observer=ProjectionMetrics(metrics), changed=changes.changed
+    )
+    broker.include_router(build_router(bus, metrics, projector))
+
+    async def before_consuming() -> None:
+        if isinstance(summaries_store, MongoSummaryStore):
+            await summaries_store.ensure_indexes()
+
+    app = create_service_app(
+        title="summary-projector",
+        description="The Communication Summary read model, per site and per operator.",
+        broker=broker,
+        bus=bus,
+        metrics=metrics,
+        before_consuming=before_consuming,
+        after_stopping=summaries_store.close,
+    )
+    app.state.projector = projector
+    app.state.summaries = Summaries(
+        summaries_store,
+        settings.default_max_chats,
+        changes,
+        _utc_now,
+        poll_seconds=settings.stream_poll_seconds,
+        stream_seconds=settings.stream_max_seconds,
+    )
+    app.include_router(api.router)
+
+    @app.exception_handler(PyMongoError)
+    async def store_unavailable(_: Request, error: Exception) -> JSONResponse:
+        # The store, not the caller's input: say so, and that a retry may work.
+        log.warning("the summary store is unavailable", extra={"error": str(error)})
+        return JSONResponse(
+            {"detail": "the summary store is unavailable, retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
     return app

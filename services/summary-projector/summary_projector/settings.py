@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 from livechat_shared.runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 
 class Settings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SUMMARY_PROJECTOR_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SUMMARY_PROJECTOR_", extra="ignore", validate_by_name=True
+    )
 
     http_port: int = Field(default=8005, ge=1, le=65535)
+    default_max_chats: int = Field(
+        default=3,
+        ge=1,
+        le=50,
+        # Falls back to the queue manager's own variable, so one shared value cannot drift.
+        validation_alias=AliasChoices(
+            "SUMMARY_PROJECTOR_DEFAULT_MAX_CHATS", "QUEUE_MANAGER_MAX_CHATS"
+        ),
+        description="Site-wide maximum chats per operator; must equal QUEUE_MANAGER_MAX_CHATS.",
+    )
+    stream_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often an open summary stream re-reads the store, to show changes "
+        "that another replica applied.",
+    )
+    stream_max_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="An open summary stream ends after this long and the client reconnects; "
+        "bounds how long a shutdown waits for open streams.",
+    )

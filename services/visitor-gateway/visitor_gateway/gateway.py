@@ -43,20 +43,21 @@ class Gateway:
         except InvalidToken as error:
             raise _unauthorized(str(error)) from error
 
-    async def session_of(self, caller: Caller, session_id: uuid.UUID) -> SessionView:
-        """The session, if the caller takes part in it (else 404: others' sessions do not exist)."""
+    async def session_of(self, caller: Caller, session_id: uuid.UUID) -> SessionView | None:
+        """The session if the caller takes part in it; None if the session service does not
+        know it yet (a chat that just started: the session service is authoritative and
+        rejects the command on the caller's socket if it is not theirs); 404 if it is
+        someone else's."""
         try:
             found = await self.sessions.session(caller.site_id, session_id)
         except SessionsUnavailable as error:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, "sessions unavailable"
             ) from error
-        party = (
-            None
-            if found is None
-            else (found.visitor_id if caller.role == "visitor" else found.operator_id)
-        )
-        if found is None or party != caller.subject:
+        if found is None:
+            return None
+        party = found.visitor_id if caller.role == "visitor" else found.operator_id
+        if party != caller.subject:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session of yours")
         return found
 
@@ -78,10 +79,9 @@ def _unauthorized(reason: str) -> HTTPException:
     )
 
 
-def ongoing(session: SessionView) -> SessionView:
-    if session.status == "ended":
+def ongoing(session: SessionView | None) -> None:
+    if session is not None and session.status == "ended":
         raise HTTPException(status.HTTP_409_CONFLICT, "the chat has ended")
-    return session
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -97,13 +97,16 @@ async def my_session(visitor: VisitorDep, gateway: GatewayDep) -> VisitorSession
     return VisitorSession(session=session, messages=transcript.messages)
 
 
-@router.post("/visitor/messages", status_code=status.HTTP_202_ACCEPTED)
-async def send_message(body: NewMessage, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
-    session = ongoing(await gateway.current_session(visitor))
+@router.post("/visitor/sessions/{session_id}/messages", status_code=status.HTTP_202_ACCEPTED)
+async def send_message(
+    session_id: uuid.UUID, body: NewMessage, visitor: VisitorDep, gateway: GatewayDep
+) -> Accepted:
+    """Send a message in the chat named by ChatStarted's session_id."""
+    ongoing(await gateway.session_of(visitor, session_id))
     await gateway.publisher.publish(
         PostChatMessage(
             site_id=visitor.site_id,
-            session_id=session.session_id,
+            session_id=session_id,
             author="visitor",
             author_id=visitor.subject,
             client_message_id=body.client_message_id,
@@ -113,15 +116,10 @@ async def send_message(body: NewMessage, visitor: VisitorDep, gateway: GatewayDe
     return Accepted(detail="message sent")
 
 
-@router.post("/visitor/session/end", status_code=status.HTTP_202_ACCEPTED)
-async def end_chat(visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
-    session = ongoing(await gateway.current_session(visitor))
+@router.post("/visitor/sessions/{session_id}/end", status_code=status.HTTP_202_ACCEPTED)
+async def end_chat(session_id: uuid.UUID, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+    ongoing(await gateway.session_of(visitor, session_id))
     await gateway.publisher.publish(
-        EndChat(
-            site_id=visitor.site_id,
-            session_id=session.session_id,
-            by="visitor",
-            by_id=visitor.subject,
-        )
+        EndChat(site_id=visitor.site_id, session_id=session_id, by="visitor", by_id=visitor.subject)
     )
     return Accepted(detail="ending the chat")

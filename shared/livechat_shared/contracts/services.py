@@ -80,7 +80,12 @@ OFFLINE_MESSAGES = ServiceQueues(
     single_active_consumer=True,
 )
 
-SUMMARY_PROJECTOR = ServiceQueues(service="summary-projector", consumes=EVENT_TYPES)
+SUMMARY_PROJECTOR = ServiceQueues(
+    service="summary-projector",
+    consumes=EVENT_TYPES,
+    # The projection is order-sensitive (an offer before its chat start): one consumer at a time.
+    single_active_consumer=True,
+)
 
 ALL_SERVICES = (
     QUEUE_MANAGER,

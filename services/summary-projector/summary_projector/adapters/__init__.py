@@ -1,0 +1,1 @@
+"""Implementations of the projector's port (memory, MongoDB) and its metrics."""

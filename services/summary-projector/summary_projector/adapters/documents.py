@@ -1,0 +1,76 @@
+"""The summary state as a MongoDB document: lists of records, ids and instants as strings.
+
+Lists rather than maps because operator ids may contain dots, which MongoDB field names should
+not; instants as ISO strings because BSON dates keep only milliseconds, and a state must come
+back exactly as it was saved.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from livechat_shared.contracts import Channel, Presence
+
+from summary_projector.domain import Offer, OperatorStatus, Session, SummaryState, Waiting
+
+
+def encode_state(state: SummaryState) -> dict[str, Any]:
+    return {
+        "sessions": [
+            {
+                "id": str(k),
+                "operator_id": s.operator_id,
+                "channel": s.channel.value,
+                "on_hold": s.on_hold,
+            }
+            for k, s in state.sessions.items()
+        ],
+        "waiting": [
+            {"id": k, "channel": w.channel.value, "since": w.since.isoformat()}
+            for k, w in state.waiting.items()
+        ],
+        "offers": [
+            {
+                "id": str(k),
+                "operator_id": o.operator_id,
+                "visitor_id": o.visitor_id,
+                "channel": o.channel.value,
+                "invitation": o.invitation,
+            }
+            for k, o in state.offers.items()
+        ],
+        "messages": [{"id": str(k), "left_at": t.isoformat()} for k, t in state.messages.items()],
+        "operators": [
+            {"id": k, "presence": o.presence.value, "max_chats": o.max_chats}
+            for k, o in state.operators.items()
+        ],
+    }
+
+
+def decode_state(site_id: str, doc: dict[str, Any]) -> SummaryState:
+    return SummaryState(
+        site_id=site_id,
+        sessions={
+            uuid.UUID(s["id"]): Session(s["operator_id"], Channel(s["channel"]), s["on_hold"])
+            for s in doc["sessions"]
+        },
+        waiting={
+            w["id"]: Waiting(Channel(w["channel"]), datetime.fromisoformat(w["since"]))
+            for w in doc["waiting"]
+        },
+        offers={
+            uuid.UUID(o["id"]): Offer(
+                o["operator_id"], o["visitor_id"], Channel(o["channel"]), o["invitation"]
+            )
+            for o in doc["offers"]
+        },
+        messages={
+            uuid.UUID(m["id"]): datetime.fromisoformat(m["left_at"]) for m in doc["messages"]
+        },
+        operators={
+            o["id"]: OperatorStatus(Presence(o["presence"]), o["max_chats"])
+            for o in doc["operators"]
+        },
+    )

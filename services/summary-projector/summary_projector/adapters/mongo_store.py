@@ -1,0 +1,102 @@
+"""The summary store in MongoDB (production): one document per site, one per archived event."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from livechat_shared.contracts import Event, parse_message
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from summary_projector.adapters.documents import decode_state, encode_state
+from summary_projector.ports import SiteRecord, WriteConflict
+
+SUMMARIES = "communication_summary"
+ARCHIVE = "event_archive"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class MongoSummaryStore:
+    """`database` is a pymongo AsyncDatabase (or anything with the same async surface)."""
+
+    def __init__(self, database: Any, close: Any = None) -> None:
+        self._summaries = database[SUMMARIES]
+        self._archive = database[ARCHIVE]
+        self._close = close
+        self._last_arrival = 0
+
+    async def ensure_indexes(self) -> None:
+        # The archive is unique on the event id by being its _id; replays read it in this order.
+        await self._archive.create_index(
+            [("occurred_us", ASCENDING), ("arrival", ASCENDING)], name="replay_order"
+        )
+
+    async def load(self, site_id: str) -> SiteRecord:
+        doc = await self._summaries.find_one({"_id": site_id})
+        if doc is None:
+            return SiteRecord.empty(site_id)
+        return SiteRecord(decode_state(site_id, doc["state"]), doc["version"], tuple(doc["recent"]))
+
+    async def save(self, record: SiteRecord, expected_version: int) -> None:
+        body = {
+            "version": record.version,
+            "recent": list(record.recent),
+            "state": encode_state(record.state),
+        }
+        if expected_version == 0:
+            try:
+                await self._summaries.insert_one({"_id": record.site_id, **body})
+            except DuplicateKeyError as error:
+                raise WriteConflict(record.site_id) from error
+            return
+        query: dict[str, Any] = {"_id": record.site_id, "version": expected_version}
+        if record.recent:
+            query["recent"] = {"$ne": record.recent[-1]}
+        result = await self._summaries.update_one(query, {"$set": body})
+        if result.matched_count == 0:
+            raise WriteConflict(record.site_id)
+
+    async def archive(self, event: Event) -> bool:
+        try:
+            await self._archive.insert_one(
+                {
+                    "_id": str(event.event_id),
+                    "site_id": event.site_id,
+                    "type": event.type_name(),
+                    "occurred_at": event.occurred_at,
+                    # Exact order key: BSON dates keep only milliseconds.
+                    "occurred_us": (event.occurred_at - _EPOCH) // timedelta(microseconds=1),
+                    "arrival": self._next_arrival(),
+                    "event": event.model_dump(mode="json"),
+                }
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def _next_arrival(self) -> int:
+        # Events of one decision share occurred_at; this keeps them in the order consumed.
+        self._last_arrival = max(time.time_ns(), self._last_arrival + 1)
+        return self._last_arrival
+
+    async def is_archived(self, event_id: str) -> bool:
+        return await self._archive.find_one({"_id": event_id}, {"_id": 1}) is not None
+
+    async def replay(self) -> AsyncIterator[Event]:
+        cursor = self._archive.find({}, {"event": 1}).sort(
+            [("occurred_us", ASCENDING), ("arrival", ASCENDING)]
+        )
+        async for doc in cursor:
+            event = parse_message(doc["event"])
+            assert isinstance(event, Event)
+            yield event
+
+    async def drop_summaries(self) -> None:
+        await self._summaries.delete_many({})
+
+    async def close(self) -> None:
+        if self._close is not None:
+            await self._close()

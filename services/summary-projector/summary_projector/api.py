@@ -1,0 +1,98 @@
+"""HTTP entry points: the Communication Summary of a site or an operator, read or streamed (SSE).
+
+A site that nothing has happened on yet answers 200 with an empty summary, not 404: the projector
+learns of sites only from their events, so "no such site" and "quiet site" look the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from summary_projector.domain import SiteSummary
+from summary_projector.queries import Summaries
+from summary_projector.views import (
+    MinimizedSummaryView,
+    OperatorSummaryView,
+    SiteSummaryView,
+    minimized_view,
+    operator_view,
+    site_view,
+)
+
+router = APIRouter(prefix="/v1/sites/{site_id}", tags=["summary"])
+
+RECONNECT_MS = 1000
+"""Sent with every frame: how soon a browser's EventSource reconnects after a stream ends."""
+
+_IDENTIFIER = r"^[A-Za-z0-9_.:@-]+$"  # the same as the contracts' ids
+SiteId = Annotated[
+    str, Path(min_length=1, max_length=128, pattern=_IDENTIFIER, description="The site's id.")
+]
+OperatorId = Annotated[
+    str, Path(min_length=1, max_length=128, pattern=_IDENTIFIER, description="The operator's id.")
+]
+
+
+class View(StrEnum):
+    FULL = "full"
+    MINIMIZED = "minimized"
+
+
+ViewQuery = Annotated[View, Query(description="full: everything; minimized: only the Queues.")]
+
+
+def summaries_of(request: Request) -> Summaries:
+    found = request.app.state.summaries
+    assert isinstance(found, Summaries)
+    return found
+
+
+SummariesDep = Annotated[Summaries, Depends(summaries_of)]
+
+
+def _render(
+    summary: SiteSummary, version: int, view: View, now: datetime
+) -> SiteSummaryView | MinimizedSummaryView:
+    if view is View.MINIMIZED:
+        return minimized_view(summary, version, now)
+    return site_view(summary, version, now)
+
+
+@router.get("/summary")
+async def site_summary(
+    site_id: SiteId, summaries: SummariesDep, view: ViewQuery = View.FULL
+) -> SiteSummaryView | MinimizedSummaryView:
+    """In Progress, Queues (with the longest waits) and Operators; `view=minimized`: Queues."""
+    version, summary = await summaries.site(site_id)
+    return _render(summary, version, view, summaries.clock())
+
+
+@router.get("/operators/{operator_id}/summary")
+async def operator_summary(
+    site_id: SiteId, operator_id: OperatorId, summaries: SummariesDep
+) -> OperatorSummaryView:
+    """One operator's chats in progress, pending offers and free capacity (an operator never
+    heard of is offline with nothing in progress)."""
+    version, summary = await summaries.operator(site_id, operator_id)
+    return operator_view(site_id, summary, version, summaries.clock())
+
+
+@router.get("/summary/stream", response_class=EventSourceResponse)
+async def summary_stream(
+    site_id: SiteId, summaries: SummariesDep, view: ViewQuery = View.FULL
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events: a `summary` frame with the current summary, then one per change
+    (the frame id is the version). The stream ends after a while; EventSource reconnects."""
+    async for version, summary in summaries.follow(site_id, queues_only=view is View.MINIMIZED):
+        yield ServerSentEvent(
+            event="summary",
+            id=str(version),
+            retry=RECONNECT_MS,
+            data=_render(summary, version, view, summaries.clock()),
+        )

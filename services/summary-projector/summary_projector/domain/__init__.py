@@ -1,0 +1,31 @@
+"""The Communication Summary rules, pure: state and event in, state out; no I/O, no clock."""
+
+from summary_projector.domain.evolve import affects_summary, apply
+from summary_projector.domain.state import Offer, OperatorStatus, Session, SummaryState, Waiting
+from summary_projector.domain.summarize import summarize, summarize_operator
+from summary_projector.domain.summary import (
+    InProgress,
+    Operators,
+    OperatorSummary,
+    Queue,
+    Queues,
+    SiteSummary,
+)
+
+__all__ = [
+    "InProgress",
+    "Offer",
+    "OperatorStatus",
+    "OperatorSummary",
+    "Operators",
+    "Queue",
+    "Queues",
+    "Session",
+    "SiteSummary",
+    "SummaryState",
+    "Waiting",
+    "affects_summary",
+    "apply",
+    "summarize",
+    "summarize_operator",
+]

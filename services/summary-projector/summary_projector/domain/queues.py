@@ -1,0 +1,73 @@
+"""How events move the Queues: visitors waiting, offers and invitations holding slots, messages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from livechat_shared.contracts import (
+    ChatOffered,
+    InvitationDeclined,
+    InvitationExpired,
+    MessageLeft,
+    OfferDeclined,
+    OfferPutBack,
+    OfferTimedOut,
+    OfferWithdrawn,
+    OfflineMessageClosed,
+    OfflineMessageTaken,
+    VisitorAbandoned,
+    VisitorInvited,
+    VisitorQueued,
+    VisitorRequeued,
+)
+
+from summary_projector.domain.state import Offer, SummaryState, Waiting, drop, put
+
+
+def queued(s: SummaryState, e: VisitorQueued | VisitorRequeued) -> SummaryState:
+    offers = (o for o in s.offers.values() if not o.invitation)
+    if isinstance(e, VisitorQueued) and any(o.visitor_id == e.visitor_id for o in offers):
+        return s  # overtaken by its own offer (a retried message): reserved, not waiting
+    return replace(s, waiting=put(s.waiting, e.visitor_id, Waiting(e.channel, e.waiting_since)))
+
+
+def abandoned(s: SummaryState, e: VisitorAbandoned) -> SummaryState:
+    return replace(s, waiting=drop(s.waiting, e.visitor_id)) if e.visitor_id in s.waiting else s
+
+
+def offered(s: SummaryState, e: ChatOffered) -> SummaryState:
+    # The offered visitor is reserved: out of the queue until it is requeued or served.
+    if e.offer_id in s.sessions:
+        return s  # overtaken by its ChatStarted (a retried message): no longer pending
+    offer = Offer(e.operator_id, e.visitor_id, e.channel)
+    return replace(
+        s, waiting=drop(s.waiting, e.visitor_id), offers=put(s.offers, e.offer_id, offer)
+    )
+
+
+def invited(s: SummaryState, e: VisitorInvited) -> SummaryState:
+    if e.invitation_id in s.sessions:
+        return s  # overtaken by its ChatStarted
+    offer = Offer(e.operator_id, e.visitor_id, e.channel, invitation=True)
+    return replace(s, offers=put(s.offers, e.invitation_id, offer))
+
+
+def offer_closed(
+    s: SummaryState, e: OfferDeclined | OfferPutBack | OfferTimedOut | OfferWithdrawn
+) -> SummaryState:
+    return replace(s, offers=drop(s.offers, e.offer_id)) if e.offer_id in s.offers else s
+
+
+def invitation_closed(s: SummaryState, e: InvitationDeclined | InvitationExpired) -> SummaryState:
+    key = e.invitation_id
+    return replace(s, offers=drop(s.offers, key)) if key in s.offers else s
+
+
+def message_left(s: SummaryState, e: MessageLeft) -> SummaryState:
+    return replace(s, messages=put(s.messages, e.offline_message_id, e.occurred_at))
+
+
+def message_gone(s: SummaryState, e: OfflineMessageTaken | OfflineMessageClosed) -> SummaryState:
+    # Taken by an operator (a close always comes after a take): it no longer waits.
+    key = e.offline_message_id
+    return replace(s, messages=drop(s.messages, key)) if key in s.messages else s

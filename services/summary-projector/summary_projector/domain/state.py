@@ -1,0 +1,79 @@
+"""What the projection keeps of a site: sessions, waiting visitors, offers, messages, operators.
+
+Only what the Communication Summary needs, keyed by the ids the events carry, so the event that
+ends a thing removes exactly that thing (a session by its id, an offline message by its id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from livechat_shared.contracts import Channel, Presence
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A chat or call in progress; held ones still count against the operator's capacity."""
+
+    operator_id: str
+    channel: Channel
+    on_hold: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A visitor in the queue of its channel, not offered to anyone right now."""
+
+    channel: Channel
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """An incoming chat request, or an invitation, awaiting an answer: either holds a slot."""
+
+    operator_id: str
+    visitor_id: str
+    channel: Channel
+    invitation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorStatus:
+    presence: Presence = Presence.OFFLINE
+    max_chats: int | None = None
+    """The operator's own maximum number of chats; None: the site-wide default."""
+
+
+@dataclass(frozen=True)
+class SummaryState:
+    """Immutable: `apply` returns a new state, or this very one when an event changes nothing.
+
+    The mappings are never mutated after construction (apply copies what it changes).
+    """
+
+    site_id: str
+    sessions: Mapping[uuid.UUID, Session] = field(default_factory=dict)
+    waiting: Mapping[str, Waiting] = field(default_factory=dict)
+    """Visitor id -> where and since when it waits."""
+    offers: Mapping[uuid.UUID, Offer] = field(default_factory=dict)
+    messages: Mapping[uuid.UUID, datetime] = field(default_factory=dict)
+    """Offline message id -> when it was left: waiting until an operator takes it."""
+    operators: Mapping[str, OperatorStatus] = field(default_factory=dict)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def put(mapping: Mapping[K, V], key: K, value: V) -> dict[K, V]:
+    """A copy with `key` set: states share nothing mutable with their predecessors."""
+    return {**mapping, key: value}
+
+
+def drop(mapping: Mapping[K, V], key: K) -> dict[K, V]:
+    return {k: v for k, v in mapping.items() if k != key}

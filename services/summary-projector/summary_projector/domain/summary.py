@@ -1,0 +1,60 @@
+"""The Communication Summary of a site and of one operator: counts and oldest waiting times.
+
+No seconds here: a queue reports its oldest `waiting_since`, and whoever shows the summary adds
+the seconds at read time, so the same state always summarizes the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from livechat_shared.contracts import Presence
+
+
+@dataclass(frozen=True, slots=True)
+class InProgress:
+    active: int = 0
+    on_hold: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    waiting: int = 0
+    longest_waiting_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Queues:
+    chats: Queue = Queue()
+    calls: Queue = Queue()
+    messages: Queue = Queue()
+
+
+@dataclass(frozen=True, slots=True)
+class Operators:
+    online: int = 0
+    away: int = 0
+    with_free_capacity: int = 0
+    """Online, and active + held chats + pending chat offers below the operator's maximum."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSummary:
+    site_id: str
+    in_progress: InProgress = InProgress()
+    queues: Queues = Queues()
+    operators: Operators = Operators()
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorSummary:
+    operator_id: str
+    presence: Presence
+    max_chats: int
+    """The operator's own maximum, or the site-wide default."""
+    in_progress: InProgress
+    pending_offers: int
+    pending_invitations: int
+    free_chat_slots: int
+    has_free_capacity: bool

@@ -1,0 +1,74 @@
+"""The projector's port: where the summary of each site and the archive of every event are kept.
+
+The summary of a site is one record: its state, a version (events applied that changed it) and
+the ids of the latest of those events. Saving a record is conditional on the version the change
+was computed from, and the new event id travels in the same write, so a redelivered event is
+recognised and two writers never lose each other's changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from livechat_shared.contracts import Event
+
+from summary_projector.domain import SummaryState
+
+RECENT_EVENT_IDS = 256
+"""How many applied event ids a record keeps. It only has to cover a redelivery after a crash
+between saving the record and archiving the event: older repeats are caught by the archive."""
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    state: SummaryState
+    version: int = 0
+    recent: tuple[str, ...] = ()
+    """Ids of the latest events that changed the state, oldest first."""
+
+    @classmethod
+    def empty(cls, site_id: str) -> SiteRecord:
+        return cls(SummaryState(site_id))
+
+    @property
+    def site_id(self) -> str:
+        return self.state.site_id
+
+    def has_applied(self, event_id: str) -> bool:
+        return event_id in self.recent
+
+    def after(self, event_id: str, state: SummaryState) -> SiteRecord:
+        """The record once the event with this id changed the state."""
+        recent = (*self.recent, event_id)[-RECENT_EVENT_IDS:]
+        return SiteRecord(state, self.version + 1, recent)
+
+
+class WriteConflict(Exception):
+    """The stored record is no longer the one the change was computed from (or has the event)."""
+
+
+class SummaryStore(Protocol):
+    async def load(self, site_id: str) -> SiteRecord:
+        """The site's record; an empty one (version 0) for a site never heard of."""
+        ...
+
+    async def save(self, record: SiteRecord, expected_version: int) -> None:
+        """Store the record if the stored one has `expected_version` (0: none) and does not
+        hold the record's newest event id yet; raise WriteConflict otherwise."""
+
+    async def archive(self, event: Event) -> bool:
+        """Keep the event for rebuilds; False if an event with its id is archived already."""
+        ...
+
+    async def is_archived(self, event_id: str) -> bool: ...
+
+    def replay(self) -> AsyncIterator[Event]:
+        """Every archived event, by occurred_at, ties in the order they were archived."""
+        ...
+
+    async def drop_summaries(self) -> None:
+        """Forget every site's record (the read model); the archive stays."""
+
+    async def close(self) -> None: ...

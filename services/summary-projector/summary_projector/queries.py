@@ -1,0 +1,64 @@
+"""The read side: a site's or an operator's summary from the store, and a feed of its changes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from summary_projector.changes import Changes
+from summary_projector.domain import OperatorSummary, SiteSummary, summarize, summarize_operator
+from summary_projector.ports import SummaryStore
+
+
+class Summaries:
+    def __init__(
+        self,
+        store: SummaryStore,
+        default_max_chats: int,
+        changes: Changes,
+        clock: Callable[[], datetime],
+        poll_seconds: float = 1.0,
+        stream_seconds: float = 300.0,
+    ) -> None:
+        self.store = store
+        self.default_max_chats = default_max_chats
+        self.changes = changes
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.stream_seconds = stream_seconds
+
+    async def site(self, site_id: str) -> tuple[int, SiteSummary]:
+        """The summary and its version; a site never heard of has an empty one (version 0)."""
+        record = await self.store.load(site_id)
+        return record.version, summarize(record.state, self.default_max_chats)
+
+    async def operator(self, site_id: str, operator_id: str) -> tuple[int, OperatorSummary]:
+        record = await self.store.load(site_id)
+        return record.version, summarize_operator(record.state, operator_id, self.default_max_chats)
+
+    async def follow(
+        self, site_id: str, queues_only: bool = False
+    ) -> AsyncIterator[tuple[int, SiteSummary]]:
+        """The current summary, then each changed one, for `stream_seconds`.
+
+        With `queues_only`, only changes of the Queues count: a minimized view does not move
+        when an operator goes away.
+        """
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + self.stream_seconds
+        shown: object = None
+        while True:
+            ticket = self.changes.ticket(site_id)
+            version, summary = await self.site(site_id)
+            seen = summary.queues if queues_only else summary
+            if seen != shown:
+                shown = seen
+                yield version, summary
+            left = ends - loop.time()
+            if left <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(self.poll_seconds, left)):
+                    await self.changes.wait(site_id, ticket)

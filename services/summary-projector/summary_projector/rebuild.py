@@ -1,0 +1,66 @@
+"""`python -m summary_projector.rebuild`: drop the summaries, rebuild them from the event archive.
+
+RabbitMQ keeps no history, so the projector keeps its own: every event it consumes is appended to
+the `event_archive` collection (one document per event, `_id` = the event id, so each event is
+archived once), beside the read model in `communication_summary` (one document per site). The
+rebuild deletes every `communication_summary` document, replays the whole archive in
+`occurred_at` order (events of the same instant in the order they were archived) through the
+same pure `apply` the live projector uses, and writes one document per site.
+
+When: after a change to the projection rules (`summary_projector/domain`), or whenever the read
+model is in doubt. How:
+  1. stop the projector (e.g. `kubectl scale deployment/summary-projector --replicas=0`): a change
+     it saved during the rebuild would be overwritten;
+  2. `MONGO_URL=mongodb://... python -m summary_projector.rebuild`;
+  3. start the projector again: events published meanwhile waited in its durable queue. An event
+     applied before the rebuild and delivered again after it is still recognised by the archive.
+It needs MONGO_URL: without it the projector keeps everything in memory, and a restart starts
+from nothing anyway. Exit status: 0 rebuilt, 2 no MONGO_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from livechat_shared.runtime.logging import configure_logging
+
+from summary_projector.adapters.mongo_store import MongoSummaryStore
+from summary_projector.main import build_store
+from summary_projector.replay import Rebuilt, rebuild
+from summary_projector.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def _rebuild(settings: Settings) -> Rebuilt:
+    store = build_store(settings)
+    try:
+        if isinstance(store, MongoSummaryStore):
+            await store.ensure_indexes()
+        return await rebuild(store)
+    finally:
+        await store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python -m summary_projector.rebuild",
+        description="Drop the Communication Summary and rebuild it from the event archive "
+        "(MONGO_URL, MONGO_DATABASE). Stop the projector first.",
+    ).parse_args(argv)
+    settings = Settings()
+    configure_logging("summary-projector", settings.log_level)
+    if not settings.mongo_url:
+        log.error("MONGO_URL is not set: there is no stored archive to rebuild from")
+        return 2
+    rebuilt = asyncio.run(_rebuild(settings))
+    log.info("rebuilt", extra={"events": rebuilt.events, "sites": rebuilt.sites})
+    print(f"rebuilt {rebuilt.sites} site summaries from {rebuilt.events} archived events")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Settings from the environment, and the rebuild command's refusal without a stored archive."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from summary_projector import rebuild
+from summary_projector.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SUMMARY_PROJECTOR_DEFAULT_MAX_CHATS", "QUEUE_MANAGER_MAX_CHATS", "MONGO_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_defaults_match_the_queue_manager_and_the_port_table() -> None:
+    settings = Settings()
+    assert (settings.default_max_chats, settings.http_port) == (3, 8005)
+
+
+def test_the_default_maximum_follows_the_queue_managers_unless_set_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QUEUE_MANAGER_MAX_CHATS", "5")
+    assert Settings().default_max_chats == 5
+    monkeypatch.setenv("SUMMARY_PROJECTOR_DEFAULT_MAX_CHATS", "4")
+    assert Settings().default_max_chats == 4
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SUMMARY_PROJECTOR_DEFAULT_MAX_CHATS", "0"),
+        ("SUMMARY_PROJECTOR_STREAM_POLL_SECONDS", "0"),
+        ("SUMMARY_PROJECTOR_HTTP_PORT", "70000"),
+    ],
+)
+def test_an_invalid_value_stops_the_service_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    field = variable.removeprefix("SUMMARY_PROJECTOR_")
+    with pytest.raises(ValidationError, match=f"(?i){field}"):
+        Settings()
+
+
+def test_the_rebuild_needs_mongodb_there_is_no_archive_to_replay_in_memory() -> None:
+    assert rebuild.main([]) == 2
