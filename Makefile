@@ -3,13 +3,15 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help env run test unit integration lint deploy-check bench clean
+.PHONY: help env run test unit integration lint deploy-check bench clean docs docs-check promtool alerts-check
 
 help:
 	@echo "make run          start RabbitMQ (if needed) and all five services; Ctrl-C stops them"
 	@echo "make test         install the environment and run the whole suite on the real RabbitMQ"
 	@echo "make lint         ruff, mypy and import-linter"
-	@echo "make deploy-check render and validate the Kubernetes manifests and compose file"
+	@echo "make deploy-check render and validate the Kubernetes manifests, compose file and alert rules"
+	@echo "make docs         regenerate docs/asyncapi.yaml and docs/schemas from the contracts"
+	@echo "make bench        measure routing against the raw broker (results in bench/results/)"
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -23,21 +25,36 @@ rabbitmq:
 run: env rabbitmq
 	@$(UV) run --frozen python scripts/run.py
 
-test: env rabbitmq
+test: env rabbitmq promtool
 	@AMQP_URL=$$(bash scripts/test-vhost.sh) && echo "tests use $$AMQP_URL" && \
 	  AMQP_URL=$$AMQP_URL $(UV) run --frozen pytest $(PYTEST_ARGS)
 
-unit: env
+unit: env promtool
 	@$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)
 
 lint: env
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy shared services tests
+	@$(UV) run --frozen mypy shared services tests scripts examples bench
 	@$(UV) run --frozen lint-imports
 
-deploy-check:
+deploy-check: alerts-check
 	@bash deploy/check.sh
+
+docs: env
+	@$(UV) run --frozen python scripts/gen_event_docs.py
+
+docs-check: env
+	@$(UV) run --frozen python scripts/gen_event_docs.py --check
+
+promtool:
+	@bash scripts/check-alerts.sh --install-only
+
+alerts-check:
+	@bash scripts/check-alerts.sh
+
+bench: env rabbitmq
+	@$(UV) run --frozen python -m bench
 
 clean:
 	rm -rf .venv .data .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -45,7 +45,7 @@ def main() -> int:
     print("all services started; Ctrl-C stops them")
 
     def stop(*_: object) -> None:
-        for _, process in processes:
+        for _name, process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
 

@@ -24,7 +24,7 @@ from visitor_gateway.gateway import GatewayDep, VisitorDep, ongoing
 
 router = APIRouter(prefix="/v1", tags=["visitors"])
 
-SiteId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+SiteId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class _In(BaseModel):

@@ -22,6 +22,8 @@ def _must_be_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_must_be_utc)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
 """Ids of sites, visitors, operators and sessions: safe to use in routing keys and logs."""
+SiteId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+"""A site id is the last word of every routing key: no dots, so `*` bindings match it."""
 ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 """Chosen by the sender of a chat message; a retry with the same id is stored once."""
 MessageText = Annotated[str, Field(min_length=1, max_length=5000)]
@@ -58,7 +60,7 @@ class Message(BaseModel):
         default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=128
     )
     schema_version: int = Field(default=SCHEMA_VERSION, ge=1)
-    site_id: Identifier
+    site_id: SiteId
 
     @property
     def message_id(self) -> uuid.UUID:
