@@ -37,18 +37,22 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "SESSION_SERVICE_LOG_LEVEL": "WARNING",
         "VISITOR_GATEWAY_LOG_LEVEL": "WARNING",
         "OFFLINE_MESSAGES_LOG_LEVEL": "WARNING",
+        "SUMMARY_PROJECTOR_LOG_LEVEL": "WARNING",
         "VISITOR_GATEWAY_BROWSING_TIMEOUT_SECONDS": str(BROWSING_TIMEOUT_SECONDS),
         "QUEUE_MANAGER_INVITATION_TIMEOUT_SECONDS": str(INVITATION_TIMEOUT_SECONDS),
     }
     # started one after another: each declares its queues before the next one publishes
     sessions = ServiceProcess("session_service", env, logs / "session_service.log")
     offline = ServiceProcess("offline_messages", env, logs / "offline_messages.log")
+    projector = ServiceProcess("summary_projector", env, logs / "summary_projector.log")
+    env["VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL"] = projector.url
     env["VISITOR_GATEWAY_SESSION_SERVICE_URL"] = sessions.url
     env["VISITOR_GATEWAY_OFFLINE_MESSAGES_URL"] = offline.url
     processes = [
         ServiceProcess("queue_manager", env, logs / "queue_manager.log"),
         sessions,
         offline,
+        projector,
         ServiceProcess("visitor_gateway", env, logs / "gateway-1.log"),
         ServiceProcess("visitor_gateway", env, logs / "gateway-2.log"),
     ]

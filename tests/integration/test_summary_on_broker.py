@@ -30,6 +30,7 @@ from livechat_shared.contracts import (
     VisitorQueued,
     VisitorWaiting,
 )
+from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.main import create_app
 from summary_projector.settings import Settings
@@ -70,7 +71,11 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             await asyncio.sleep(0.02)
         else:
             raise TimeoutError("uvicorn did not start")
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=10,
+            headers={"X-Internal-Token": DEV_INTERNAL_TOKEN},
+        ) as http:
             yield http
     finally:
         server.should_exit = True

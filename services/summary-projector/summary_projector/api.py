@@ -17,11 +17,13 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from summary_projector.domain import SiteSummary
 from summary_projector.queries import Summaries
 from summary_projector.views import (
+    CommunicationQueueView,
     MinimizedSummaryView,
     OperatorSummaryView,
     SiteSummaryView,
     minimized_view,
     operator_view,
+    queue_view,
     site_view,
 )
 
@@ -81,6 +83,13 @@ async def operator_summary(
     heard of is offline with nothing in progress)."""
     version, summary = await summaries.operator(site_id, operator_id)
     return operator_view(site_id, summary, version, summaries.clock())
+
+
+@router.get("/queue")
+async def communication_queue(site_id: SiteId, summaries: SummariesDep) -> CommunicationQueueView:
+    """Every visitor waiting or being offered, with its time in the queue, badge and status."""
+    version, entries = await summaries.queue(site_id)
+    return queue_view(site_id, entries, version, summaries.clock())
 
 
 @router.get("/summary/stream", response_class=EventSourceResponse)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from livechat_shared.contracts.services import SUMMARY_PROJECTOR
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
+from livechat_shared.runtime.internal_api import internal_token_guard
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 from pymongo import AsyncMongoClient
@@ -86,7 +87,9 @@ def create_app(settings: Settings | None = None, store: SummaryStore | None = No
         poll_seconds=settings.stream_poll_seconds,
         stream_seconds=settings.stream_max_seconds,
     )
-    app.include_router(api.router)
+    # Internal: consoles reach the summary through the gateway, with an operator's token.
+    guard = Depends(internal_token_guard(settings.internal_api_token))
+    app.include_router(api.router, dependencies=[guard])
 
     @app.exception_handler(PyMongoError)
     async def store_unavailable(_: Request, error: Exception) -> JSONResponse:

@@ -8,7 +8,14 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from summary_projector.changes import Changes
-from summary_projector.domain import OperatorSummary, SiteSummary, summarize, summarize_operator
+from summary_projector.domain import (
+    OperatorSummary,
+    QueueEntry,
+    SiteSummary,
+    communication_queue,
+    summarize,
+    summarize_operator,
+)
 from summary_projector.ports import SummaryStore
 
 
@@ -37,6 +44,11 @@ class Summaries:
     async def operator(self, site_id: str, operator_id: str) -> tuple[int, OperatorSummary]:
         record = await self.store.load(site_id)
         return record.version, summarize_operator(record.state, operator_id, self.default_max_chats)
+
+    async def queue(self, site_id: str) -> tuple[int, list[QueueEntry]]:
+        """The Communication Queue: waiting and offered visitors, oldest first."""
+        record = await self.store.load(site_id)
+        return record.version, communication_queue(record.state, self.clock())
 
     async def follow(
         self, site_id: str, queues_only: bool = False

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from livechat_shared.contracts import Presence
+from livechat_shared.contracts import Channel, Presence, VisitorBadge
 from pydantic import BaseModel, ConfigDict, Field
 
-from summary_projector.domain import InProgress, OperatorSummary, Queue, SiteSummary
+from summary_projector.domain import InProgress, OperatorSummary, Queue, QueueEntry, SiteSummary
 
 
 class _View(BaseModel):
@@ -124,4 +124,34 @@ def _queue(queue: Queue, now: datetime) -> QueueView:
     seconds = None if since is None else round(max(0.0, (now - since).total_seconds()), 3)
     return QueueView(
         waiting=queue.waiting, longest_waiting_since=since, longest_wait_seconds=seconds
+    )
+
+
+class QueueEntryView(_View):
+    visitor_id: str
+    channel: Channel
+    waiting_since: datetime
+    seconds_in_queue: float
+    badge: VisitorBadge
+    status: Literal["waiting", "offered"]
+    offered_to: str | None
+
+
+class CommunicationQueueView(_View):
+    """The Communication Queue overview: waiting and offered visitors, oldest first."""
+
+    site_id: str
+    version: int
+    as_of: datetime
+    visitors: list[QueueEntryView]
+
+
+def queue_view(
+    site_id: str, entries: list[QueueEntry], version: int, now: datetime
+) -> CommunicationQueueView:
+    return CommunicationQueueView(
+        site_id=site_id,
+        version=version,
+        as_of=now,
+        visitors=[QueueEntryView(**vars(e)) for e in entries],
     )

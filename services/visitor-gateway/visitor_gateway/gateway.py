@@ -17,6 +17,7 @@ from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
     SessionsUnavailable,
+    SummaryClient,
 )
 from visitor_gateway.settings import Settings
 from visitor_gateway.site_monitor import SiteMonitor
@@ -33,6 +34,7 @@ class Gateway:
     hub: Hub
     sessions: SessionsClient
     offline_messages: OfflineMessagesClient
+    summary: SummaryClient
     monitor: SiteMonitor
 
     def caller(self, token: str | None, role: Role) -> Caller:

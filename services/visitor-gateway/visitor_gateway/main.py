@@ -17,13 +17,21 @@ from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 
-from visitor_gateway import message_queue_api, monitor_api, operator_api, sockets, visitor_api
+from visitor_gateway import (
+    message_queue_api,
+    monitor_api,
+    operator_api,
+    sockets,
+    summary_api,
+    visitor_api,
+)
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
 from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
     SessionsUnavailable,
+    SummaryClient,
 )
 from visitor_gateway.settings import DEV_SECRET, Settings
 from visitor_gateway.site_monitor import SiteMonitor
@@ -53,9 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.offline_messages_url, settings.internal_api_token
     )
 
+    summary = SummaryClient(settings.summary_projector_url, settings.internal_api_token)
+
     async def close_clients() -> None:
-        await sessions.close()
-        await offline_messages.close()
+        for client in (sessions, offline_messages, summary):
+            await client.close()
 
     router = RabbitRouter()
     subscribe(router, bus, metrics, consume)
@@ -74,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub=hub,
         sessions=sessions,
         offline_messages=offline_messages,
+        summary=summary,
         monitor=monitor,
     )
     routers = (
@@ -81,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operator_api.router,
         message_queue_api.router,
         monitor_api.router,
+        summary_api.router,
         sockets.router,
     )
     for routes in routers:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import httpx
@@ -85,3 +87,30 @@ class OfflineMessagesClient(InternalApi):
             f"/v1/sites/{site_id}/messages", MessageQueue, status=status, limit=limit
         )
         return found or MessageQueue(messages=[])
+
+
+class SummaryClient(InternalApi):
+    """The summary projector's read model, passed through as it is (JSON, or an SSE stream)."""
+
+    async def read(self, path: str, **params: str) -> tuple[int, bytes]:
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as error:
+            raise SessionsUnavailable(str(error)) from error
+        if response.status_code >= 500:
+            raise SessionsUnavailable(f"summary projector answered {response.status_code}")
+        return response.status_code, response.content
+
+    @asynccontextmanager
+    async def stream(self, path: str, **params: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        request = self._http.build_request("GET", path, params=params, timeout=None)
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as error:
+            raise SessionsUnavailable(str(error)) from error
+        try:
+            if response.status_code != 200:
+                raise SessionsUnavailable(f"summary stream answered {response.status_code}")
+            yield response.aiter_raw()
+        finally:
+            await response.aclose()

@@ -24,6 +24,7 @@ class Settings(ServiceSettings):
         default=60, ge=5, le=3600, description="Site Monitor drops visitors silent this long."
     )
     offline_messages_url: str = Field(default="http://127.0.0.1:8004")
+    summary_projector_url: str = Field(default="http://127.0.0.1:8005")
     offer_message_after_seconds: int = Field(
         default=120, ge=0, le=3600, description="Widget offers to leave a message after this wait."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from livechat_shared.contracts import Channel, Event, Presence
+from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
 from pymongo.errors import ServerSelectionTimeoutError
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.handlers import Projector
@@ -44,10 +46,15 @@ def app() -> FastAPI:
     return app
 
 
+INTERNAL = {"X-Internal-Token": DEV_INTERNAL_TOKEN}
+
+
 @pytest.fixture
 async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://projector") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://projector", headers=INTERNAL
+    ) as client:
         yield client
 
 
@@ -240,7 +247,56 @@ class StoreDown(MemorySummaryStore):
 async def test_a_store_that_is_down_is_a_503_with_retry_after() -> None:
     app = create_app(Settings.model_validate({"log_level": "WARNING"}), store=StoreDown())
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://projector") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://projector", headers=INTERNAL
+    ) as client:
         response = await client.get(f"/v1/sites/{SITE}/summary")
     assert (response.status_code, response.headers["retry-after"]) == (503, "1")
     assert "unavailable" in response.json()["detail"]
+
+
+async def test_the_summary_api_is_internal(app: FastAPI) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://projector") as client:
+        response = await client.get("/v1/sites/acme/summary")
+    assert response.status_code == 401 and "X-Internal-Token" in response.text
+
+
+async def test_the_communication_queue_lists_waiting_and_offered_visitors_oldest_first(
+    app: FastAPI, http: httpx.AsyncClient
+) -> None:
+    from datetime import UTC, datetime
+
+    from livechat_shared.contracts import Channel, ChatOffered, VisitorBadge, VisitorQueued
+
+    t0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    first = VisitorQueued(
+        site_id="acme",
+        visitor_id="v1",
+        channel=Channel.CHAT,
+        waiting_since=t0,
+        badge=VisitorBadge(name="Ada", current_page="https://shop.example.com/cart"),
+    )
+    second = VisitorQueued(
+        site_id="acme",
+        visitor_id="v2",
+        channel=Channel.CALL,
+        waiting_since=t0.replace(minute=1),
+    )
+    offer = ChatOffered(
+        site_id="acme",
+        offer_id=uuid.uuid4(),
+        visitor_id="v1",
+        operator_id="ann",
+        channel=Channel.CHAT,
+        waiting_since=t0,
+        expires_at=t0,
+    )
+    for event in (second, first, offer):
+        await app.state.projector.handle(event)
+    body = (await http.get("/v1/sites/acme/queue")).json()
+    rows = [
+        (v["visitor_id"], v["status"], v["offered_to"], v["badge"]["name"])
+        for v in body["visitors"]
+    ]
+    assert rows == [("v1", "offered", "ann", "Ada"), ("v2", "waiting", None, None)]

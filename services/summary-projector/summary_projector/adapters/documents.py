@@ -11,9 +11,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from livechat_shared.contracts import Channel, Presence
+from livechat_shared.contracts import Channel, Presence, VisitorBadge
 
-from summary_projector.domain import Offer, OperatorStatus, Session, SummaryState, Waiting
+from summary_projector.domain import (
+    Offer,
+    OperatorStatus,
+    QueuedVisitor,
+    Session,
+    SummaryState,
+    Waiting,
+)
 
 
 def encode_state(state: SummaryState) -> dict[str, Any]:
@@ -46,6 +53,15 @@ def encode_state(state: SummaryState) -> dict[str, Any]:
             {"id": k, "presence": o.presence.value, "max_chats": o.max_chats}
             for k, o in state.operators.items()
         ],
+        "visitors": [
+            {
+                "id": k,
+                "channel": v.channel.value,
+                "since": v.since.isoformat(),
+                "badge": v.badge.model_dump(mode="json"),
+            }
+            for k, v in state.visitors.items()
+        ],
     }
 
 
@@ -72,5 +88,13 @@ def decode_state(site_id: str, doc: dict[str, Any]) -> SummaryState:
         operators={
             o["id"]: OperatorStatus(Presence(o["presence"]), o["max_chats"])
             for o in doc["operators"]
+        },
+        visitors={
+            v["id"]: QueuedVisitor(
+                Channel(v["channel"]),
+                datetime.fromisoformat(v["since"]),
+                VisitorBadge.model_validate(v["badge"]),
+            )
+            for v in doc.get("visitors", [])  # documents written before the overview existed
         },
     )

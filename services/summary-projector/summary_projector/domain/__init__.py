@@ -1,7 +1,15 @@
 """The Communication Summary rules, pure: state and event in, state out; no I/O, no clock."""
 
 from summary_projector.domain.evolve import affects_summary, apply
-from summary_projector.domain.state import Offer, OperatorStatus, Session, SummaryState, Waiting
+from summary_projector.domain.queue_overview import QueueEntry, communication_queue
+from summary_projector.domain.state import (
+    Offer,
+    OperatorStatus,
+    QueuedVisitor,
+    Session,
+    SummaryState,
+    Waiting,
+)
 from summary_projector.domain.summarize import summarize, summarize_operator
 from summary_projector.domain.summary import (
     InProgress,
@@ -19,6 +27,8 @@ __all__ = [
     "OperatorSummary",
     "Operators",
     "Queue",
+    "QueueEntry",
+    "QueuedVisitor",
     "Queues",
     "Session",
     "SiteSummary",
@@ -26,6 +36,7 @@ __all__ = [
     "Waiting",
     "affects_summary",
     "apply",
+    "communication_queue",
     "summarize",
     "summarize_operator",
 ]

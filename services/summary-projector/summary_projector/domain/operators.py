@@ -23,6 +23,7 @@ def started(s: SummaryState, e: ChatStarted) -> SummaryState:
         s,
         offers=drop(s.offers, e.session_id),
         waiting=drop(s.waiting, e.visitor_id),
+        visitors=drop(s.visitors, e.visitor_id),
         sessions=put(s.sessions, e.session_id, Session(e.operator_id, e.channel)),
     )
 

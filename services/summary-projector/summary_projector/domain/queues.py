@@ -21,10 +21,20 @@ from livechat_shared.contracts import (
     VisitorRequeued,
 )
 
-from summary_projector.domain.state import Offer, SummaryState, Waiting, drop, put
+from summary_projector.domain.state import (
+    Offer,
+    QueuedVisitor,
+    SummaryState,
+    Waiting,
+    drop,
+    put,
+)
 
 
 def queued(s: SummaryState, e: VisitorQueued | VisitorRequeued) -> SummaryState:
+    if isinstance(e, VisitorQueued) and e.visitor_id not in s.visitors:
+        visitor = QueuedVisitor(e.channel, e.waiting_since, e.badge)
+        s = replace(s, visitors=put(s.visitors, e.visitor_id, visitor))
     offers = (o for o in s.offers.values() if not o.invitation)
     if isinstance(e, VisitorQueued) and any(o.visitor_id == e.visitor_id for o in offers):
         return s  # overtaken by its own offer (a retried message): reserved, not waiting
@@ -32,7 +42,11 @@ def queued(s: SummaryState, e: VisitorQueued | VisitorRequeued) -> SummaryState:
 
 
 def abandoned(s: SummaryState, e: VisitorAbandoned) -> SummaryState:
-    return replace(s, waiting=drop(s.waiting, e.visitor_id)) if e.visitor_id in s.waiting else s
+    if e.visitor_id not in s.waiting and e.visitor_id not in s.visitors:
+        return s
+    return replace(
+        s, waiting=drop(s.waiting, e.visitor_id), visitors=drop(s.visitors, e.visitor_id)
+    )
 
 
 def offered(s: SummaryState, e: ChatOffered) -> SummaryState:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from livechat_shared.contracts import Channel, Presence
+from livechat_shared.contracts import Channel, Presence, VisitorBadge
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,15 @@ class Waiting:
 
     channel: Channel
     since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedVisitor:
+    """A visitor from the moment it was queued until its chat starts or it leaves."""
+
+    channel: Channel
+    since: datetime
+    badge: VisitorBadge
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,8 @@ class SummaryState:
     messages: Mapping[uuid.UUID, datetime] = field(default_factory=dict)
     """Offline message id -> when it was left: waiting until an operator takes it."""
     operators: Mapping[str, OperatorStatus] = field(default_factory=dict)
+    visitors: Mapping[str, QueuedVisitor] = field(default_factory=dict)
+    """Visitor id -> badge and original waiting time, for the Communication Queue overview."""
 
 
 K = TypeVar("K")

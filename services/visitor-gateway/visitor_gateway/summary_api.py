@@ -1,0 +1,55 @@
+"""The Communication Summary and the Communication Queue for the operator console."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+
+from visitor_gateway.gateway import GatewayDep, OperatorDep
+
+router = APIRouter(prefix="/v1/operator", tags=["summary"])
+
+View = Literal["full", "minimized"]
+
+
+def _json(status_code: int, body: bytes) -> Response:
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
+@router.get("/summary")
+async def summary(op: OperatorDep, gateway: GatewayDep, view: View = "full") -> Response:
+    """In Progress, Queues (with the longest waits) and Operators of the site; `view=minimized`
+    returns only the Queues."""
+    return _json(*await gateway.summary.read(f"/v1/sites/{op.site_id}/summary", view=view))
+
+
+@router.get("/summary/me")
+async def my_summary(op: OperatorDep, gateway: GatewayDep) -> Response:
+    """This operator's chats in progress, pending offers and free capacity."""
+    path = f"/v1/sites/{op.site_id}/operators/{op.subject}/summary"
+    return _json(*await gateway.summary.read(path))
+
+
+@router.get("/summary/stream")
+async def summary_stream(op: OperatorDep, gateway: GatewayDep, view: View = "full") -> Response:
+    """Server-Sent Events: the summary now, then after every change."""
+    opened = gateway.summary.stream(f"/v1/sites/{op.site_id}/summary/stream", view=view)
+    chunks = await opened.__aenter__()
+
+    async def relay() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await opened.__aexit__(None, None, None)
+
+    return StreamingResponse(relay(), media_type="text/event-stream")
+
+
+@router.get("/queue")
+async def communication_queue(op: OperatorDep, gateway: GatewayDep) -> Response:
+    """The Communication Queue: waiting and offered visitors with time in queue, badge, status."""
+    return _json(*await gateway.summary.read(f"/v1/sites/{op.site_id}/queue"))

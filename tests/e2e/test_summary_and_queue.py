@@ -1,0 +1,101 @@
+"""The console's Communication Summary (read and streamed) and Communication Queue, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import System
+from tests.support.clients import Operator, Party, Visitor
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def people() -> AsyncIterator[list[Party]]:
+    created: list[Party] = []
+    yield created
+    async with AsyncExitStack() as stack:
+        for party in created:
+            stack.push_async_callback(party.close)
+
+
+async def eventually(read: Any, check: Any, within: float = 10.0) -> Any:
+    async with asyncio.timeout(within):
+        while True:
+            body = await read()
+            if check(body):
+                return body
+            await asyncio.sleep(0.1)
+
+
+async def test_the_console_sees_the_summary_and_the_queue_with_badges(
+    system: System, site_id: str, people: list[Party]
+) -> None:
+    ann = await Operator.sign_in(system.gateway, site_id, "ann")
+    people.append(ann)
+    await ann.presence("online")
+    served, *waiting = [await Visitor.arrive(system.gateway, site_id) for _ in range(5)]
+    people.extend([served, *waiting])
+    await served.ask_for_chat(name="First")
+    session = await ann.take(served)
+    await ann.step(session, "hold")
+    for n, visitor in enumerate(waiting):
+        await visitor.ask_for_chat(name=f"Waiting {n}")
+    # ann (3 chats) takes two more; two visitors remain in the queue
+
+    async def summary() -> Any:
+        return await ann.call("GET", "/v1/operator/summary", expect=200)
+
+    body = await eventually(
+        summary, lambda b: b["queues"]["chats"]["waiting"] == 2 and b["in_progress"]["on_hold"] == 1
+    )
+    assert body["operators"]["online"] == 1
+    minimized = await ann.call("GET", "/v1/operator/summary?view=minimized", expect=200)
+    assert "in_progress" not in minimized and minimized["queues"]["chats"]["waiting"] == 2
+
+    queue = await ann.call("GET", "/v1/operator/queue", expect=200)
+    rows = [(v["badge"]["name"], v["status"], v["offered_to"]) for v in queue["visitors"]]
+    assert rows == [
+        ("Waiting 0", "offered", "ann"),
+        ("Waiting 1", "offered", "ann"),
+        ("Waiting 2", "waiting", None),
+        ("Waiting 3", "waiting", None),
+    ]
+    assert all(v["seconds_in_queue"] >= 0 for v in queue["visitors"])
+
+
+async def test_the_summary_stream_pushes_a_frame_after_each_change(
+    system: System, site_id: str, people: list[Party]
+) -> None:
+    ann = await Operator.sign_in(system.gateway, site_id, "ann")
+    people.append(ann)
+    headers = {"Authorization": f"Bearer {ann.token}"}
+    url = f"{system.gateway}/v1/operator/summary/stream?view=minimized"
+    frames: list[dict[str, Any]] = []
+    async with (
+        httpx.AsyncClient(timeout=None) as http,
+        http.stream("GET", url, headers=headers) as stream,
+    ):
+        assert stream.status_code == 200
+        lines = stream.aiter_lines()
+
+        async def next_frame() -> dict[str, Any]:
+            async for line in lines:
+                if line.startswith("data:"):
+                    return dict(json.loads(line[5:]))
+            raise AssertionError("the stream ended")
+
+        frames.append(await asyncio.wait_for(next_frame(), 10))
+        visitor = await Visitor.arrive(system.gateway, site_id)
+        people.append(visitor)
+        await visitor.ask_for_chat()
+        frames.append(await asyncio.wait_for(next_frame(), 10))
+    assert frames[0]["queues"]["chats"]["waiting"] == 0
+    assert frames[1]["queues"]["chats"]["waiting"] == 1
