@@ -22,6 +22,9 @@ class QueueManagerSettings(ServiceSettings):
     max_calls: int = Field(default=1, ge=1, le=10, description="Maximum calls per operator.")
     offer_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     invitation_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    calls_block_chats: bool = Field(
+        default=False, description="An operator on a call gets no new chats."
+    )
     journal_path: Path = Field(
         default=Path(".data/queue-manager-journal.jsonl"),
         description="Embedded journal file, used only when MONGO_URL is unset.",
@@ -33,4 +36,5 @@ class QueueManagerSettings(ServiceSettings):
             max_calls=self.max_calls,
             offer_timeout=timedelta(seconds=self.offer_timeout_seconds),
             invitation_timeout=timedelta(seconds=self.invitation_timeout_seconds),
+            calls_block_chats=self.calls_block_chats,
         )

@@ -47,6 +47,7 @@ from tests.unit.queue_manager.desk import SITE, Desk
 VISITORS = [f"v{i}" for i in range(10)]
 OPERATORS = ["ann", "bob", "cid"]
 POLICY = RoutingPolicy(max_chats=2, max_calls=1)
+# (calls_block_chats is covered by a rule test; the machine checks the default combination)
 
 
 @dataclass

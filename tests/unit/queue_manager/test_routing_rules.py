@@ -349,3 +349,11 @@ def test_inviting_beyond_capacity_or_a_queued_visitor_is_refused() -> None:
     assert "pick it instead" in str(desk.invite("ann", "v0")[0])
     desk.invite("ann", "b1")
     assert "capacity" in str(desk.invite("ann", "b2")[0])
+
+
+def test_an_operator_on_a_call_gets_no_chats_when_calls_block_chats() -> None:
+    desk = Desk(RoutingPolicy(max_chats=3, calls_block_chats=True))
+    desk.online("ann")
+    call = desk.start_chat("c0", Channel.CALL)
+    assert offers(desk.arrive("v0")) == []
+    assert offers(desk.end(call)) == [("v0", "ann")]

@@ -127,7 +127,12 @@ class _Decision:
         return self.policy.capacity(channel, operator.max_chats)
 
     def free_slots(self, operator: Operator, channel: Channel) -> int:
-        return self.capacity(operator, channel) - operator.load(channel)
+        return self.policy.room(
+            channel,
+            operator.max_chats,
+            chat_load=operator.load(Channel.CHAT),
+            call_load=operator.load(Channel.CALL),
+        )
 
     def takes_offers(self, operator: Operator, channel: Channel) -> bool:
         return (

@@ -15,6 +15,10 @@ class RoutingPolicy:
     max_calls: int = 1
     offer_timeout: timedelta = timedelta(seconds=30)
     invitation_timeout: timedelta = timedelta(seconds=60)
+    calls_block_chats: bool = False
+    """How chats and calls combine for one operator. False: independently (chats up to their
+    maximum and calls up to theirs, at the same time). True: an operator on a call, or with a
+    call offered, gets no new chats (the chats it leads go on)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_chats <= 50:
@@ -23,6 +27,15 @@ class RoutingPolicy:
             raise ValueError("max_calls must be between 1 and 10")
         if self.offer_timeout <= timedelta(0) or self.invitation_timeout <= timedelta(0):
             raise ValueError("offer and invitation timeouts must be positive")
+
+    def room(
+        self, channel: Channel, operator_max_chats: int | None, chat_load: int, call_load: int
+    ) -> int:
+        """Free slots in a channel, given what the operator leads and is offered in both."""
+        if channel is Channel.CHAT and self.calls_block_chats and call_load > 0:
+            return 0
+        load = call_load if channel is Channel.CALL else chat_load
+        return self.capacity(channel, operator_max_chats) - load
 
     def capacity(self, channel: Channel, operator_max_chats: int | None) -> int:
         if channel is Channel.CALL:
