@@ -6,13 +6,13 @@ gateway's job, this API only looks things up.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi import status as http_status
 from livechat_shared.contracts.views import MessageQueue, OfflineMessageView
+from livechat_shared.runtime.internal_api import internal_token_guard
 
 from offline_messages.queries import MessageQueueQueries, StatusFilter
 
@@ -28,21 +28,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 
 def build_read_api(queries: MessageQueueQueries, internal_token: str) -> APIRouter:
-    expected = internal_token.encode()
-
-    async def require_token(
-        x_internal_token: Annotated[str | None, Header(include_in_schema=False)] = None,
-    ) -> None:
-        given = (x_internal_token or "").encode()
-        if not secrets.compare_digest(given, expected):
-            raise HTTPException(
-                http_status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Internal-Token header"
-            )
-
     router = APIRouter(
         prefix="/v1/sites/{site_id}/messages",
         tags=["offline messages"],
-        dependencies=[Depends(require_token)],
+        dependencies=[Depends(internal_token_guard(internal_token))],
         responses=_UNAUTHORIZED,
     )
 

@@ -14,8 +14,8 @@ from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
-from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
-from pymongo import AsyncMongoClient
+from livechat_shared.runtime.mongo import open_database
+from livechat_shared.runtime.settings import warn_about_development_secrets
 
 from offline_messages.adapters.memory_store import MemoryMessageStore
 from offline_messages.adapters.metrics import MessageQueueMetrics
@@ -36,10 +36,8 @@ def _utc_now() -> datetime:
 
 def build_store(settings: OfflineMessagesSettings) -> OfflineMessageStore:
     if settings.mongo_url:
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-            settings.mongo_url, tz_aware=True
-        )
-        return MongoMessageStore(client[settings.mongo_database], close=client.close)
+        database, close = open_database(settings)
+        return MongoMessageStore(database, close=close)
     log.warning(
         "MONGO_URL is not set: offline messages are kept in memory and lost on restart "
         "(development only)"
@@ -52,11 +50,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or OfflineMessagesSettings()
     configure_logging("offline-messages", settings.log_level)
-    if settings.internal_api_token == DEV_INTERNAL_TOKEN:
-        log.warning(
-            "INTERNAL_API_TOKEN is not set: the read API accepts the development token "
-            "(development only)"
-        )
+    warn_about_development_secrets(settings, log)
     metrics = ServiceMetrics("offline-messages")
     broker = build_broker(
         settings.amqp_url, settings.prefetch, metrics.registry, "offline-messages"

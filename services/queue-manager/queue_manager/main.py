@@ -14,7 +14,8 @@ from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
-from pymongo import AsyncMongoClient
+from livechat_shared.runtime.mongo import open_database
+from livechat_shared.runtime.settings import warn_about_development_secrets
 
 from queue_manager.adapters.file_journal import FileJournal
 from queue_manager.adapters.metrics import RoutingMetrics, RoutingStateCollector
@@ -33,10 +34,8 @@ def _utc_now() -> datetime:
 
 def build_journal(settings: QueueManagerSettings) -> RoutingJournal:
     if settings.mongo_url:
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-            settings.mongo_url, tz_aware=True
-        )
-        return MongoJournal(client[settings.mongo_database], close=client.close)
+        database, close = open_database(settings)
+        return MongoJournal(database, close=close)
     log.warning(
         "MONGO_URL is not set: using the embedded journal file (development only)",
         extra={"path": str(settings.journal_path)},
@@ -49,6 +48,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or QueueManagerSettings()
     configure_logging("queue-manager", settings.log_level)
+    warn_about_development_secrets(settings, log)
     metrics = ServiceMetrics("queue-manager")
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "queue-manager")
     bus = Bus(broker, QUEUE_MANAGER)

@@ -6,13 +6,12 @@ authentication is the gateway's job, this API only looks things up.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Security, status
-from fastapi.security import APIKeyHeader
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from livechat_shared.contracts.views import MessagePage, SessionList, SessionView, Transcript
+from livechat_shared.runtime.internal_api import internal_token_guard
 
 from session_service.queries import SessionQueries
 
@@ -25,9 +24,6 @@ SessionId = Annotated[uuid.UUID, Path()]
 
 V = TypeVar("V")
 
-# Shown in the OpenAPI document; checked by require_token, which answers 401 itself.
-_INTERNAL_TOKEN = APIKeyHeader(name="X-Internal-Token", auto_error=False)
-
 _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     status.HTTP_401_UNAUTHORIZED: {"description": "Missing or wrong X-Internal-Token"}
 }
@@ -37,21 +33,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 
 def build_read_api(queries: SessionQueries, internal_token: str) -> APIRouter:
-    expected = internal_token.encode()
-
-    async def require_token(
-        token: Annotated[str | None, Security(_INTERNAL_TOKEN)] = None,
-    ) -> None:
-        given = (token or "").encode()
-        if not secrets.compare_digest(given, expected):
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Internal-Token header"
-            )
-
     router = APIRouter(
         prefix="/v1/sites/{site_id}",
         tags=["sessions"],
-        dependencies=[Depends(require_token)],
+        dependencies=[Depends(internal_token_guard(internal_token))],
         responses=_UNAUTHORIZED,
     )
 

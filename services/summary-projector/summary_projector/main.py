@@ -16,7 +16,8 @@ from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.internal_api import internal_token_guard
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
-from pymongo import AsyncMongoClient
+from livechat_shared.runtime.mongo import open_database
+from livechat_shared.runtime.settings import warn_about_development_secrets
 from pymongo.errors import PyMongoError
 
 from summary_projector import api
@@ -39,10 +40,8 @@ def _utc_now() -> datetime:
 
 def build_store(settings: Settings) -> SummaryStore:
     if settings.mongo_url:
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-            settings.mongo_url, tz_aware=True
-        )
-        return MongoSummaryStore(client[settings.mongo_database], close=client.close)
+        database, close = open_database(settings)
+        return MongoSummaryStore(database, close=close)
     log.warning(
         "MONGO_URL is not set: the Communication Summary is kept in memory and starts empty "
         "on every restart (development only)"
@@ -53,6 +52,7 @@ def build_store(settings: Settings) -> SummaryStore:
 def create_app(settings: Settings | None = None, store: SummaryStore | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("summary-projector", settings.log_level)
+    warn_about_development_secrets(settings, log)
     metrics = ServiceMetrics("summary-projector")
     broker = build_broker(
         settings.amqp_url, settings.prefetch, metrics.registry, "summary-projector"

@@ -16,6 +16,7 @@ from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.runtime.settings import warn_about_development_secrets
 
 from visitor_gateway import (
     message_queue_api,
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("visitor-gateway", settings.log_level)
+    warn_about_development_secrets(settings, log)
     if settings.token_secret == DEV_SECRET:
         log.warning("VISITOR_GATEWAY_TOKEN_SECRET is the development default: set your own")
     metrics = ServiceMetrics("visitor-gateway")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,3 +39,8 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     prefetch: int = Field(default=64, ge=1, le=10_000, description="Unacked messages in flight.")
+
+
+def warn_about_development_secrets(settings: ServiceSettings, log: logging.Logger) -> None:
+    if settings.internal_api_token == DEV_INTERNAL_TOKEN:
+        log.warning("INTERNAL_API_TOKEN is the development default: set your own")
