@@ -1,0 +1,174 @@
+"""One decision in the making: the rules every message handler shares, each step applied at once.
+
+Invariant kept after every decision, for each channel: an online operator that takes automatic
+offers and has free capacity has no eligible visitor waiting (every waiting visitor declined
+it). So a visitor who starts waiting is the longest-waiting one eligible for any free operator,
+and an operator whose capacity frees takes the head of the queue it is eligible for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from livechat_shared.contracts import (
+    AcceptOffer,
+    Channel,
+    ChatOffered,
+    Command,
+    CommandRejected,
+    DeclineOffer,
+    Event,
+    InvitationDeclined,
+    InvitationExpired,
+    Message,
+    Presence,
+    PutBackInQueue,
+    VisitorRequeued,
+)
+
+from queue_manager.domain.evolve import apply
+from queue_manager.domain.model import Offer, Operator, Site, Visitor
+from queue_manager.domain.policy import RoutingPolicy
+
+NewId = Callable[[], uuid.UUID]
+
+
+class Decision:
+    def __init__(
+        self, site: Site, cause: Message, now: datetime, policy: RoutingPolicy, new_id: NewId
+    ) -> None:
+        self.site = site
+        self.cause = cause
+        self.now = now
+        self.policy = policy
+        self.new_id = new_id
+        self.events: list[Event] = []
+
+    # --- recording ------------------------------------------------------------------------
+
+    def emit(self, event_type: type[Event], **fields: Any) -> None:
+        event = event_type(
+            event_id=self.new_id(),
+            occurred_at=self.now,
+            correlation_id=self.cause.correlation_id,
+            site_id=self.site.site_id,
+            **fields,
+        )
+        self.keep(event)
+
+    def keep(self, event: Event) -> None:
+        apply(self.site, event)
+        self.events.append(event)
+
+    def reject(self, reason: str, operator_id: str | None = None) -> None:
+        assert isinstance(self.cause, Command)
+        self.emit(
+            CommandRejected,
+            command_id=self.cause.command_id,
+            command_type=self.cause.type_name(),
+            operator_id=operator_id,
+            reason=reason,
+        )
+
+    # --- rules ----------------------------------------------------------------------------
+
+    def capacity(self, operator: Operator, channel: Channel) -> int:
+        return self.policy.capacity(channel, operator.max_chats)
+
+    def free_slots(self, operator: Operator, channel: Channel) -> int:
+        return self.policy.room(
+            channel,
+            operator.max_chats,
+            chat_load=operator.load(Channel.CHAT),
+            call_load=operator.load(Channel.CALL),
+        )
+
+    def takes_offers(self, operator: Operator, channel: Channel) -> bool:
+        return (
+            operator.presence is Presence.ONLINE
+            and operator.auto_offers
+            and self.free_slots(operator, channel) > 0
+        )
+
+    def longest_waiting_for(self, operator: Operator, channel: Channel) -> Visitor | None:
+        for key in self.site.queues[channel]:
+            visitor = self.site.visitors[key[2]]
+            if operator.operator_id not in visitor.declined_by:
+                return visitor
+        return None
+
+    def offer(self, visitor: Visitor, operator: Operator) -> None:
+        self.emit(
+            ChatOffered,
+            offer_id=self.new_id(),
+            visitor_id=visitor.visitor_id,
+            operator_id=operator.operator_id,
+            channel=visitor.channel,
+            waiting_since=visitor.waiting_since,
+            expires_at=self.now + self.policy.offer_timeout,
+        )
+
+    def route(self, visitor: Visitor) -> None:
+        """Offer a visitor who just started waiting to the least-loaded free operator."""
+        candidates = [
+            operator
+            for operator in self.site.operators.values()
+            if self.takes_offers(operator, visitor.channel)
+            and operator.operator_id not in visitor.declined_by
+        ]
+        if not candidates:
+            return
+        best = min(
+            candidates,
+            key=lambda o: (o.load(visitor.channel), o.idle_since or self.now, o.operator_id),
+        )
+        self.offer(visitor, best)
+
+    def fill(self, operator: Operator) -> None:
+        """Give an operator with free capacity the longest-waiting visitors it may take."""
+        for channel in Channel:
+            while self.takes_offers(operator, channel):
+                visitor = self.longest_waiting_for(operator, channel)
+                if visitor is None:
+                    break
+                self.offer(visitor, operator)
+
+    def requeue(self, offer: Offer, reason: str) -> Visitor:
+        visitor = self.site.visitors[offer.visitor_id]
+        self.emit(
+            VisitorRequeued,
+            visitor_id=visitor.visitor_id,
+            channel=visitor.channel,
+            waiting_since=visitor.waiting_since,
+            reason=reason,
+        )
+        return visitor
+
+    def end_invitation(
+        self,
+        invitation_id: uuid.UUID,
+        outcome: type[InvitationDeclined] | type[InvitationExpired],
+        refill: bool = True,
+    ) -> None:
+        invitation = self.site.invitations[invitation_id]
+        self.emit(
+            outcome,
+            invitation_id=invitation_id,
+            visitor_id=invitation.visitor_id,
+            operator_id=invitation.operator_id,
+        )
+        if refill:
+            self.fill(self.site.operators[invitation.operator_id])
+
+    def pending_offer(self, command: AcceptOffer | DeclineOffer | PutBackInQueue) -> Offer | None:
+        offer = self.site.offers.get(command.offer_id)
+        if offer is None:
+            self.reject("the offer is no longer pending", command.operator_id)
+            return None
+        if offer.operator_id != command.operator_id:
+            self.reject("the offer was made to another operator", command.operator_id)
+            return None
+        return offer
