@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # One image for all five services. The container's command chooses the service:
-#   uvicorn --factory <package>.main:create_app --host 0.0.0.0 --port <port>
+#   uvicorn --factory <package>.main:create_app --host 0.0.0.0 --port <port> \
+#     --timeout-graceful-shutdown 10
 # (the default command runs the queue manager). Build from the repository root:
 #   docker build -t livechat-routing .
 # See deploy/README.md for compose and Kubernetes.
@@ -66,4 +67,8 @@ USER 10001:10001
 # offline-messages 8004, summary-projector 8005
 EXPOSE 8001 8002 8003 8004 8005
 
-CMD ["uvicorn", "--factory", "queue_manager.main:create_app", "--host", "0.0.0.0", "--port", "8002"]
+# --timeout-graceful-shutdown: on SIGTERM, open connections (SSE streams, WebSockets) get
+# 10 s to finish instead of holding the shutdown; then the broker client drains for up to
+# 10 s, so give the container 30 s to stop (docker stop -t 30; compose and the manifests do).
+CMD ["uvicorn", "--factory", "queue_manager.main:create_app", "--host", "0.0.0.0", "--port", "8002", \
+     "--timeout-graceful-shutdown", "10"]

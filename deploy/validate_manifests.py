@@ -4,13 +4,14 @@ Built-in kinds are checked with kubernetes-validate (strict) against each Kubern
 asked for; custom resources against the JSON schemas in the CRD schema directory
 (`<group>/<kind>_<version>.json`), because kubernetes-validate has no option for extra
 schemas. A document with no schema is an error, not a warning. On top of the schemas, the
-house rules for every container (non-root, read-only root filesystem, probes, limits, ...)
-and the references between documents are checked.
+house rules for every container (non-root, read-only root filesystem, probes, limits, the
+settings read from the Secret, ...) and the references between documents are checked.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 from collections import Counter
@@ -25,7 +26,21 @@ from kubernetes_validate import utils as kv  # type: ignore[import-untyped]
 Doc = dict[str, Any]
 
 SECRET_NAME = "livechat-secrets"
-SECRET_ENV = {"AMQP_URL": "amqp-url", "MONGO_URL": "mongo-url"}
+# Read by every container from the Secret: variable -> key.
+SECRET_ENV = {
+    "AMQP_URL": "amqp-url",
+    "MONGO_URL": "mongo-url",
+    "INTERNAL_API_TOKEN": "internal-api-token",
+}
+# Read from the Secret as well by the containers of one service, named by the package of the
+# app its command runs (`uvicorn --factory <package>.main:create_app ...`).
+SERVICE_SECRET_ENV = {
+    "visitor_gateway": {"VISITOR_GATEWAY_TOKEN_SECRET": "token-secret"},
+}
+# What a container without a command runs: the image's CMD (see the Dockerfile).
+IMAGE_DEFAULT_APP = "queue_manager"
+# The shortest value the services accept (their settings refuse to start with less).
+SECRET_MIN_LENGTH = {"internal-api-token": 16, "token-secret": 32}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
 
 
@@ -70,6 +85,15 @@ def schema_errors(doc: Doc, crd_dir: Path, versions: list[str]) -> list[str]:
     return errors
 
 
+def app_of(c: Doc) -> str:
+    """The package whose app the container runs, e.g. `visitor_gateway`."""
+    argv = [str(a) for a in (c.get("command") or []) + (c.get("args") or [])]
+    if not argv:
+        return IMAGE_DEFAULT_APP
+    apps = [a.split(".", 1)[0] for a in argv if a.endswith(".main:create_app")]
+    return apps[0] if apps else ""
+
+
 def containers_of(pod_spec: Doc) -> Iterator[Doc]:
     yield from pod_spec.get("initContainers", []) or []
     yield from pod_spec.get("containers", []) or []
@@ -111,7 +135,7 @@ def container_errors(pod: Doc, annotations: dict[str, str], c: Doc) -> list[str]
     ):
         errs.append("no emptyDir mounted at /tmp")
     env = {e["name"]: e for e in c.get("env") or []}
-    for var, key in SECRET_ENV.items():
+    for var, key in (SECRET_ENV | SERVICE_SECRET_ENV.get(app_of(c), {})).items():
         ref = ((env.get(var) or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
         if (ref.get("name"), ref.get("key")) != (SECRET_NAME, key):
             errs.append(f"{var} is not read from secret {SECRET_NAME} key {key}")
@@ -126,8 +150,9 @@ def labels_match(selector: Doc, labels: dict[str, str]) -> bool:
 def document_set_errors(docs: list[Doc]) -> list[str]:
     """References between the documents of one rendered overlay.
 
-    The Secret with the broker and store addresses may be missing: environments other than
-    dev provide it out of band.
+    The Secret with the broker and store addresses and the tokens may be missing:
+    environments other than dev provide it out of band. Where it is rendered, it must hold
+    every key the containers read from it.
     """
     names = {(d.get("kind"), d["metadata"].get("name")) for d in docs}
     services = [d for d in docs if d.get("kind") == "Service"]
@@ -157,6 +182,9 @@ def document_set_errors(docs: list[Doc]) -> list[str]:
             labels_match({"matchLabels": s["spec"].get("selector")}, pod_labels) for s in services
         ):
             errs.append(f"{name_of(w)}: no Service selects its pods")
+    secrets = {d["metadata"].get("name"): d for d in docs if d.get("kind") == "Secret"}
+    if SECRET_NAME in secrets:
+        errs += secret_errors(secrets[SECRET_NAME], workloads)
     for d in docs:
         if d.get("kind") == "ServiceMonitor":
             ports = {e.get("port") for e in d["spec"].get("endpoints") or []}
@@ -171,6 +199,30 @@ def document_set_errors(docs: list[Doc]) -> list[str]:
         ):
             errs.append(f"{name_of(d)} selects no workload")
     return errs
+
+
+def secret_errors(secret: Doc, workloads: list[Doc]) -> list[str]:
+    """A rendered Secret (dev's example) has every key read from it, long enough."""
+    values = {k: str(v) for k, v in (secret.get("stringData") or {}).items()}
+    for k, v in (secret.get("data") or {}).items():
+        values.setdefault(k, base64.b64decode(str(v)).decode(errors="replace"))
+    errs = []
+    for w in workloads:
+        for c in containers_of(w["spec"]["template"]["spec"]):
+            for e in c.get("env") or []:
+                ref = (e.get("valueFrom") or {}).get("secretKeyRef") or {}
+                if (
+                    ref.get("name") == secret["metadata"].get("name")
+                    and ref.get("key") not in values
+                ):
+                    errs.append(
+                        f"{name_of(w)}: {e['name']} reads key {ref.get('key')},"
+                        f" which {name_of(secret)} lacks"
+                    )
+    for key, minimum in SECRET_MIN_LENGTH.items():
+        if key in values and len(values[key]) < minimum:
+            errs.append(f"{name_of(secret)}: key {key} is shorter than {minimum} characters")
+    return sorted(set(errs))
 
 
 def check_manifests(path: Path, crd_dir: Path, versions: list[str]) -> int:
@@ -204,10 +256,31 @@ def check_compose(path: Path) -> int:
             errs.append(f"service {name} has no healthcheck")
         if "build" in svc and not (svc.get("read_only") and svc.get("user")):
             errs.append(f"service {name} (built here) is not read_only with a user set")
+        if "build" in svc:
+            errs += [f"service {name}: {e}" for e in compose_secret_errors(svc)]
     for e in errs:
         print(f"  FAIL {e}")
     print(f"  {len(compose.get('services') or {})} services; {len(errs)} problems")
     return len(errs)
+
+
+def compose_secret_errors(svc: Doc) -> list[str]:
+    """A service built here sets the variables the manifests read from the Secret."""
+    env = svc.get("environment") or {}
+    if isinstance(env, list):  # `VAR=value`, or `VAR` alone: passed on from the shell
+        env = {k: v if sep else f"${{{k}}}" for k, sep, v in (str(e).partition("=") for e in env)}
+    command = svc.get("command") or []
+    if isinstance(command, str):
+        command = command.split()
+    wanted = SECRET_ENV | SERVICE_SECRET_ENV.get(app_of({"command": command}), {})
+    errs = []
+    for var, key in wanted.items():
+        value = env.get(var)
+        if value is None:
+            errs.append(f"{var} is not set")
+        elif "$" not in str(value) and len(str(value)) < SECRET_MIN_LENGTH.get(key, 0):
+            errs.append(f"{var} is shorter than {SECRET_MIN_LENGTH[key]} characters")
+    return errs
 
 
 def main() -> int:
