@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,9 +20,8 @@ from offline_messages.ports import (
     Outcome,
     StaleMessage,
 )
-from pymongo import AsyncMongoClient
 
-from tests.support.mongo import StandInDatabase, mongo_kind
+from tests.support.mongo import fresh_database, mongo_kind
 
 pytestmark = pytest.mark.integration
 
@@ -33,30 +31,10 @@ T0 = datetime(2026, 3, 1, 9, 0, 0, 123_000, tzinfo=UTC)
 
 @asynccontextmanager
 async def mongo_store() -> AsyncIterator[MongoMessageStore]:
-    if mongo_kind().startswith("in-process"):
-        store = MongoMessageStore(StandInDatabase())
+    async with fresh_database() as database:
+        store = MongoMessageStore(database)
         await store.ensure_indexes()
         yield store
-        return
-    container = None
-    if os.environ.get("MONGO_URL"):
-        url = os.environ["MONGO_URL"]
-    else:
-        from testcontainers.mongodb import MongoDbContainer
-
-        container = MongoDbContainer("mongo:7").start()
-        url = container.get_connection_url()
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(url, tz_aware=True)
-    database = client[f"livechat_test_{uuid.uuid4().hex[:8]}"]
-    store = MongoMessageStore(database)
-    await store.ensure_indexes()
-    try:
-        yield store
-    finally:
-        await client.drop_database(database.name)
-        await client.close()
-        if container is not None:
-            container.stop()
 
 
 @pytest.fixture(params=["memory", "mongo"])

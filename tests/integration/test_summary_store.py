@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from livechat_shared.contracts import Channel, Presence, VisitorAbandoned, VisitorQueued
-from pymongo import AsyncMongoClient
 from summary_projector import rebuild as rebuild_command
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.mongo_store import MongoSummaryStore
@@ -27,7 +25,7 @@ from summary_projector.handlers import Projector
 from summary_projector.ports import SiteRecord, SummaryStore, WriteConflict
 from summary_projector.replay import rebuild
 
-from tests.support.mongo import StandInDatabase, mongo_kind
+from tests.support.mongo import StandInDatabase, fresh_database, mongo_kind
 from tests.unit.summary_projector.workload import SITE, Workload
 
 pytestmark = pytest.mark.integration
@@ -37,29 +35,10 @@ T0 = datetime(2026, 11, 25, 9, 0, 0, 123456, tzinfo=UTC)
 
 @asynccontextmanager
 async def mongo_store() -> AsyncIterator[MongoSummaryStore]:
-    if mongo_kind().startswith("in-process"):
-        store = MongoSummaryStore(StandInDatabase())
+    async with fresh_database() as database:
+        store = MongoSummaryStore(database)
         await store.ensure_indexes()
         yield store
-        return
-    container = None
-    url = os.environ.get("MONGO_URL")
-    if not url:
-        from testcontainers.mongodb import MongoDbContainer
-
-        container = MongoDbContainer("mongo:7").start()
-        url = container.get_connection_url()
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(url, tz_aware=True)
-    database = client[f"livechat_test_{uuid.uuid4().hex[:8]}"]
-    store = MongoSummaryStore(database)
-    await store.ensure_indexes()
-    try:
-        yield store
-    finally:
-        await client.drop_database(database.name)
-        await client.close()
-        if container is not None:
-            container.stop()
 
 
 @pytest.fixture(params=["memory", "mongo"])

@@ -2,48 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from pymongo import AsyncMongoClient
 from queue_manager.adapters.file_journal import FileJournal
 from queue_manager.adapters.memory_journal import MemoryJournal
 from queue_manager.adapters.mongo_journal import MongoJournal
 from queue_manager.ports import RoutingJournal
 
-from tests.support.mongo import StandInDatabase, mongo_kind
+from tests.support.mongo import fresh_database
 
 
 @asynccontextmanager
 async def mongo_journal() -> AsyncIterator[MongoJournal]:
-    kind = mongo_kind()
-    if kind.startswith("in-process"):
-        journal = MongoJournal(StandInDatabase())
-        await journal.ensure_indexes()
-        yield journal
-        return
-    if os.environ.get("MONGO_URL"):
-        url = os.environ["MONGO_URL"]
-        container = None
-    else:
-        from testcontainers.mongodb import MongoDbContainer
-
-        container = MongoDbContainer("mongo:7").start()
-        url = container.get_connection_url()
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(url, tz_aware=True)
-    database = client[f"livechat_test_{uuid.uuid4().hex[:8]}"]
-    journal = MongoJournal(database)
-    await journal.ensure_indexes()
-    try:
-        yield journal
-    finally:
-        await client.drop_database(database.name)
-        await client.close()
-        if container is not None:
-            container.stop()
+    async with fresh_database() as database:
+        store = MongoJournal(database)
+        await store.ensure_indexes()
+        yield store
 
 
 @asynccontextmanager

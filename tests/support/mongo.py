@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import mongomock
+from pymongo import AsyncMongoClient
 
 
 class _Cursor:
@@ -98,3 +101,30 @@ def _docker_engine_up() -> bool:
         return True
     except Exception:
         return False
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[Any]:
+    """A fresh database for one store test: in the stand-in, at MONGO_URL, or in a container.
+
+    A real database is dropped afterwards.
+    """
+    if mongo_kind().startswith("in-process"):
+        yield StandInDatabase()
+        return
+    container = None
+    url = os.environ.get("MONGO_URL")
+    if not url:
+        from testcontainers.mongodb import MongoDbContainer
+
+        container = MongoDbContainer("mongo:7").start()
+        url = container.get_connection_url()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
+    database = client[f"livechat_test_{uuid.uuid4().hex[:8]}"]
+    try:
+        yield database
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+        if container is not None:
+            container.stop()

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from pymongo import AsyncMongoClient
 from session_service.adapters.memory_store import MemorySessionStore
 from session_service.adapters.mongo_store import MongoSessionStore
 from session_service.handlers import SessionService
@@ -18,7 +15,7 @@ from session_service.ports import SessionStore
 from session_service.settings import SessionServiceSettings
 
 from tests.support.broker import AMQP_URL
-from tests.support.mongo import StandInDatabase, mongo_kind
+from tests.support.mongo import fresh_database
 
 INTERNAL_TOKEN = "test-internal-token-0123456789"
 
@@ -49,31 +46,10 @@ def read_api(app: FastAPI, token: str | None = INTERNAL_TOKEN) -> httpx.AsyncCli
 
 @asynccontextmanager
 async def mongo_session_store() -> AsyncIterator[MongoSessionStore]:
-    kind = mongo_kind()
-    if kind.startswith("in-process"):
-        store = MongoSessionStore(StandInDatabase())
+    async with fresh_database() as database:
+        store = MongoSessionStore(database)
         await store.ensure_indexes()
         yield store
-        return
-    if os.environ.get("MONGO_URL"):
-        url = os.environ["MONGO_URL"]
-        container = None
-    else:
-        from testcontainers.mongodb import MongoDbContainer
-
-        container = MongoDbContainer("mongo:7").start()
-        url = container.get_connection_url()
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(url, tz_aware=True)
-    database = client[f"livechat_test_{uuid.uuid4().hex[:8]}"]
-    store = MongoSessionStore(database)
-    await store.ensure_indexes()
-    try:
-        yield store
-    finally:
-        await client.drop_database(database.name)
-        await client.close()
-        if container is not None:
-            container.stop()
 
 
 @asynccontextmanager
