@@ -1,0 +1,1 @@
+"""Performance harness: `make bench` measures the broker floor and the system against it."""

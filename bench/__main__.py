@@ -1,0 +1,247 @@
+"""`python -m bench`: the broker floor and the system's figures against it, in one run.
+
+    python -m bench                 # the full run, about 5 minutes on 2 cores
+    python -m bench --tiny          # small sizes, about 30 s (the smoke test runs this)
+    python -m bench --only floor,domain --out /tmp/bench
+
+Unless --amqp-url is given, the run creates a vhost of its own on the broker at AMQP_URL (with
+rabbitmqctl) and deletes it afterwards, so it never touches anyone's queues. Results go to
+<out>/latest.json and latest.md, plus a timestamped copy of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+
+from bench import assignment, floor, memory, routing, summary
+from bench.config import FULL, TINY, Sizes
+from bench.processes import Service
+from bench.rabbit import DEFAULT_AMQP_URL, temporary_vhost
+from bench.report import write
+
+PHASES = ("floor", "domain", "routing", "assignment", "memory", "summary")
+TOKEN_SECRET = "bench-token-secret-0123456789-0123456789"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+class Run:
+    def __init__(
+        self, url: str, sizes: Sizes, work: Path, phases: set[str], http_client: str
+    ) -> None:
+        self.url = url
+        self.http_client = http_client
+        self.sizes = sizes
+        self.work = work
+        self.phases = phases
+        self.raw: dict[str, Any] = {}
+        self.env = {
+            "AMQP_URL": url,
+            "VISITOR_GATEWAY_TOKEN_SECRET": TOKEN_SECRET,
+            "QUEUE_MANAGER_MAX_CHATS": str(sizes.max_chats),
+            # Nobody answers offers in the bench: none may time out and mark operators away.
+            "QUEUE_MANAGER_OFFER_TIMEOUT_SECONDS": "3600",
+            "QUEUE_MANAGER_LOG_LEVEL": "WARNING",
+            "VISITOR_GATEWAY_LOG_LEVEL": "WARNING",
+            "SUMMARY_PROJECTOR_LOG_LEVEL": "WARNING",
+        }
+
+    def service(self, package: str, name: str) -> Service:
+        env = {**self.env, "QUEUE_MANAGER_JOURNAL_PATH": str(self.work / f"{name}.jsonl")}
+        return Service(package, env, self.work / f"{name}.log")
+
+    async def phase(self, name: str, measure: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        if name not in self.phases:
+            self.raw[name] = {"error": "skipped (--only)"}
+            return
+        say(f"{name} ...")
+        started = time.monotonic()
+        try:
+            self.raw[name] = await measure()
+        except Exception as error:
+            traceback.print_exc()
+            self.raw[name] = {"error": f"{type(error).__name__}: {error}"[:500]}
+        say(f"{name} done in {time.monotonic() - started:.1f} s")
+
+    async def run(self) -> dict[str, Any]:
+        sizes = self.sizes
+        await self.phase("floor", lambda: floor.measure(self.url, sizes))
+        await self.phase("domain", self.domain)
+        queue_manager = self.service("queue_manager", "queue-manager")
+        try:
+            await self.phase("routing", lambda: self.routing(queue_manager))
+            await self.phase("assignment", lambda: self.assignment(queue_manager))
+        finally:
+            await queue_manager.stop()
+        await self.phase("memory", self.memory)
+        await self.phase("summary", self.summary)
+        return self.raw
+
+    async def domain(self) -> dict[str, Any]:
+        s = self.sizes
+        found = await memory.domain_probe(s.scaling_small, s.scaling_large, s.scaling_repeats)
+        return {"small": s.scaling_small, "large": s.scaling_large, **found}
+
+    async def routing(self, queue_manager: Service) -> dict[str, Any]:
+        visitors = self.sizes.routing_visitors
+        site, operators = await routing.publish_backlog(self.url, visitors, self.sizes.max_chats)
+        tap = await routing.Tap(self.url, "ChatOffered", site).open(visitors)
+        try:
+            started = time.perf_counter()
+            await queue_manager.start()
+            cpu_before = queue_manager.cpu()
+            timeout = max(30.0, visitors / 20)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(tap.done.wait(), timeout)
+            found = routing.result(tap, visitors, operators, started, timeout)
+            busy = queue_manager.cpu() - cpu_before
+            found["queue_manager_cpu_seconds"] = round(busy, 2)
+            if found["seconds_to_drain"]:
+                found["queue_manager_cpu_share"] = round(busy / found["seconds_to_drain"], 2)
+            return found
+        finally:
+            await tap.close()
+
+    async def assignment(self, queue_manager: Service) -> dict[str, Any]:
+        if queue_manager.process is None or queue_manager.process.returncode is not None:
+            await queue_manager.start()
+        gateway = await self.service("visitor_gateway", "gateway").start()
+        try:
+            s = self.sizes
+            return await assignment.measure(
+                gateway.url,
+                TOKEN_SECRET,
+                s.arrival_rates,
+                s.arrival_seconds,
+                s.max_chats,
+                s.offer_wait_seconds,
+                processes={"queue_manager": queue_manager, "gateway": gateway},
+                client=self.http_client,
+            )
+        finally:
+            await gateway.stop()
+
+    async def memory(self) -> dict[str, Any]:
+        queue_manager = await self.service("queue_manager", "queue-manager-memory").start()
+        s = self.sizes
+        # Publish about what the queue manager can take in the time (queueing alone is
+        # cheaper than queue + offer, hence the margin); the rest is purged afterwards.
+        pace = _dig_number(self.raw, "routing", "decisions_per_s") or 500.0
+        publish = min(s.memory_visitors, math.ceil(pace * 3 * s.memory_wait_seconds))
+        try:
+            return await memory.real_process(
+                queue_manager, self.url, s.memory_visitors, publish, s.memory_wait_seconds
+            )
+        finally:
+            await queue_manager.stop()
+            await self._purge("queue-manager.input")
+
+    async def summary(self) -> dict[str, Any]:
+        projector = await self.service("summary_projector", "summary-projector").start()
+        try:
+            s = self.sizes
+            wait = max(10.0, s.summary_seconds * 3)
+            return await summary.measure(
+                projector.url, self.url, s.summary_rate, s.summary_seconds, wait
+            )
+        finally:
+            await projector.stop()
+            await self._purge("summary-projector.input")
+
+    async def _purge(self, queue: str) -> None:
+        """Drop a backlog the bench left behind (matters only on a vhost it did not create)."""
+        connection = await aio_pika.connect(self.url)
+        async with connection:
+            channel = await connection.channel()
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                await (await channel.get_queue(queue, ensure=True)).purge()
+
+
+def _dig_number(raw: dict[str, Any], phase: str, key: str) -> float | None:
+    value = (raw.get(phase) or {}).get(key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+@contextlib.contextmanager
+def _broker(explicit: str | None) -> Iterator[tuple[str, str]]:
+    if explicit:
+        yield explicit, "given by --amqp-url"
+        return
+    with temporary_vhost(os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)) as url:
+        yield url, "created for this run and deleted after it"
+
+
+def _runner() -> asyncio.Runner:
+    try:
+        import uvloop  # the services run on it (uvicorn picks it), so the client does too
+    except ImportError:
+        return asyncio.Runner()
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="small sizes, about 30 s")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"default {RESULTS}")
+    parser.add_argument("--amqp-url", help="use this broker and vhost as they are")
+    parser.add_argument("--only", help=f"comma-separated phases of {','.join(PHASES)}")
+    parser.add_argument(
+        "--http-client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="client of the timed chat requests (default lean: see bench/http1.py)",
+    )
+    args = parser.parse_args(argv)
+    sizes = TINY if args.tiny else FULL
+    phases = set(args.only.split(",")) if args.only else set(PHASES)
+    if unknown := phases - set(PHASES):
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    load_start = os.getloadavg()
+    with (
+        _broker(args.amqp_url) as (url, vhost),
+        tempfile.TemporaryDirectory(prefix="livechat-bench-") as work,
+        _runner() as runner,
+    ):
+        say(f"{sizes.name} run on {url.rsplit('/', 1)[-1]!r} ({vhost}); logs in {work}")
+        raw = runner.run(Run(url, sizes, Path(work), phases, args.http_client).run())
+    meta = {
+        "mode": sizes.name,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - started, 1),
+        "cpu_count": os.cpu_count(),
+        "load_average_start": [round(x, 2) for x in load_start],
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "vhost": vhost,
+        "http_client": args.http_client,
+        "sizes": vars(sizes),
+    }
+    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
+    json_path, md_path = write(args.out, stamp, meta, raw)
+    print(md_path.read_text())
+    say(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Assignment latency: a visitor's chat request at the gateway → ChatOffered on an operator's socket.
+
+Per arrival rate, a fresh site with enough operators online (operators x max chats exceeds the
+visitors, and nobody answers, so every request is offered at once). Visitor identities are
+created before the timed phase; then chat requests go out open-loop at the rate over as many
+keep-alive HTTP connections as they need (bench.http1, whose cost stays flat when requests
+queue), and each visitor's scheduled send time is matched with the arrival of its
+offer on the operator sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from visitor_gateway.auth import Caller, issue
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.http1 import Http1Pool
+from bench.pacing import open_loop
+from bench.processes import Service
+from bench.stats import summary_ms
+
+CHAT_REQUEST = {"channel": "chat", "badge": {"name": "Bench visitor"}}
+IDENTITY_CONCURRENCY = 32
+HTTP_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+
+
+@dataclass
+class _Consoles:
+    """The operator sockets of one site, noting when each visitor's first offer arrives."""
+
+    expected: int
+    offered_at: dict[str, float] = field(default_factory=dict)
+    online: set[str] = field(default_factory=set)
+    all_offered: asyncio.Event = field(default_factory=asyncio.Event)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    sockets: list[ClientConnection] = field(default_factory=list)
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def open(self, ws_url: str, operator_id: str, token: str) -> None:
+        socket = await connect(f"{ws_url}/v1/operator/ws?token={token}", max_queue=None)
+        self.sockets.append(socket)
+        hello = json.loads(await socket.recv())
+        assert hello["type"] == "Connected", hello
+        self.readers.append(asyncio.create_task(self._read(socket, operator_id)))
+
+    async def _read(self, socket: ClientConnection, operator_id: str) -> None:
+        async for raw in socket:
+            arrived = time.perf_counter()
+            text = raw if isinstance(raw, str) else raw.decode()
+            if '"ChatOffered"' in text:
+                self.offered_at.setdefault(json.loads(text)["visitor_id"], arrived)
+                if len(self.offered_at) >= self.expected:
+                    self.all_offered.set()
+            elif '"OperatorPresenceChanged"' in text:
+                self.online.add(operator_id)
+                self.changed.set()
+
+    async def wait_online(self, count: int, within: float) -> None:
+        async with asyncio.timeout(within):
+            while len(self.online) < count:
+                self.changed.clear()
+                await self.changed.wait()
+
+    async def close(self) -> None:
+        for socket in self.sockets:
+            await socket.close()
+        await asyncio.gather(*self.readers, return_exceptions=True)
+
+
+async def _gather_limited(limit: int, calls: list[Any]) -> list[Any]:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(call: Any) -> Any:
+        async with gate:
+            return await call
+
+    return await asyncio.gather(*(one(c) for c in calls))
+
+
+async def _new_visitor(http: httpx.AsyncClient, site: str) -> tuple[str, str]:
+    response = await http.post(f"/v1/sites/{site}/visitors")
+    response.raise_for_status()
+    body = response.json()
+    return str(body["visitor_id"]), str(body["token"])
+
+
+async def _online(http: httpx.AsyncClient, token: str) -> None:
+    response = await http.put(
+        "/v1/operator/presence",
+        json={"presence": "online"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response.raise_for_status()
+
+
+async def run_rate(
+    http: httpx.AsyncClient,
+    gateway_url: str,
+    secret: str,
+    rate: float,
+    seconds: float,
+    max_chats: int,
+    offer_wait: float,
+    processes: dict[str, Service],
+    client: str,
+) -> dict[str, Any]:
+    site = f"bench-assign-{int(rate)}-{uuid.uuid4().hex[:6]}"
+    visitors = max(1, int(rate * seconds))
+    operators = math.ceil(visitors * 1.2 / max_chats) + 1
+    consoles = _Consoles(expected=visitors)
+    ws_url = gateway_url.replace("http://", "ws://")
+    try:
+        tokens = {
+            f"op-{i}": issue(secret, Caller("operator", site, f"op-{i}"), timedelta(hours=1))
+            for i in range(operators)
+        }
+        await _gather_limited(
+            16, [consoles.open(ws_url, op, token) for op, token in tokens.items()]
+        )
+        await _gather_limited(16, [_online(http, token) for token in tokens.values()])
+        await consoles.wait_online(operators, within=30)
+        identities = await _gather_limited(
+            IDENTITY_CONCURRENCY, [_new_visitor(http, site) for _ in range(visitors)]
+        )
+
+        scheduled = [0.0] * visitors
+        slip = [0.0] * visitors
+        answered = [0.0] * visitors
+        outcomes: dict[str, int] = {}
+        requests: set[asyncio.Task[None]] = set()
+
+        lean = Http1Pool(gateway_url) if client == "lean" else None
+        body = json.dumps(CHAT_REQUEST).encode()
+
+        async def ask(i: int) -> None:
+            token = identities[i][1]
+            try:
+                if lean is not None:
+                    outcome = str(await lean.post_json("/v1/visitor/chat-requests", body, token))
+                else:
+                    response = await http.post(
+                        "/v1/visitor/chat-requests",
+                        content=body,
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            "Content-Type": "application/json",
+                        },
+                    )
+                    outcome = str(response.status_code)
+            except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError) as error:
+                outcome = type(error).__name__
+            answered[i] = time.perf_counter()
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+        def launch(i: int, at: float) -> None:
+            scheduled[i] = at
+            slip[i] = time.perf_counter() - at
+            task = asyncio.create_task(ask(i))
+            requests.add(task)
+            task.add_done_callback(requests.discard)
+
+        cpu_before = _cpu(processes)
+        wall_before = time.perf_counter()
+        await open_loop(visitors, rate, launch)
+        last_sent = time.perf_counter()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(consoles.all_offered.wait(), timeout=offer_wait)
+        gave_up = time.perf_counter()
+        await asyncio.gather(*requests)
+        cpu_after = _cpu(processes)
+        wall = time.perf_counter() - wall_before
+        if lean is not None:
+            await lean.close()
+        latencies = []
+        missing = 0
+        for i, (visitor_id, _) in enumerate(identities):
+            arrived = consoles.offered_at.get(visitor_id)
+            if arrived is None:
+                missing += 1
+                arrived = gave_up  # a lower bound: it had not arrived when we stopped waiting
+            latencies.append(arrived - scheduled[i])
+        http_seconds = [answered[i] - scheduled[i] for i in range(visitors) if answered[i]]
+        return {
+            **summary_ms(latencies),
+            "rate_per_s": rate,
+            "visitors": visitors,
+            "operators": operators,
+            "max_chats": max_chats,
+            "offers_missing": missing,
+            "offer_wait_s": offer_wait,
+            "send_seconds": round(last_sent - scheduled[0], 3),
+            "http_outcomes": dict(sorted(outcomes.items())),
+            "http_response_ms": summary_ms(http_seconds) if http_seconds else None,
+            "client_send_slip_ms": summary_ms(slip),
+            "http_client": client,
+            "http_connections_opened": lean.opened if lean is not None else None,
+            "timed_wall_s": round(wall, 3),
+            "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 2) for k in cpu_after},
+        }
+    finally:
+        await consoles.close()
+
+
+def _cpu(processes: dict[str, Service]) -> dict[str, float]:
+    """CPU seconds used so far by each service process and by this bench process."""
+    used = {name: service.cpu() for name, service in processes.items()}
+    used["bench_client"] = time.process_time()
+    return used
+
+
+async def measure(
+    gateway_url: str,
+    secret: str,
+    rates: tuple[float, ...],
+    seconds: float,
+    max_chats: int,
+    offer_wait: float,
+    processes: dict[str, Service],
+    client: str = "lean",
+) -> dict[str, dict[str, Any]]:
+    """Each rate on its own fresh site, after an unrecorded warm-up; `processes` are the
+    services whose CPU time each timed phase reports. The timed chat requests go through the
+    lean client (bench.http1) unless `client` is "httpx"; set-up calls always use httpx."""
+    async with httpx.AsyncClient(base_url=gateway_url, limits=HTTP_LIMITS, timeout=60.0) as http:
+        # Warm-up (not recorded): connections, the gateway's and queue manager's first messages.
+        await run_rate(
+            http, gateway_url, secret, 50.0, 0.4, max_chats, offer_wait, processes, client
+        )
+        results = {}
+        for rate in rates:
+            results[f"{int(rate)}"] = await run_rate(
+                http, gateway_url, secret, rate, seconds, max_chats, offer_wait, processes, client
+            )
+        return results
