@@ -74,6 +74,8 @@ class Service:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                "--ws-per-message-deflate",
+                "false",
                 env=self.env,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,

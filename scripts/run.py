@@ -37,6 +37,8 @@ def main() -> int:
             "--port",
             port,
             "--no-access-log",
+            "--ws-per-message-deflate",
+            "false",
             "--timeout-graceful-shutdown",
             "10",
         ]

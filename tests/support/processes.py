@@ -46,6 +46,8 @@ class ServiceProcess:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                "--ws-per-message-deflate",
+                "false",
                 "--timeout-graceful-shutdown",
                 "10",
             ],

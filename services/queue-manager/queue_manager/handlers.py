@@ -8,9 +8,10 @@ either loses nothing or republishes the same events (same ids) on redelivery.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from livechat_shared.contracts import (
@@ -41,6 +42,48 @@ def _ids_for(message: Message) -> Callable[[], uuid.UUID]:
     return lambda: uuid.uuid5(_ID_NAMESPACE, f"{seed}/{next(counter)}")
 
 
+Publish = Callable[[Message, list[Event]], Awaitable[None]]
+
+
+class Outbox:
+    """Publishes each decision's events, decisions in the order they were made, one at a time.
+
+    The caller awaits the future of its own decision; the next decision need not wait.
+    """
+
+    def __init__(self, publish: Publish) -> None:
+        self._publish = publish
+        self._pending: asyncio.Queue[tuple[Message, list[Event], asyncio.Future[None]]] = (
+            asyncio.Queue()
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    def send(self, cause: Message, events: list[Event]) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.put_nowait((cause, events, done))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        return done
+
+    async def _run(self) -> None:
+        while True:
+            cause, events, done = await self._pending.get()
+            try:
+                await self._publish(cause, events)
+            except Exception as error:  # this decision's message is nacked and redelivered
+                if not done.done():
+                    done.set_exception(error)
+            else:
+                if not done.done():
+                    done.set_result(None)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
 class RoutingService:
     def __init__(
         self,
@@ -58,6 +101,7 @@ class RoutingService:
         self.sites: dict[str, Site] = {}
         self._processed: set[str] = set()
         self._lock = asyncio.Lock()
+        self._outbox = Outbox(self._publish)
 
     def site(self, site_id: str) -> Site:
         found = self.sites.get(site_id)
@@ -82,14 +126,22 @@ class RoutingService:
         return count
 
     async def handle(self, message: Message) -> None:
+        """Decide and store under the lock; publish in decision order while the next decision
+        is made; return (so the message is acked) once this decision's events are confirmed."""
         async with self._lock:
-            await self._handle(message, retry_on_conflict=True)
+            cause, events = await self._handle(message, retry_on_conflict=True)
+            published = self._outbox.send(cause, events)
+        await published
 
-    async def _handle(self, message: Message, retry_on_conflict: bool) -> None:
+    async def close(self) -> None:
+        await self._outbox.close()
+
+    async def _handle(
+        self, message: Message, retry_on_conflict: bool
+    ) -> tuple[Message, list[Event]]:
         message_id = str(message.message_id)
         if message_id in self._processed:
-            await self._republish(message_id)
-            return
+            return await self._stored(message, message_id)
         site = self.site(message.site_id)
         now = self.clock()
         try:
@@ -110,8 +162,7 @@ class RoutingService:
             log.warning("the journal is ahead of this replica; reloading state")
             await self.load()
             if retry_on_conflict:
-                await self._handle(message, retry_on_conflict=False)
-                return
+                return await self._handle(message, retry_on_conflict=False)
             raise
         except BaseException:
             await self.load()  # the decision was applied in memory but not stored
@@ -120,15 +171,15 @@ class RoutingService:
         self._processed.add(message_id)
         if self.observe is not None:
             self.observe(message, events, self)
-        await self._publish(message, events)
+        return message, events
 
-    async def _republish(self, message_id: str) -> None:
+    async def _stored(self, message: Message, message_id: str) -> tuple[Message, list[Event]]:
+        """A message decided before (a redelivery): its stored events, to publish again."""
         entry = await self.journal.get(message_id)
         if entry is None:
-            return
-        message = parse_message(entry.message)
+            return message, []
         events = [parse_message(raw) for raw in entry.events]
-        await self._publish(message, [e for e in events if isinstance(e, Event)])
+        return parse_message(entry.message), [e for e in events if isinstance(e, Event)]
 
     async def _publish(self, cause: Message, events: Iterable[Event]) -> None:
         for event in events:

@@ -65,6 +65,10 @@ def create_app(
         replayed = await service.load()
         log.info("routing state loaded", extra={"journal_entries": replayed})
 
+    async def stop() -> None:
+        await service.close()
+        await store.close()
+
     app = create_service_app(
         title="queue-manager",
         description="Owns the waiting queues, operator capacity and fair routing.",
@@ -72,7 +76,7 @@ def create_app(
         bus=bus,
         metrics=metrics,
         before_consuming=before_consuming,
-        after_stopping=store.close,
+        after_stopping=stop,
     )
     app.state.routing = service
     return app

@@ -90,7 +90,8 @@ _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def gateway_of(request: Request) -> Gateway:
+async def gateway_of(request: Request) -> Gateway:
+    # async on purpose: FastAPI runs plain `def` dependencies in a thread pool, per request
     found = request.app.state.gateway
     assert isinstance(found, Gateway)
     return found
@@ -99,11 +100,11 @@ def gateway_of(request: Request) -> Gateway:
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
 
 
-def _visitor(gateway: GatewayDep, credentials: Credentials) -> Caller:
+async def _visitor(gateway: GatewayDep, credentials: Credentials) -> Caller:
     return gateway.caller(credentials.credentials if credentials else None, "visitor")
 
 
-def _operator(gateway: GatewayDep, credentials: Credentials) -> Caller:
+async def _operator(gateway: GatewayDep, credentials: Credentials) -> Caller:
     return gateway.caller(credentials.credentials if credentials else None, "operator")
 
 

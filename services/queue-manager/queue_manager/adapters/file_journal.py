@@ -1,6 +1,7 @@
 """The embedded journal: an append-only JSON-lines file, for running without MongoDB.
 
-Good for one process on one disk (development, `make run`); production uses MongoDB.
+Good for one process on one disk (development, `make run`); production uses MongoDB. Only an
+index (message id -> where its line starts) stays in memory; entries are read from the file.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,8 @@ from typing import Any
 from queue_manager.ports import DuplicateEntry, JournalEntry
 
 
-def _encode(entry: JournalEntry) -> str:
-    return json.dumps(
+def _encode(entry: JournalEntry) -> bytes:
+    line = json.dumps(
         {
             "message_id": entry.message_id,
             "site_id": entry.site_id,
@@ -28,9 +29,10 @@ def _encode(entry: JournalEntry) -> str:
         },
         separators=(",", ":"),
     )
+    return line.encode() + b"\n"
 
 
-def _decode(line: str) -> JournalEntry:
+def _decode(line: bytes) -> JournalEntry:
     raw: dict[str, Any] = json.loads(line)
     raw["recorded_at"] = datetime.fromisoformat(raw["recorded_at"])
     return JournalEntry(**raw)
@@ -39,55 +41,65 @@ def _decode(line: str) -> JournalEntry:
 class FileJournal:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._index: dict[str, int] = {}  # message id -> line number
+        self._offsets: dict[str, int] = {}  # message id -> where its line starts
         self._seqs: set[tuple[str, int]] = set()
-        self._lines: list[str] = []
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            self._load(path)
-        self._file = path.open("a", encoding="utf-8")
+        path.touch()
+        self._end = self._index()
+        self._file = path.open("ab")
 
-    def _load(self, path: Path) -> None:
-        good_bytes = 0
-        with path.open("rb") as f:
-            for raw in f:
-                try:
-                    line = raw.decode("utf-8").rstrip("\n")
-                    entry = _decode(line) if raw.endswith(b"\n") else None
-                except (ValueError, TypeError):
-                    entry = None
-                if entry is None:
-                    break  # a torn last line from a crash mid-write: it was never acknowledged
-                self._remember(entry, line)
-                good_bytes += len(raw)
-        with path.open("r+b") as f:
-            f.truncate(good_bytes)
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        offset = 0
+        with self.path.open("rb") as f:
+            for line in f:
+                yield offset, line
+                offset += len(line)
 
-    def _remember(self, entry: JournalEntry, line: str) -> None:
-        self._index[entry.message_id] = len(self._lines)
-        self._seqs.add((entry.site_id, entry.seq))
-        self._lines.append(line)
+    def _index(self) -> int:
+        """Index the file; cut a torn last line (a crash mid-write: it was never acknowledged)."""
+        end = 0
+        for offset, line in self._lines():
+            try:
+                entry = _decode(line) if line.endswith(b"\n") else None
+            except (ValueError, TypeError):
+                entry = None
+            if entry is None:
+                break
+            self._offsets[entry.message_id] = offset
+            self._seqs.add((entry.site_id, entry.seq))
+            end = offset + len(line)
+        with self.path.open("r+b") as f:
+            f.truncate(end)
+        return end
 
     async def append(self, entry: JournalEntry) -> None:
-        if entry.message_id in self._index or (entry.site_id, entry.seq) in self._seqs:
+        if entry.message_id in self._offsets or (entry.site_id, entry.seq) in self._seqs:
             raise DuplicateEntry(entry.message_id)
         line = _encode(entry)
         await asyncio.to_thread(self._write, line)
-        self._remember(entry, line)
+        self._offsets[entry.message_id] = self._end
+        self._seqs.add((entry.site_id, entry.seq))
+        self._end += len(line)
 
-    def _write(self, line: str) -> None:
-        self._file.write(line + "\n")
+    def _write(self, line: bytes) -> None:
+        self._file.write(line)
         self._file.flush()
         os.fsync(self._file.fileno())
 
     async def get(self, message_id: str) -> JournalEntry | None:
-        number = self._index.get(message_id)
-        return None if number is None else _decode(self._lines[number])
+        offset = self._offsets.get(message_id)
+        if offset is None:
+            return None
+        with self.path.open("rb") as f:
+            f.seek(offset)
+            return _decode(f.readline())
 
     async def replay(self) -> AsyncIterator[JournalEntry]:
-        entries = [_decode(line) for line in self._lines]
-        for entry in sorted(entries, key=lambda e: (e.site_id, e.seq)):
-            yield entry
+        """Entries in the order they were written: per site, that is sequence order."""
+        for offset, line in self._lines():
+            if offset >= self._end:
+                break
+            yield _decode(line)
 
     async def close(self) -> None:
         self._file.close()

@@ -88,13 +88,15 @@ def _close_offer(site: Site, offer_id: uuid.UUID) -> Offer:
 @_apply.register
 def _(event: OfferDeclined, site: Site) -> None:
     _close_offer(site, event.offer_id)
-    site.visitors[event.visitor_id].declined_by.add(event.operator_id)
+    visitor = site.visitors[event.visitor_id]
+    visitor.declined_by = visitor.declined_by | {event.operator_id}
 
 
 @_apply.register
 def _(event: OfferPutBack, site: Site) -> None:
     _close_offer(site, event.offer_id)
-    site.visitors[event.visitor_id].declined_by.add(event.operator_id)
+    visitor = site.visitors[event.visitor_id]
+    visitor.declined_by = visitor.declined_by | {event.operator_id}
     site.operators[event.operator_id].auto_offers = False
 
 

@@ -24,7 +24,9 @@ class Visitor:
     waiting_since: datetime
     arrival: int
     badge: VisitorBadge = field(default_factory=VisitorBadge)
-    declined_by: set[str] = field(default_factory=set)
+    declined_by: frozenset[str] = frozenset()
+    """Operators who declined or put back this visitor (shared empty set until the first one:
+    most visitors never have any, and a set each would cost 200 bytes times the queue)."""
     offer_id: uuid.UUID | None = None
 
     @property
