@@ -99,3 +99,19 @@ async def test_the_summary_stream_pushes_a_frame_after_each_change(
         frames.append(await asyncio.wait_for(next_frame(), 10))
     assert frames[0]["queues"]["chats"]["waiting"] == 0
     assert frames[1]["queues"]["chats"]["waiting"] == 1
+
+
+async def test_the_widget_knows_whether_anyone_is_online(
+    system: System, site_id: str, people: list[Party]
+) -> None:
+    async with httpx.AsyncClient(base_url=system.gateway) as http:
+        widget = (await http.get(f"/v1/sites/{site_id}/widget")).json()
+        assert widget["operators_online"] == 0 and widget["offer_message_after_seconds"] > 0
+        ann = await Operator.sign_in(system.gateway, site_id, "ann")
+        people.append(ann)
+        await ann.presence("online")
+
+        async def read() -> Any:
+            return (await http.get(f"/v1/sites/{site_id}/widget")).json()
+
+        await eventually(read, lambda w: w["operators_online"] == 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
 from typing import Annotated, Literal
 
@@ -16,6 +18,7 @@ from livechat_shared.contracts.views import MessageQueue
 from pydantic import BaseModel, ConfigDict, Field
 
 from visitor_gateway.gateway import GatewayDep, OperatorDep, VisitorDep
+from visitor_gateway.sessions_client import SessionsUnavailable
 from visitor_gateway.visitor_api import Accepted, SiteId
 
 router = APIRouter(prefix="/v1", tags=["message queue"])
@@ -42,11 +45,23 @@ class WidgetConfig(BaseModel):
     offer_message_after_seconds: int = Field(
         description="After waiting this long, the widget offers to leave a message instead."
     )
+    operators_online: int | None = Field(
+        description="Operators online now; 0: offer a message at once. None: not known now."
+    )
 
 
 @router.get("/sites/{site_id}/widget", tags=["visitors"])
 async def widget_config(site_id: SiteId, gateway: GatewayDep) -> WidgetConfig:
-    return WidgetConfig(offer_message_after_seconds=gateway.settings.offer_message_after_seconds)
+    """What the widget needs to decide between a chat request and an offline message."""
+    online: int | None = None
+    with contextlib.suppress(SessionsUnavailable, ValueError, KeyError, TypeError):
+        status_code, body = await gateway.summary.read(f"/v1/sites/{site_id}/summary")
+        if status_code == 200:
+            online = int(json.loads(body)["operators"]["online"])
+    return WidgetConfig(
+        offer_message_after_seconds=gateway.settings.offer_message_after_seconds,
+        operators_online=online,
+    )
 
 
 @router.post("/visitor/offline-messages", status_code=status.HTTP_202_ACCEPTED, tags=["visitors"])
