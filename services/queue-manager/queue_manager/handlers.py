@@ -8,7 +8,6 @@ either loses nothing or republishes the same events (same ids) on redelivery.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -42,48 +41,6 @@ def _ids_for(message: Message) -> Callable[[], uuid.UUID]:
     return lambda: uuid.uuid5(_ID_NAMESPACE, f"{seed}/{next(counter)}")
 
 
-Publish = Callable[[Message, list[Event]], Awaitable[None]]
-
-
-class Outbox:
-    """Publishes each decision's events, decisions in the order they were made, one at a time.
-
-    The caller awaits the future of its own decision; the next decision need not wait.
-    """
-
-    def __init__(self, publish: Publish) -> None:
-        self._publish = publish
-        self._pending: asyncio.Queue[tuple[Message, list[Event], asyncio.Future[None]]] = (
-            asyncio.Queue()
-        )
-        self._task: asyncio.Task[None] | None = None
-
-    def send(self, cause: Message, events: list[Event]) -> asyncio.Future[None]:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.put_nowait((cause, events, done))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run())
-        return done
-
-    async def _run(self) -> None:
-        while True:
-            cause, events, done = await self._pending.get()
-            try:
-                await self._publish(cause, events)
-            except Exception as error:  # this decision's message is nacked and redelivered
-                if not done.done():
-                    done.set_exception(error)
-            else:
-                if not done.done():
-                    done.set_result(None)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
 class RoutingService:
     def __init__(
         self,
@@ -101,7 +58,7 @@ class RoutingService:
         self.sites: dict[str, Site] = {}
         self._processed: set[str] = set()
         self._lock = asyncio.Lock()
-        self._outbox = Outbox(self._publish)
+        self._in_flight: set[asyncio.Future[None]] = set()
 
     def site(self, site_id: str) -> Site:
         found = self.sites.get(site_id)
@@ -130,11 +87,16 @@ class RoutingService:
         is made; return (so the message is acked) once this decision's events are confirmed."""
         async with self._lock:
             cause, events = await self._handle(message, retry_on_conflict=True)
-            published = self._outbox.send(cause, events)
+            # Started in decision order: the channel writes publishes in the order they start,
+            # so consumers see decisions in order while confirms come back concurrently.
+            published = asyncio.ensure_future(self._publish(cause, events))
+            self._in_flight.add(published)
+            published.add_done_callback(self._in_flight.discard)
         await published
 
     async def close(self) -> None:
-        await self._outbox.close()
+        """Let publishes under way finish (their messages are acked only then)."""
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _handle(
         self, message: Message, retry_on_conflict: bool
@@ -182,27 +144,34 @@ class RoutingService:
         return parse_message(entry.message), [e for e in events if isinstance(e, Event)]
 
     async def _publish(self, cause: Message, events: Iterable[Event]) -> None:
+        """Publish a decision's events in order, awaiting all their confirms together."""
+        sends: list[Awaitable[None]] = []
         for event in events:
             if event.message_id == cause.message_id:
                 continue  # a consumed fact we kept (ChatEnded): not ours to publish
-            await self.publisher.publish(event)
+            sends.append(self.publisher.publish(event))
             if isinstance(event, VisitorInvited):
-                await self.publisher.publish_delayed(
-                    ExpireInvitation(
-                        command_id=uuid.uuid5(_ID_NAMESPACE, f"expire/{event.invitation_id}"),
-                        site_id=event.site_id,
-                        correlation_id=event.correlation_id,
-                        invitation_id=event.invitation_id,
-                    ),
-                    self.policy.invitation_timeout.total_seconds(),
+                sends.append(
+                    self.publisher.publish_delayed(
+                        ExpireInvitation(
+                            command_id=uuid.uuid5(_ID_NAMESPACE, f"expire/{event.invitation_id}"),
+                            site_id=event.site_id,
+                            correlation_id=event.correlation_id,
+                            invitation_id=event.invitation_id,
+                        ),
+                        self.policy.invitation_timeout.total_seconds(),
+                    )
                 )
             if isinstance(event, ChatOffered):
-                await self.publisher.publish_delayed(
-                    ExpireOffer(
-                        command_id=uuid.uuid5(_ID_NAMESPACE, f"expire/{event.offer_id}"),
-                        site_id=event.site_id,
-                        correlation_id=event.correlation_id,
-                        offer_id=event.offer_id,
-                    ),
-                    self.policy.offer_timeout.total_seconds(),
+                sends.append(
+                    self.publisher.publish_delayed(
+                        ExpireOffer(
+                            command_id=uuid.uuid5(_ID_NAMESPACE, f"expire/{event.offer_id}"),
+                            site_id=event.site_id,
+                            correlation_id=event.correlation_id,
+                            offer_id=event.offer_id,
+                        ),
+                        self.policy.offer_timeout.total_seconds(),
+                    )
                 )
+        await asyncio.gather(*sends)
