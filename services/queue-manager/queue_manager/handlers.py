@@ -8,6 +8,7 @@ either loses nothing or republishes the same events (same ids) on redelivery.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -41,6 +42,32 @@ def _ids_for(message: Message) -> Callable[[], uuid.UUID]:
     return lambda: uuid.uuid5(_ID_NAMESPACE, f"{seed}/{next(counter)}")
 
 
+RECENT_IDS = 100_000
+"""Message ids remembered in memory to spot redeliveries cheaply; an older redelivery is caught
+by the journal's unique id when stored (then the state is reloaded and the stored events
+republished), so memory stays bounded however long the history."""
+
+
+class RecentIds:
+    """The last `size` ids seen, with O(1) membership."""
+
+    def __init__(self, size: int) -> None:
+        self._order: collections.deque[str] = collections.deque()
+        self._ids: set[str] = set()
+        self._size = size
+
+    def __contains__(self, message_id: object) -> bool:
+        return message_id in self._ids
+
+    def add(self, message_id: str) -> None:
+        if message_id in self._ids:
+            return
+        self._order.append(message_id)
+        self._ids.add(message_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+
+
 class RoutingService:
     def __init__(
         self,
@@ -56,7 +83,7 @@ class RoutingService:
         self.clock = clock
         self.observe = observe
         self.sites: dict[str, Site] = {}
-        self._processed: set[str] = set()
+        self._recent = RecentIds(RECENT_IDS)
         self._lock = asyncio.Lock()
         self._in_flight: set[asyncio.Future[None]] = set()
 
@@ -69,7 +96,7 @@ class RoutingService:
     async def load(self) -> int:
         """Rebuild every site from the journal; returns the number of entries replayed."""
         self.sites = {}
-        self._processed = set()
+        self._recent = RecentIds(RECENT_IDS)
         count = 0
         async for entry in self.journal.replay():
             site = self.site(entry.site_id)
@@ -78,7 +105,7 @@ class RoutingService:
                 assert isinstance(event, Event)
                 apply(site, event)
             site.journal_seq = entry.seq
-            self._processed.add(entry.message_id)
+            self._recent.add(entry.message_id)
             count += 1
         return count
 
@@ -102,7 +129,7 @@ class RoutingService:
         self, message: Message, retry_on_conflict: bool
     ) -> tuple[Message, list[Event]]:
         message_id = str(message.message_id)
-        if message_id in self._processed:
+        if message_id in self._recent:
             return await self._stored(message, message_id)
         site = self.site(message.site_id)
         now = self.clock()
@@ -123,6 +150,8 @@ class RoutingService:
             # and just became the active consumer. Take the stored truth and decide again.
             log.warning("the journal is ahead of this replica; reloading state")
             await self.load()
+            if await self.journal.get(message_id) is not None:
+                return await self._stored(message, message_id)  # an old redelivery
             if retry_on_conflict:
                 return await self._handle(message, retry_on_conflict=False)
             raise
@@ -130,7 +159,7 @@ class RoutingService:
             await self.load()  # the decision was applied in memory but not stored
             raise
         site.journal_seq += 1
-        self._processed.add(message_id)
+        self._recent.add(message_id)
         if self.observe is not None:
             self.observe(message, events, self)
         return message, events

@@ -160,3 +160,23 @@ async def test_a_standby_that_becomes_active_decides_on_the_stored_state_not_its
     site = standby.site(SITE)
     assert [o.visitor_id for o in site.offers.values()] == ["v0"]
     assert [v.visitor_id for v in site.waiting("chat")] == ["v1"]  # type: ignore[arg-type]
+
+
+async def test_a_redelivery_older_than_the_remembered_ids_is_still_recognised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("queue_manager.handlers.RECENT_IDS", 2)
+    publisher = RecordingPublisher()
+    routing = service(MemoryJournal(), publisher)
+    await routing.handle(online)
+    old = waiting("v0")
+    await routing.handle(old)
+    for visitor in ("v1", "v2", "v3"):  # v0's id falls out of the remembered ones
+        await routing.handle(waiting(visitor))
+    before = len(publisher.published)
+    await routing.handle(old)  # a very late redelivery
+    site = routing.site(SITE)
+    assert [o.visitor_id for o in site.offers.values()] == ["v0"]  # not decided twice
+    assert [v.visitor_id for v in site.waiting("chat")] == ["v1", "v2", "v3"]  # type: ignore[arg-type]
+    again = publisher.published[before:]
+    assert [m.message_id for m in again] == [m.message_id for m in publisher.published[1:3]]
