@@ -27,7 +27,10 @@ PACKAGES = [
 async def test_all_five_services_run_and_expose_health_readiness_and_metrics(
     tmp_path: Path, site_id: str
 ) -> None:
-    env = {"QUEUE_MANAGER_JOURNAL_PATH": str(tmp_path / "journal.jsonl")}
+    env = {
+        "QUEUE_MANAGER_JOURNAL_PATH": str(tmp_path / "journal.jsonl"),
+        "SUMMARY_PROJECTOR_LOG_LEVEL": "DEBUG",  # it logs each consumed event at debug level
+    }
     services = [ServiceProcess(p, env, tmp_path / f"{p}.log") for p in PACKAGES]
     try:
         await asyncio.gather(*(asyncio.to_thread(s.start) for s in services))

@@ -53,7 +53,7 @@ class Projector:
         self.changed = changed
 
     async def handle(self, message: Message) -> None:
-        log.info("consumed", extra={"type": message.type_name(), "site_id": message.site_id})
+        log.debug("consumed", extra={"type": message.type_name(), "site_id": message.site_id})
         if isinstance(message, Event):
             await self.project(message)
 
