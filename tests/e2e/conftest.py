@@ -3,13 +3,14 @@ each its own process on the real RabbitMQ, started once per module."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.clients import TOKEN_SECRET
+from tests.support.clients import TOKEN_SECRET, Party
 from tests.support.processes import ServiceProcess
 
 OFFER_TIMEOUT_SECONDS = 3
@@ -22,6 +23,16 @@ INVITATION_TIMEOUT_SECONDS = 2
 class System:
     gateway: str
     second_gateway: str
+
+
+@pytest.fixture
+async def people() -> AsyncIterator[list[Party]]:
+    """Everyone a test creates is registered here and disconnected afterwards."""
+    created: list[Party] = []
+    yield created
+    async with AsyncExitStack() as stack:
+        for party in created:
+            stack.push_async_callback(party.close)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 
 import httpx
 import pytest
@@ -13,16 +11,6 @@ from tests.e2e.conftest import System
 from tests.support.clients import Operator, Party, Visitor
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def people() -> AsyncIterator[list[Party]]:
-    """Everyone a test creates is registered here and disconnected afterwards."""
-    created: list[Party] = []
-    yield created
-    async with AsyncExitStack() as stack:
-        for party in created:
-            stack.push_async_callback(party.close)
 
 
 async def test_a_chat_from_request_to_end_then_the_next_visitor_is_offered(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 
 import pytest
 
@@ -12,15 +10,6 @@ from tests.e2e.conftest import INVITATION_TIMEOUT_SECONDS, System
 from tests.support.clients import Operator, Party, Visitor
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def people() -> AsyncIterator[list[Party]]:
-    created: list[Party] = []
-    yield created
-    async with AsyncExitStack() as stack:
-        for party in created:
-            stack.push_async_callback(party.close)
 
 
 async def test_two_operators_pressing_next_message_at_once_get_different_messages(

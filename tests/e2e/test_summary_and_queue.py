@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
@@ -15,15 +13,6 @@ from tests.e2e.conftest import System
 from tests.support.clients import Operator, Party, Visitor
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def people() -> AsyncIterator[list[Party]]:
-    created: list[Party] = []
-    yield created
-    async with AsyncExitStack() as stack:
-        for party in created:
-            stack.push_async_callback(party.close)
 
 
 async def eventually(read: Any, check: Any, within: float = 10.0) -> Any:
