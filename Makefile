@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help env run test unit integration lint deploy-check bench clean docs docs-check promtool alerts-check
+.PHONY: help env rabbitmq run test unit lint deploy-check bench clean docs docs-check promtool alerts-check
 
 help:
 	@echo "make run          start RabbitMQ (if needed) and all five services; Ctrl-C stops them"
