@@ -126,6 +126,7 @@ class InputConsumer:
         channel.close_callbacks.add(lost)
         await channel.set_qos(prefetch_count=self._prefetch)
         queue = await self.bus.declare_input(channel)
+
         async def arrived(delivery: AbstractIncomingMessage) -> None:
             # Never waits: the tasks asyncio runs in creation order keep the delivery order.
             inbox.put_nowait(delivery)
