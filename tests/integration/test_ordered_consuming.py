@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 
-import aio_pika
 import pytest
 from livechat_shared.contracts import (
     Message,
     OperatorCapacityChanged,
     VisitorLeftQueue,
 )
-from livechat_shared.contracts.topology import ServiceQueues, exchange_for, routing_key
-from livechat_shared.runtime.broker import Bus, build_broker
-from livechat_shared.runtime.consumer import InputConsumer
-from livechat_shared.runtime.handling import Handler, settler
-from livechat_shared.runtime.metrics import ServiceMetrics
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.main import create_app
 from summary_projector.ports import SiteRecord
@@ -32,58 +23,9 @@ from summary_projector.settings import Settings
 
 from tests.support.apps import running
 from tests.support.broker import AMQP_URL
+from tests.support.consuming import consuming, publish_quickly, throwaway, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@asynccontextmanager
-async def consuming(
-    queues: ServiceQueues, handle: Handler, url: str = AMQP_URL, prefetch: int = 64
-) -> AsyncIterator[InputConsumer]:
-    """A bus and an input consumer of a throw-away service, as the app wires them."""
-    metrics = ServiceMetrics(queues.service)
-    broker = build_broker(url, prefetch, metrics.registry, queues.service)
-    await broker.connect()
-    bus = Bus(broker, queues)
-    await bus.declare()
-    consumer = InputConsumer(
-        bus, settler(bus, metrics, handle), amqp_url=url, prefetch=prefetch, retry_seconds=0.3
-    )
-    await consumer.start()
-    try:
-        yield consumer
-    finally:
-        await consumer.stop()
-        await broker.stop()
-
-
-async def publish_quickly(messages: list[Message], url: str = AMQP_URL) -> None:
-    """Publish back to back on one channel, so they queue up faster than they are handled."""
-    connection = await aio_pika.connect(url)
-    async with connection:
-        # Without confirms each publish returns once written: in order, and without waiting.
-        channel = await connection.channel(publisher_confirms=False)
-        for message in messages:
-            exchange = await channel.get_exchange(exchange_for(type(message)))
-            await exchange.publish(
-                aio_pika.Message(message.model_dump_json().encode()),
-                routing_key=routing_key(message),
-            )
-
-
-def throwaway(**options: bool) -> ServiceQueues:
-    return ServiceQueues(
-        service=f"order-{uuid.uuid4().hex[:8]}", consumes=(VisitorLeftQueue,), **options
-    )
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll, with a bound, until the condition holds."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.02)
 
 
 @pytest.mark.parametrize("per_instance", [False, True], ids=["quorum", "per-replica"])
