@@ -55,8 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("VISITOR_GATEWAY_TOKEN_SECRET is the development default: set your own")
     metrics = ServiceMetrics("visitor-gateway")
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "visitor-gateway")
-    # A request nobody would receive is refused (503), never accepted and dropped.
-    bus = Bus(broker, VISITOR_GATEWAY, refuse_unroutable=True)
+    # A request nobody would receive, or sent while the broker is away, is refused (503),
+    # never accepted and dropped, nor left waiting.
+    bus = Bus(broker, VISITOR_GATEWAY, answers_callers=True)
     hub = Hub()
     monitor = SiteMonitor(timedelta(seconds=settings.browsing_timeout_seconds))
 

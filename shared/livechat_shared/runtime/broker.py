@@ -113,17 +113,19 @@ class Bus:
         queues: ServiceQueues,
         instance_id: str | None = None,
         *,
-        refuse_unroutable: bool = False,
+        answers_callers: bool = False,
         publish_timeout: float = PUBLISH_TIMEOUT_SECONDS,
     ) -> None:
-        """`refuse_unroutable`: a message no queue receives raises NotRouted (the gateway, which
-        can still answer 503) instead of being dropped by the broker (services, whose events
-        may have no subscriber yet)."""
+        """`answers_callers` (the gateway, whose caller can retry after a 503): a message no
+        queue receives raises NotRouted instead of being dropped by the broker, and a publish
+        while the connection is down fails at once instead of waiting for the reconnect. The
+        services keep the defaults: their events may have no subscriber yet, and their handlers
+        would rather wait out a broker restart than fail a message."""
         self.broker = broker
         self.queues = queues
         self.instance_id = instance_id or uuid.uuid4().hex[:12]
         self.input = input_queue(queues, self.instance_id)
-        self.refuse_unroutable = refuse_unroutable
+        self.answers_callers = answers_callers
         self.publish_timeout = publish_timeout
         self._delay_queues: set[str] = set()
         self._reconnect_hooks: list[ReconnectHook] = []
@@ -189,13 +191,15 @@ class Bus:
         """
         exchange = EVENTS if message.kind == "event" else COMMANDS
         body = message.model_dump_json().encode()
+        if self.answers_callers and not await self.broker.ping(timeout=0.05):
+            raise BrokerUnavailable(f"could not publish {message.type_name()}: not connected")
         try:
             async with asyncio.timeout(self.publish_timeout):
                 await self.broker.publish(
                     body,
                     exchange=exchange,
                     routing_key=routing_key(message),
-                    mandatory=self.refuse_unroutable,
+                    mandatory=self.answers_callers,
                     persist=True,
                     message_id=str(message.message_id),
                     correlation_id=message.correlation_id,
