@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import aio_pika
 import httpx
 import pytest
+import uvicorn
+import websockets
 from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from livechat_shared.contracts import Message, VisitorLeftQueue
@@ -25,6 +28,7 @@ from visitor_gateway.settings import Settings
 
 from tests.support.apps import running
 from tests.support.consuming import consuming, publish_quickly, throwaway, wait_until
+from tests.support.processes import free_port
 from tests.support.rabbit_node import RabbitNode
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -174,3 +178,39 @@ async def test_a_chat_request_nobody_would_receive_is_a_503_not_a_202(
         assert readiness.status_code == 503
     finally:
         await declare_owners(node.url)
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """The app on a real socket (its lifespan run by `running`): WebSockets need one."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        await wait_until(lambda: server.started, timeout=10)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_visitor_opening_a_socket_during_an_outage_is_told_to_try_again_later(
+    node: RabbitNode, site_id: str
+) -> None:
+    await declare_owners(node.url)
+    app = gateway_app(node.url)
+    async with running(app), serving(app) as address:
+        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+            identity = (await http.post(f"/v1/sites/{site_id}/visitors")).json()
+        await asyncio.to_thread(node.stop_app)
+        try:
+            url = f"ws://{address}/v1/visitor/ws?token={identity['token']}"
+            async with websockets.connect(url) as socket:
+                assert json.loads(await socket.recv())["type"] == "Connected"
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await socket.recv()
+        finally:
+            await asyncio.to_thread(node.start_app)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1013

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -17,10 +19,12 @@ def _text(value: Any) -> str:
 
 
 def _header_value(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool | int | float | str | datetime | Decimal):
         return value
     if isinstance(value, dict):
         return sanitize_headers(value)
     if isinstance(value, list | tuple):
         return [_header_value(item) for item in value]
+    if isinstance(value, bytearray):
+        return value  # sent as a byte array, as it came
     return _text(value)
