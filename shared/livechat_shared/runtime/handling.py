@@ -37,6 +37,11 @@ def settler(bus: Bus, metrics: ServiceMetrics, handle: Handler) -> Settler:
     accepted = {t.type_name() for t in bus.queues.consumes}
     # A classic per-replica queue has no delivery limit: requeueing would loop for ever.
     requeue_failures = not bus.queues.per_instance
+    service = bus.queues.service
+    handled, failed, unreadable = (
+        metrics.consumed.labels(service=service, outcome=outcome)
+        for outcome in ("handled", "failed", "dead_lettered")
+    )
 
     def read(delivery: AbstractIncomingMessage) -> Message:
         message = parse_message(delivery.body)
@@ -47,6 +52,7 @@ def settler(bus: Bus, metrics: ServiceMetrics, handle: Handler) -> Settler:
     async def dead_letter(delivery: AbstractIncomingMessage, error: Exception) -> None:
         reason = str(error) if isinstance(error, UnknownMessage) else _describe(error)
         metrics.dead_lettered.labels(reason="invalid").inc()
+        unreadable.inc()
         try:
             headers = dict(delivery.headers or {})
         except Exception:  # headers the client cannot even decode
@@ -72,6 +78,7 @@ def settler(bus: Bus, metrics: ServiceMetrics, handle: Handler) -> Settler:
             await _patiently(handle, message)
         except Exception:
             metrics.handling_failures.labels(type=message.type_name()).inc()
+            failed.inc()
             where = "back to the queue" if requeue_failures else "to the dead-letter queue"
             log.exception(f"handling failed; the message goes {where}")
             await delivery.nack(requeue=requeue_failures)
@@ -82,6 +89,7 @@ def settler(bus: Bus, metrics: ServiceMetrics, handle: Handler) -> Settler:
             )
             correlation_id.reset(token)
         await delivery.ack()
+        handled.inc()
 
     return settle
 
