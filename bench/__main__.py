@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+from livechat_shared.contracts.services import OFFLINE_MESSAGES, SESSION_SERVICE
 
 from bench import assignment, floor, memory, routing, summary
 from bench.config import FULL, TINY, Sizes
@@ -123,6 +124,8 @@ class Run:
     async def assignment(self, queue_manager: Service) -> dict[str, Any]:
         if queue_manager.process is None or queue_manager.process.returncode is not None:
             await queue_manager.start()
+        # The gateway is ready only once every queue it sends commands to exists.
+        await routing.declare_queue_manager_topology(self.url, SESSION_SERVICE, OFFLINE_MESSAGES)
         gateway = await self.service("visitor_gateway", "gateway").start()
         try:
             s = self.sizes

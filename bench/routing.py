@@ -22,18 +22,20 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from faststream.rabbit import RabbitBroker
 from livechat_shared.contracts import Presence, SetOperatorPresence, VisitorWaiting
 from livechat_shared.contracts.services import QUEUE_MANAGER
-from livechat_shared.contracts.topology import EVENTS_EXCHANGE
+from livechat_shared.contracts.topology import EVENTS_EXCHANGE, ServiceQueues
 from livechat_shared.runtime.broker import Bus
 
 from bench.rabbit import encode, publish_all
 
 
-async def declare_queue_manager_topology(url: str) -> None:
-    """The queue manager's exchanges and input queue, declared as the service declares them."""
+async def declare_queue_manager_topology(url: str, *others: ServiceQueues) -> None:
+    """The queue manager's exchanges and input queue (and those of `others`), declared as the
+    services declare them."""
     broker = RabbitBroker(url)
     await broker.connect()
     try:
-        await Bus(broker, QUEUE_MANAGER).declare()
+        for queues in (QUEUE_MANAGER, *others):
+            await Bus(broker, queues).declare()
     finally:
         await broker.stop()
 

@@ -25,7 +25,7 @@ from offline_messages.http import build_read_api
 from offline_messages.ports import OfflineMessageStore
 from offline_messages.queries import MessageQueueQueries
 from offline_messages.settings import OfflineMessagesSettings
-from offline_messages.subscribers import build_router
+from offline_messages.subscribers import build_consumer
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def create_app(
     messages = store if store is not None else build_store(settings)
     observer = MessageQueueMetrics(metrics, messages)
     service = OfflineMessages(messages, bus, _utc_now, observe=observer)
-    broker.include_router(build_router(bus, metrics, service))
+    consumer = build_consumer(bus, metrics, service, settings)
 
     async def before_consuming() -> None:
         if isinstance(messages, MongoMessageStore):
@@ -71,6 +71,7 @@ def create_app(
         description="The Message Queue: messages visitors left offline, taken oldest first.",
         broker=broker,
         bus=bus,
+        consumer=consumer,
         metrics=metrics,
         before_consuming=before_consuming,
         after_stopping=messages.close,

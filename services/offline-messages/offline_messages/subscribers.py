@@ -1,16 +1,16 @@
-"""The offline-messages consumer: its input queue → OfflineMessages.handle."""
+"""The offline-messages consumer: its input queue → OfflineMessages.handle, in delivery order."""
 
 from __future__ import annotations
 
-from faststream.rabbit import RabbitRouter
 from livechat_shared.runtime.broker import Bus
-from livechat_shared.runtime.consumer import subscribe
+from livechat_shared.runtime.consumer import InputConsumer, subscribe
 from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.runtime.settings import ServiceSettings
 
 from offline_messages.handlers import OfflineMessages
 
 
-def build_router(bus: Bus, metrics: ServiceMetrics, service: OfflineMessages) -> RabbitRouter:
-    router = RabbitRouter()
-    subscribe(router, bus, metrics, service.handle)
-    return router
+def build_consumer(
+    bus: Bus, metrics: ServiceMetrics, service: OfflineMessages, settings: ServiceSettings
+) -> InputConsumer:
+    return subscribe(bus, metrics, service.handle, settings)

@@ -23,7 +23,7 @@ from queue_manager.adapters.mongo_journal import MongoJournal
 from queue_manager.handlers import RoutingService
 from queue_manager.ports import RoutingJournal
 from queue_manager.settings import QueueManagerSettings
-from queue_manager.subscribers import build_router
+from queue_manager.subscribers import build_consumer
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def create_app(
         store, bus, settings.policy(), _utc_now, observe=RoutingMetrics(metrics)
     )
     metrics.registry.register(RoutingStateCollector(service))
-    broker.include_router(build_router(bus, metrics, service))
+    consumer = build_consumer(bus, metrics, service, settings)
 
     async def before_consuming() -> None:
         if isinstance(store, MongoJournal):
@@ -74,6 +74,7 @@ def create_app(
         description="Owns the waiting queues, operator capacity and fair routing.",
         broker=broker,
         bus=bus,
+        consumer=consumer,
         metrics=metrics,
         before_consuming=before_consuming,
         after_stopping=stop,

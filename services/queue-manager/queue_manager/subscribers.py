@@ -1,16 +1,16 @@
-"""The queue manager's consumer: its input queue → RoutingService.handle."""
+"""The queue manager's consumer: its input queue → RoutingService.handle, in delivery order."""
 
 from __future__ import annotations
 
-from faststream.rabbit import RabbitRouter
 from livechat_shared.runtime.broker import Bus
-from livechat_shared.runtime.consumer import subscribe
+from livechat_shared.runtime.consumer import InputConsumer, subscribe
 from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.runtime.settings import ServiceSettings
 
 from queue_manager.handlers import RoutingService
 
 
-def build_router(bus: Bus, metrics: ServiceMetrics, service: RoutingService) -> RabbitRouter:
-    router = RabbitRouter()
-    subscribe(router, bus, metrics, service.handle)
-    return router
+def build_consumer(
+    bus: Bus, metrics: ServiceMetrics, service: RoutingService, settings: ServiceSettings
+) -> InputConsumer:
+    return subscribe(bus, metrics, service.handle, settings)

@@ -25,7 +25,7 @@ from session_service.http import build_read_api
 from session_service.ports import SessionStore
 from session_service.queries import SessionQueries
 from session_service.settings import SessionServiceSettings
-from session_service.subscribers import build_router
+from session_service.subscribers import build_consumer
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def create_app(
     service = SessionService(
         sessions, bus, _utc_now, settings.visitor_grace_seconds, observe=observer
     )
-    broker.include_router(build_router(bus, metrics, service))
+    consumer = build_consumer(bus, metrics, service, settings)
 
     async def before_consuming() -> None:
         if isinstance(sessions, MongoSessionStore):
@@ -71,6 +71,7 @@ def create_app(
         description="Owns chat sessions and their transcripts: messages, hold, resume, end.",
         broker=broker,
         bus=bus,
+        consumer=consumer,
         metrics=metrics,
         before_consuming=before_consuming,
         after_stopping=sessions.close,

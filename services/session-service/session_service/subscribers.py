@@ -1,16 +1,16 @@
-"""The session service's consumer: its input queue → SessionService.handle."""
+"""The session service's consumer: its input queue → SessionService.handle, in delivery order."""
 
 from __future__ import annotations
 
-from faststream.rabbit import RabbitRouter
 from livechat_shared.runtime.broker import Bus
-from livechat_shared.runtime.consumer import subscribe
+from livechat_shared.runtime.consumer import InputConsumer, subscribe
 from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.runtime.settings import ServiceSettings
 
 from session_service.handlers import SessionService
 
 
-def build_router(bus: Bus, metrics: ServiceMetrics, service: SessionService) -> RabbitRouter:
-    router = RabbitRouter()
-    subscribe(router, bus, metrics, service.handle)
-    return router
+def build_consumer(
+    bus: Bus, metrics: ServiceMetrics, service: SessionService, settings: ServiceSettings
+) -> InputConsumer:
+    return subscribe(bus, metrics, service.handle, settings)

@@ -29,7 +29,7 @@ from summary_projector.handlers import Projector
 from summary_projector.ports import SummaryStore
 from summary_projector.queries import Summaries
 from summary_projector.settings import Settings
-from summary_projector.subscribers import build_router
+from summary_projector.subscribers import build_consumer
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, store: SummaryStore | None = No
     projector = Projector(
         summaries_store, _utc_now, observer=ProjectionMetrics(metrics), changed=changes.changed
     )
-    broker.include_router(build_router(bus, metrics, projector))
+    consumer = build_consumer(bus, metrics, projector, settings)
 
     async def before_consuming() -> None:
         if isinstance(summaries_store, MongoSummaryStore):
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, store: SummaryStore | None = No
         description="The Communication Summary read model, per site and per operator.",
         broker=broker,
         bus=bus,
+        consumer=consumer,
         metrics=metrics,
         before_consuming=before_consuming,
         after_stopping=summaries_store.close,

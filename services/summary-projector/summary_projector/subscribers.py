@@ -1,16 +1,16 @@
-"""The projector's consumer: its input queue (every domain event) → Projector.handle."""
+"""The projector's consumer: its input queue (every domain event) → Projector.handle, in delivery order."""
 
 from __future__ import annotations
 
-from faststream.rabbit import RabbitRouter
 from livechat_shared.runtime.broker import Bus
-from livechat_shared.runtime.consumer import subscribe
+from livechat_shared.runtime.consumer import InputConsumer, subscribe
 from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.runtime.settings import ServiceSettings
 
 from summary_projector.handlers import Projector
 
 
-def build_router(bus: Bus, metrics: ServiceMetrics, projector: Projector) -> RabbitRouter:
-    router = RabbitRouter()
-    subscribe(router, bus, metrics, projector.handle)
-    return router
+def build_consumer(
+    bus: Bus, metrics: ServiceMetrics, projector: Projector, settings: ServiceSettings
+) -> InputConsumer:
+    return subscribe(bus, metrics, projector.handle, settings)

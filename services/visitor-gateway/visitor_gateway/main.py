@@ -8,11 +8,15 @@ from datetime import timedelta
 from aiormq.exceptions import AMQPError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from faststream.rabbit import RabbitRouter
 from livechat_shared.contracts import Message, VisitorBrowsing
-from livechat_shared.contracts.services import VISITOR_GATEWAY
+from livechat_shared.contracts.services import (
+    OFFLINE_MESSAGES,
+    QUEUE_MANAGER,
+    SESSION_SERVICE,
+    VISITOR_GATEWAY,
+)
 from livechat_shared.runtime.app import create_service_app
-from livechat_shared.runtime.broker import Bus, build_broker
+from livechat_shared.runtime.broker import BrokerUnavailable, Bus, build_broker
 from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
@@ -39,6 +43,9 @@ from visitor_gateway.site_monitor import SiteMonitor
 
 log = logging.getLogger(__name__)
 
+COMMAND_OWNERS = (QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES)
+"""The services whose input queues receive what the gateway publishes: ready only if they exist."""
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -48,7 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("VISITOR_GATEWAY_TOKEN_SECRET is the development default: set your own")
     metrics = ServiceMetrics("visitor-gateway")
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "visitor-gateway")
-    bus = Bus(broker, VISITOR_GATEWAY)
+    # A request nobody would receive, or sent while the broker is away, is refused (503),
+    # never accepted and dropped, nor left waiting.
+    bus = Bus(broker, VISITOR_GATEWAY, answers_callers=True)
     hub = Hub()
     monitor = SiteMonitor(timedelta(seconds=settings.browsing_timeout_seconds))
 
@@ -69,16 +78,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for client in (sessions, offline_messages, summary):
             await client.close()
 
-    router = RabbitRouter()
-    subscribe(router, bus, metrics, consume)
-    broker.include_router(router)
+    consumer = subscribe(bus, metrics, consume, settings)
+
+    async def reconnected() -> None:
+        # Events published while this replica's queue was gone never reach its sockets.
+        log.warning("the gateway consumes again; events of the outage may have been missed")
+
+    bus.on_reconnected(reconnected)
+
+    async def command_queues_exist() -> bool:
+        return await consumer.queues_exist(tuple(q.input_queue for q in COMMAND_OWNERS))
+
     app = create_service_app(
         title="visitor-gateway",
         description="Public HTTP and WebSocket edge for visitors and operators.",
         broker=broker,
         bus=bus,
+        consumer=consumer,
         metrics=metrics,
         after_stopping=close_clients,
+        ready_when=(command_queues_exist,),
     )
     app.state.gateway = Gateway(
         settings=settings,
@@ -100,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for routes in routers:
         app.include_router(routes)
 
+    @app.exception_handler(BrokerUnavailable)
     @app.exception_handler(AMQPError)
     @app.exception_handler(SessionsUnavailable)
     async def unavailable(_: Request, error: Exception) -> JSONResponse:

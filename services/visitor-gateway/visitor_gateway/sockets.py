@@ -7,6 +7,7 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
 from livechat_shared.contracts import VisitorDisconnected, VisitorReconnected
+from livechat_shared.runtime.broker import BrokerUnavailable
 
 from visitor_gateway.auth import Role
 from visitor_gateway.gateway import Gateway
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1")
 
 POLICY_VIOLATION = 4401  # application close code: the token was refused
+TRY_AGAIN_LATER = 1013  # the broker is away: the client reconnects after a pause
 
 
 async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
@@ -35,9 +37,15 @@ async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
     if role == "visitor":
         if (place := gateway.hub.place_of(who)) is not None:
             await socket.send_text(json.dumps(place))
-        await gateway.publisher.publish(
-            VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
-        )
+        try:
+            await gateway.publisher.publish(
+                VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
+            )
+        except BrokerUnavailable as error:
+            log.warning("refused a visitor socket: the broker is away", extra={"error": str(error)})
+            gateway.hub.remove(who, socket)
+            await socket.close(code=TRY_AGAIN_LATER, reason="try again later")
+            return
     try:
         while True:
             await socket.receive_text()  # clients only keep the connection alive
@@ -46,9 +54,12 @@ async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
     finally:
         last = gateway.hub.remove(who, socket)
         if role == "visitor" and last:
-            await gateway.publisher.publish(
-                VisitorDisconnected(site_id=caller.site_id, visitor_id=caller.subject)
-            )
+            try:
+                await gateway.publisher.publish(
+                    VisitorDisconnected(site_id=caller.site_id, visitor_id=caller.subject)
+                )
+            except BrokerUnavailable as error:
+                log.warning("a visitor left while the broker was away", extra={"error": str(error)})
 
 
 @router.websocket("/visitor/ws")

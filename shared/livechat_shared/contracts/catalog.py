@@ -136,6 +136,10 @@ def parse_message(body: bytes | str | dict[str, Any]) -> Message:
             message = _ADAPTER.validate_json(body)
     except ValidationError as error:
         raise UnknownMessage(_describe(error)) from error
+    except (ValueError, ArithmeticError, TypeError, RecursionError) as error:
+        # A validator that fails outside pydantic's own errors: a year-1 timestamp shifted
+        # out of range raises OverflowError while converting to UTC.
+        raise UnknownMessage(f"message: {type(error).__name__}: {error}") from error
     assert isinstance(message, Message)
     return message
 

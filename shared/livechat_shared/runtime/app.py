@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
@@ -12,11 +12,13 @@ from faststream.rabbit import RabbitBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from livechat_shared.runtime.broker import Bus
+from livechat_shared.runtime.consumer import InputConsumer
 from livechat_shared.runtime.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
 async def _nothing() -> None:
@@ -28,15 +30,18 @@ def create_service_app(
     title: str,
     broker: RabbitBroker,
     bus: Bus,
+    consumer: InputConsumer,
     metrics: ServiceMetrics,
     before_consuming: Hook = _nothing,
+    ready_when: Sequence[ReadinessCheck] = (),
     after_stopping: Hook = _nothing,
     description: str = "",
 ) -> FastAPI:
     """A FastAPI app whose lifespan declares the topology, prepares the service, then consumes.
 
     `before_consuming` runs after the broker connected and the queues exist, before the first
-    message is taken (the queue manager loads its state there).
+    message is taken (the queue manager loads its state there). `ready_when` adds checks to
+    readiness (the gateway: the queues it sends commands to exist).
     """
     state = {"ready": False}
 
@@ -46,12 +51,14 @@ def create_service_app(
         await bus.declare()
         await before_consuming()
         await broker.start()
+        await consumer.start()
         state["ready"] = True
         log.info("service started", extra={"service_queue": bus.queues.input_queue})
         try:
             yield
         finally:
             state["ready"] = False
+            await consumer.stop()
             await broker.stop()
             await after_stopping()
 
@@ -64,10 +71,16 @@ def create_service_app(
 
     @app.get("/readyz", tags=["operations"])
     async def readyz() -> Response:
-        """Readiness: started, and the broker connection is up."""
-        broker_up = state["ready"] and await broker.ping(timeout=1.0)
-        status = 200 if broker_up else 503
-        return JSONResponse({"ready": bool(broker_up)}, status_code=status)
+        """Readiness: started, the broker connection is up and the input queue is consumed."""
+        checks = {
+            "started": state["ready"],
+            "consuming": consumer.consuming,
+            "broker": state["ready"] and await broker.ping(timeout=1.0),
+        }
+        for check in ready_when:
+            checks[getattr(check, "__name__", "check")] = all(checks.values()) and await check()
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"])
     async def metrics_endpoint() -> Response:

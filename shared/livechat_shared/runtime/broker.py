@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aio_pika
+from aio_pika.exceptions import PublishError
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.rabbit.schemas import Channel
@@ -25,8 +29,23 @@ from livechat_shared.contracts.topology import (
     exchange_for,
     routing_key,
 )
+from livechat_shared.runtime.headers import sanitize_headers
 
 log = logging.getLogger(__name__)
+
+PUBLISH_TIMEOUT_SECONDS = 5.0
+"""Longest a publish waits for the broker; during an outage the robust channel would wait forever."""
+
+ReconnectHook = Callable[[], Awaitable[None]]
+
+
+class BrokerUnavailable(Exception):
+    """A publish failed for the broker's reasons, not the message's: a later retry may work."""
+
+
+class NotRouted(BrokerUnavailable):
+    """The broker returned the message: no queue is bound to receive it (yet)."""
+
 
 EVENTS = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 COMMANDS = RabbitExchange(COMMANDS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
@@ -40,8 +59,12 @@ def build_broker(
     return RabbitBroker(
         amqp_url,
         middlewares=(RabbitPrometheusMiddleware(registry=registry, app_name=service),),
-        default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True),
+        # A mandatory publish that no queue receives raises instead of vanishing (see NotRouted).
+        default_channel=Channel(
+            prefetch_count=prefetch, publisher_confirms=True, on_return_raises=True
+        ),
         graceful_timeout=10.0,
+        reconnect_interval=1.0,  # publishing is back soon after the broker: fewer 503s
         log_level=logging.DEBUG,
     )
 
@@ -50,11 +73,17 @@ def input_queue(queues: ServiceQueues, instance_id: str) -> RabbitQueue:
     """The queue a service consumes from: shared by its replicas, or one per replica (fan-out)."""
     if queues.per_instance:
         # Lives as long as this replica consumes from it: the sockets it serves go with it.
+        # A classic queue has no delivery limit, so the consumer rejects a message it cannot
+        # handle and the dead-letter exchange keeps it, instead of it coming back for ever.
         return RabbitQueue(
             queues.instance_queue(instance_id),
             durable=False,
             auto_delete=True,
-            arguments={"x-expires": 60_000},
+            arguments={
+                "x-expires": 60_000,
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                "x-dead-letter-routing-key": queues.service,
+            },
         )
     arguments: dict[str, Any] = {
         "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
@@ -79,13 +108,63 @@ class Bus:
     """Publishing and topology for one service, on a broker built by the service's factory."""
 
     def __init__(
-        self, broker: RabbitBroker, queues: ServiceQueues, instance_id: str | None = None
+        self,
+        broker: RabbitBroker,
+        queues: ServiceQueues,
+        instance_id: str | None = None,
+        *,
+        answers_callers: bool = False,
+        publish_timeout: float = PUBLISH_TIMEOUT_SECONDS,
     ) -> None:
+        """`answers_callers` (the gateway, whose caller can retry after a 503): a message no
+        queue receives raises NotRouted instead of being dropped by the broker, and a publish
+        while the connection is down fails at once instead of waiting for the reconnect. The
+        services keep the defaults: their events may have no subscriber yet, and their handlers
+        would rather wait out a broker restart than fail a message."""
         self.broker = broker
         self.queues = queues
         self.instance_id = instance_id or uuid.uuid4().hex[:12]
         self.input = input_queue(queues, self.instance_id)
+        self.answers_callers = answers_callers
+        self.publish_timeout = publish_timeout
         self._delay_queues: set[str] = set()
+        self._reconnect_hooks: list[ReconnectHook] = []
+
+    def on_reconnected(self, hook: ReconnectHook) -> None:
+        """Call `hook` each time the input consumer consumes again after losing the broker.
+
+        Messages published while it was away may have missed this replica (its own queue is
+        re-created empty): the hook is where a service tells its clients to re-read.
+        """
+        self._reconnect_hooks.append(hook)
+
+    async def reconnected(self) -> None:
+        """Run the reconnect hooks (the consumer calls this); one failing does not stop the rest."""
+        for hook in self._reconnect_hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("a reconnect hook failed")
+
+    async def declare_input(
+        self, channel: aio_pika.abc.AbstractChannel
+    ) -> aio_pika.abc.AbstractQueue:
+        """Declare the input queue and its bindings on a channel of the consumer's own.
+
+        Run on every (re)connect: a replica's own queue does not survive a broker restart.
+        """
+        queue = await channel.declare_queue(
+            self.input.name,
+            durable=self.input.durable,
+            auto_delete=self.input.auto_delete,
+            arguments=self.input.arguments,
+        )
+        for message_type in self.queues.consumes:
+            exchange = await channel.declare_exchange(
+                exchange_for(message_type), aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            await queue.bind(exchange, routing_key=binding_key(message_type))
+        return queue
 
     async def declare(self) -> None:
         """Declare exchanges, the input queue with its bindings and the dead-letter queue.
@@ -105,18 +184,34 @@ class Bus:
             await queue.bind(robust_exchange, routing_key=binding_key(message_type))
 
     async def publish(self, message: Message) -> None:
-        """Publish persistently; returns once the broker confirmed the message."""
+        """Publish persistently; returns once the broker confirmed the message.
+
+        Raises BrokerUnavailable (NotRouted if no queue would receive it) for any failure of the
+        broker's: connection down, channel closed, no confirm within the timeout.
+        """
         exchange = EVENTS if message.kind == "event" else COMMANDS
-        await self.broker.publish(
-            message.model_dump_json().encode(),
-            exchange=exchange,
-            routing_key=routing_key(message),
-            persist=True,
-            message_id=str(message.message_id),
-            correlation_id=message.correlation_id,
-            content_type="application/json",
-            message_type=message.type_name(),
-        )
+        body = message.model_dump_json().encode()
+        if self.answers_callers and not await self.broker.ping(timeout=0.05):
+            raise BrokerUnavailable(f"could not publish {message.type_name()}: not connected")
+        try:
+            async with asyncio.timeout(self.publish_timeout):
+                await self.broker.publish(
+                    body,
+                    exchange=exchange,
+                    routing_key=routing_key(message),
+                    mandatory=self.answers_callers,
+                    persist=True,
+                    message_id=str(message.message_id),
+                    correlation_id=message.correlation_id,
+                    content_type="application/json",
+                    message_type=message.type_name(),
+                )
+        except PublishError as error:
+            raise NotRouted(f"no queue receives {routing_key(message)}") from error
+        except Exception as error:  # whatever the client raises, the cause is the broker's
+            raise BrokerUnavailable(
+                f"could not publish {message.type_name()}: {type(error).__name__}: {error}"
+            ) from error
 
     async def publish_delayed(self, message: Message, delay_seconds: float) -> None:
         """Publish so that the message reaches its consumers only after the delay.
@@ -153,15 +248,17 @@ class Bus:
         self, body: bytes, headers: dict[str, Any], source_routing_key: str | None, reason: str
     ) -> None:
         """Move a message this service cannot use into its dead-letter queue, saying why."""
-        await self.broker.publish(
-            body,
-            exchange=DEAD_LETTERS,
-            routing_key=self.queues.service,
-            persist=True,
-            headers={
-                **headers,
-                DEAD_LETTER_REASON_HEADER: reason[:1000],
-                "x-livechat-original-routing-key": source_routing_key or "",
-            },
-        )
+        async with asyncio.timeout(self.publish_timeout):
+            await self.broker.publish(
+                body,
+                exchange=DEAD_LETTERS,
+                routing_key=self.queues.service,
+                mandatory=False,
+                persist=True,
+                headers={
+                    **sanitize_headers(headers),
+                    DEAD_LETTER_REASON_HEADER: reason[:1000],
+                    "x-livechat-original-routing-key": source_routing_key or "",
+                },
+            )
         log.warning("dead-lettered a message", extra={"reason": reason})

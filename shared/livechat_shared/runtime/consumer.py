@@ -1,67 +1,184 @@
-"""The one subscriber shape every service uses: bytes in, contract out, handler called.
+"""Each service's input queue, consumed one message after another, in delivery order.
 
-A message that is not a known contract is dead-lettered with the reason and acked, so it never
-blocks the queue. A handler that raises makes FastStream nack it back to the queue; after
-DELIVERY_LIMIT tries RabbitMQ dead-letters it.
+Why not a FastStream subscriber: aio-pika runs each delivery of a subscriber in a task of its
+own, up to the prefetch, so a service with a single active consumer still applied up to 64
+messages at once and out of order (the projector showed a declined visitor as still offered).
+Here the deliveries go into an inbox in the order the broker sent them, and one loop takes a
+message, handles it, settles it, then takes the next. Prefetch still keeps the inbox full, so
+the loop never waits on the network between messages. FastStream keeps the connection for
+publishing and the app. A later group commit only changes `_serve`: take every message ready in
+the inbox (`get_nowait` until empty), handle them as one batch, then settle them in order.
+
+Settling (see `handling.py`): acked once the handler returned; a handler that raises sends the
+message back to the quorum queue, whose delivery limit dead-letters it after DELIVERY_LIMIT
+tries (while it waits, the messages behind it go first: the one exception to the order). A
+replica's own queue (the gateway) has no delivery limit: a failing message is rejected into the
+dead-letter exchange at once. A message that cannot even be read is dead-lettered with the reason.
+
+The consumer holds a connection of its own. When it is lost, the loop reconnects, declares its
+queue again (a replica's own queue does not survive a broker restart), consumes again, and runs
+the bus's reconnect hooks (`Bus.on_reconnected`). Deliveries still in the inbox from the lost
+channel are dropped: the broker delivers them again, and handlers are idempotent. One loop and one
+channel at a time, so a reconnect never leaves two consumers behind.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from faststream import AckPolicy
-from faststream.rabbit import RabbitRouter
-from faststream.rabbit.annotations import RabbitMessage
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from aiormq.exceptions import ChannelNotFoundEntity
 
-from livechat_shared.contracts.catalog import UnknownMessage, parse_message
-from livechat_shared.contracts.envelope import Message
 from livechat_shared.runtime.broker import Bus
-from livechat_shared.runtime.logging import correlation_id
+from livechat_shared.runtime.handling import Handler, Settler, settler
 from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Message], Awaitable[None]]
+_LOST = None  # put in the inbox when the channel or connection closes: the loop reconnects
+Inbox = asyncio.Queue[AbstractIncomingMessage | None]
 
 
-async def _raw_body(message: Any) -> Any:
-    return message.body
+class InputConsumer:
+    """Consumes the service's input queue in order; reconnects by itself; says if it consumes."""
 
+    def __init__(
+        self,
+        bus: Bus,
+        settle: Settler,
+        *,
+        amqp_url: str,
+        prefetch: int,
+        retry_seconds: float = 1.0,
+        stop_seconds: float = 10.0,
+    ) -> None:
+        self.bus = bus
+        self._settle = settle
+        self._url = amqp_url
+        self._prefetch = prefetch
+        self._retry_seconds = retry_seconds
+        self._stop_seconds = stop_seconds
+        self._connection: aio_pika.abc.AbstractConnection | None = None
+        self._inbox: Inbox | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._consuming = False
+        self._stopping = False
+        self.reconnects = 0
 
-def subscribe(router: RabbitRouter, bus: Bus, metrics: ServiceMetrics, handle: Handler) -> None:
-    """Register the service's input-queue consumer on its router."""
-    accepted = {t.type_name() for t in bus.queues.consumes}
+    @property
+    def consuming(self) -> bool:
+        """True while the consumer is registered on a live channel (readiness)."""
+        return self._consuming
 
-    @router.subscriber(
-        bus.input,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw_body,
-        title=f"{bus.queues.service} input",
-        include_in_schema=False,
-    )
-    async def consume(raw: RabbitMessage) -> None:
-        amqp = raw.raw_message
+    async def start(self) -> None:
+        """Consume; the first connection must succeed (a service that cannot start says so)."""
+        await self._open()
+        self._task = asyncio.create_task(self._run(), name=f"{self.bus.queues.service} consumer")
+
+    async def stop(self) -> None:
+        """Finish the message in hand, then close; what is left in the inbox is redelivered."""
+        self._stopping = True
+        if self._inbox is not None:
+            self._inbox.put_nowait(_LOST)
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, self._stop_seconds)
+            except TimeoutError:
+                log.warning("the consumer did not finish its message in time; cancelled")
+        await self._close()
+
+    async def queues_exist(self, names: tuple[str, ...]) -> bool:
+        """Whether every named queue exists (a passive declare on a throw-away channel)."""
+        if self._connection is None or self._connection.is_closed:
+            return False
         try:
-            message = parse_message(raw.body)
-            if message.type_name() not in accepted:
-                raise UnknownMessage(f"{bus.queues.service} does not handle {message.type_name()}")
-        except UnknownMessage as error:
-            metrics.dead_lettered.labels(reason="invalid").inc()
-            await bus.dead_letter(raw.body, dict(amqp.headers or {}), amqp.routing_key, str(error))
+            async with asyncio.timeout(2.0):
+                channel = await self._connection.channel()
+                try:
+                    for name in names:
+                        await channel.declare_queue(name, passive=True)
+                finally:
+                    if not channel.is_closed:
+                        await channel.close()
+        except ChannelNotFoundEntity:
+            return False
+        except Exception as error:
+            log.warning("could not check queues", extra={"error": repr(error)})
+            return False
+        return True
+
+    async def _open(self) -> None:
+        connection = await aio_pika.connect(self._url, timeout=10)
+        inbox: Inbox = asyncio.Queue()
+
+        def lost(*_: object) -> None:
+            if self._inbox is inbox:  # not a late call from a connection already replaced
+                self._consuming = False
+            inbox.put_nowait(_LOST)
+
+        connection.close_callbacks.add(lost)
+        self._connection, self._inbox = connection, inbox
+        channel = await connection.channel()
+        channel.close_callbacks.add(lost)
+        await channel.set_qos(prefetch_count=self._prefetch)
+        queue = await self.bus.declare_input(channel)
+
+        async def arrived(delivery: AbstractIncomingMessage) -> None:
+            # Never waits: the tasks asyncio runs in creation order keep the delivery order.
+            inbox.put_nowait(delivery)
+
+        await queue.consume(arrived, no_ack=False)
+        self._consuming = True
+        log.info("consuming", extra={"service_queue": queue.name, "prefetch": self._prefetch})
+
+    async def _close(self) -> None:
+        self._consuming = False
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._serve()
+            except Exception as error:
+                log.warning("the consumer lost the broker", extra={"error": repr(error)})
+            await self._close()
+            await self._reconnect()
+
+    async def _serve(self) -> None:
+        assert self._inbox is not None
+        inbox = self._inbox
+        while not self._stopping and (delivery := await inbox.get()) is not _LOST:
+            await self._settle(delivery)
+
+    async def _reconnect(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self._retry_seconds)
+            try:
+                await self._open()
+            except Exception as error:
+                log.info("the broker is not back yet", extra={"error": repr(error)})
+                await self._close()
+                continue
+            self.reconnects += 1
+            log.warning("consuming again after a connection loss")
+            await self.bus.reconnected()
             return
-        token = correlation_id.set(message.correlation_id)
-        started = time.perf_counter()
-        try:
-            await handle(message)
-        except Exception:
-            metrics.handling_failures.labels(type=message.type_name()).inc()
-            log.exception("handling failed; the message goes back to the queue")
-            raise
-        finally:
-            metrics.handling_seconds.labels(type=message.type_name()).observe(
-                time.perf_counter() - started
-            )
-            correlation_id.reset(token)
+
+
+def subscribe(
+    bus: Bus, metrics: ServiceMetrics, handle: Handler, settings: ServiceSettings
+) -> InputConsumer:
+    """The service's input-queue consumer: read, handle in order, settle. Started by the app."""
+    return InputConsumer(
+        bus,
+        settler(bus, metrics, handle),
+        amqp_url=settings.amqp_url,
+        prefetch=settings.prefetch,
+    )

@@ -22,6 +22,13 @@ class ServiceMetrics:
             ["type"],
             registry=self.registry,
         )
+        self.consumed = Counter(
+            "livechat_consumed_messages",
+            "Messages taken from the service's input queue, by outcome: handled, failed "
+            "(sent back or rejected) or dead_lettered (unreadable).",
+            ["service", "outcome"],
+            registry=self.registry,
+        )
         self.dead_lettered = Counter(
             "livechat_dead_lettered_messages",
             "Messages this service moved to its dead-letter queue, by reason.",

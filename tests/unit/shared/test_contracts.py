@@ -262,6 +262,12 @@ def test_contracts_are_frozen() -> None:
             b'{"type": "SetOperatorCapacity", "site_id": "a", "operator_id": "o", "max_chats": 0}',
             "max_chats",
         ),
+        (  # valid ISO 8601, but one hour before year 1 in UTC: OverflowError in conversion
+            b'{"type": "VisitorLeftQueue", "site_id": "acme", "visitor_id": "v1",'
+            b' "occurred_at": "0001-01-01T00:30:00+01:00"}',
+            "overflow",
+        ),
+        (b'{"type": "VisitorLeftQueue", "site_id": "\xff\xfe"}', "unicode"),  # not UTF-8
     ],
 )
 def test_bad_messages_are_refused_with_a_reason(body: bytes, reason: str) -> None:

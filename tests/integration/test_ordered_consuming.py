@@ -1,0 +1,88 @@
+"""Each service applies its input in delivery order, with prefetch still filling the pipe.
+
+Before, each delivery ran in a task of its own up to the prefetch (64): a handler that awaited
+anything let the next messages overtake it (the projector applied OfferDeclined before its
+ChatOffered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from livechat_shared.contracts import (
+    Message,
+    OperatorCapacityChanged,
+    VisitorLeftQueue,
+)
+from summary_projector.adapters.memory_store import MemorySummaryStore
+from summary_projector.main import create_app
+from summary_projector.ports import SiteRecord
+from summary_projector.settings import Settings
+
+from tests.support.apps import running
+from tests.support.broker import AMQP_URL
+from tests.support.consuming import consuming, publish_quickly, throwaway, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("per_instance", [False, True], ids=["quorum", "per-replica"])
+async def test_a_handler_that_awaits_sees_messages_in_delivery_order_with_prefetch_64(
+    site_id: str, per_instance: bool
+) -> None:
+    seen: list[str] = []
+    in_flight = 0
+    most_in_flight = 0
+
+    async def handle(message: Message) -> None:
+        nonlocal in_flight, most_in_flight
+        assert isinstance(message, VisitorLeftQueue)
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        await asyncio.sleep(random.uniform(0, 0.004))
+        seen.append(message.visitor_id)
+        in_flight -= 1
+
+    sent = [f"v{i:03d}" for i in range(150)]
+    queues = throwaway(per_instance=per_instance, single_active_consumer=not per_instance)
+    async with consuming(queues, handle):
+        await publish_quickly([VisitorLeftQueue(site_id=site_id, visitor_id=v) for v in sent])
+        await wait_until(lambda: len(seen) >= len(sent))
+    assert seen == sent
+    assert most_in_flight == 1
+
+
+class SlowStore(MemorySummaryStore):
+    """The in-memory summary store with the awaits a real store has, recording each write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: list[str] = []
+
+    async def load(self, site_id: str) -> SiteRecord:
+        await asyncio.sleep(random.uniform(0, 0.005))
+        return await super().load(site_id)
+
+    async def save(self, record: SiteRecord, expected_version: int) -> None:
+        await asyncio.sleep(random.uniform(0, 0.002))
+        await super().save(record, expected_version)
+        self.saved.append(record.recent[-1])
+
+
+async def test_the_projector_applies_one_sites_events_in_the_order_they_were_published(
+    site_id: str,
+) -> None:
+    store = SlowStore()
+    settings = Settings.model_validate({"amqp_url": AMQP_URL, "log_level": "WARNING"})
+    changes = [
+        OperatorCapacityChanged(site_id=site_id, operator_id="ann", max_chats=n % 7 + 1)
+        for n in range(40)
+    ]
+    async with running(create_app(settings, store=store)):
+        await publish_quickly(list(changes))
+        await wait_until(lambda: len(store.saved) >= len(changes))
+        record = await MemorySummaryStore.load(store, site_id)
+    assert store.saved == [str(c.event_id) for c in changes]
+    assert record.version == len(changes)

@@ -1,0 +1,94 @@
+"""A throw-away service's bus and input consumer on a real broker, wired as the apps wire theirs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from livechat_shared.contracts import Message, VisitorLeftQueue
+from livechat_shared.contracts.topology import ServiceQueues, exchange_for, routing_key
+from livechat_shared.runtime.broker import Bus, build_broker
+from livechat_shared.runtime.consumer import InputConsumer
+from livechat_shared.runtime.handling import Handler, settler
+from livechat_shared.runtime.metrics import ServiceMetrics
+
+from tests.support.broker import AMQP_URL
+
+
+def throwaway(**options: bool) -> ServiceQueues:
+    """Queues of a service made up for one test: it consumes VisitorLeftQueue."""
+    return ServiceQueues(
+        service=f"throwaway-{uuid.uuid4().hex[:8]}", consumes=(VisitorLeftQueue,), **options
+    )
+
+
+@asynccontextmanager
+async def consuming(
+    queues: ServiceQueues, handle: Handler, url: str = AMQP_URL, prefetch: int = 64
+) -> AsyncIterator[InputConsumer]:
+    metrics = ServiceMetrics(queues.service)
+    broker = build_broker(url, prefetch, metrics.registry, queues.service)
+    await broker.connect()
+    bus = Bus(broker, queues)
+    await bus.declare()
+    consumer = InputConsumer(
+        bus, settler(bus, metrics, handle), amqp_url=url, prefetch=prefetch, retry_seconds=0.3
+    )
+    await consumer.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+        await broker.stop()
+        with contextlib.suppress(Exception):
+            connection = await aio_pika.connect(url)
+            async with connection:
+                channel = await connection.channel()
+                await channel.queue_delete(queues.input_queue)
+                await channel.queue_delete(queues.dead_letter_queue)
+
+
+async def publish_quickly(messages: list[Message], url: str = AMQP_URL) -> None:
+    """Publish back to back on one channel, so they queue up faster than they are handled."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        # Without confirms each publish returns once written: in order, and without waiting.
+        channel = await connection.channel(publisher_confirms=False)
+        for message in messages:
+            exchange = await channel.get_exchange(exchange_for(type(message)))
+            await exchange.publish(
+                aio_pika.Message(message.model_dump_json().encode()),
+                routing_key=routing_key(message),
+            )
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll, with a bound, until the condition holds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+
+
+async def next_dead_letter(
+    queues: ServiceQueues, marker: str = "", url: str = AMQP_URL, timeout: float = 15.0
+) -> AbstractIncomingMessage:
+    """The next message in the service's dead-letter queue whose body holds `marker` (taken
+    off it, with any others before it)."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(queues.dead_letter_queue)
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await queue.get(no_ack=True, fail=False)
+                if message is None:
+                    await asyncio.sleep(0.05)
+                elif marker.encode() in message.body:
+                    return message
