@@ -24,6 +24,7 @@ from livechat_shared.contracts import (
     parse_message,
 )
 
+from queue_manager import timers
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
 from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
 
@@ -108,6 +109,10 @@ class RoutingService:
             self._recent.add(entry.message_id)
             count += 1
         return count
+
+    async def rearm_timers(self) -> int:
+        """After load: arm again the expiry of every pending offer and invitation."""
+        return await timers.rearm(self.sites.values(), self.publisher, self.policy, self.clock())
 
     async def handle(self, message: Message) -> None:
         """Decide and store under the lock; publish in decision order while the next decision

@@ -63,7 +63,11 @@ def create_app(
         if isinstance(store, MongoJournal):
             await store.ensure_indexes()
         replayed = await service.load()
-        log.info("routing state loaded", extra={"journal_entries": replayed})
+        rearmed = await service.rearm_timers()
+        log.info(
+            "routing state loaded",
+            extra={"journal_entries": replayed, "timers_rearmed": rearmed},
+        )
 
     async def stop() -> None:
         await service.close()

@@ -46,4 +46,7 @@ class RoutingJournal(Protocol):
 class Publisher(Protocol):
     async def publish(self, message: Message) -> None: ...
 
-    async def publish_delayed(self, message: Message, delay_seconds: float) -> None: ...
+    async def publish_delayed(
+        self, message: Message, delay_seconds: float, due_in_seconds: float | None = None
+    ) -> None:
+        """Deliver after `delay_seconds` (or, for a re-armed timer, after `due_in_seconds`)."""
