@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from livechat_shared.contracts import Channel, ChatMessagePosted
-from session_service.domain import Session
+from session_service.domain import Session, Status
 from session_service.ports import (
     OUTCOMES_KEPT,
     DuplicateMessage,
@@ -250,7 +250,12 @@ async def test_sessions_whose_visitor_is_gone_are_the_open_ones_with_a_gone_time
     elsewhere = session("v-4", site="globex")
     for each in (connected, gone, gone_and_ended, elsewhere):
         await store.add(each)
-    for each, status in ((gone, "active"), (gone_and_ended, "ended"), (elsewhere, "on_hold")):
+    statuses: list[tuple[Session, Status]] = [
+        (gone, "active"),
+        (gone_and_ended, "ended"),
+        (elsewhere, "on_hold"),
+    ]
+    for each, status in statuses:
         stored = await store.get(each.site_id, each.session_id)
         assert stored is not None
         changed = replace(each, status=status, visitor_gone_since=gone_at)

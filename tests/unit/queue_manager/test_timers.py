@@ -82,9 +82,9 @@ async def test_on_load_every_pending_offer_and_invitation_is_rearmed_with_its_ti
     ]
     # soonest first: v0's offer is due at T0+31, v1's at T0+41, the invitation at T0+81
     assert timers == [
-        ("ExpireOffer", 30.0, pytest.approx(5.0)),
-        ("ExpireOffer", 30.0, pytest.approx(15.0)),
-        ("ExpireInvitation", 60.0, pytest.approx(55.0)),
+        ("ExpireOffer", 30.0, 5.0),
+        ("ExpireOffer", 30.0, 15.0),
+        ("ExpireInvitation", 60.0, 55.0),
     ]
     site = restarted.site(SITE)
     offered = {m.offer_id for m, _ in publisher.delayed if isinstance(m, ExpireOffer)}
