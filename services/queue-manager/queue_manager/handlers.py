@@ -101,10 +101,17 @@ class RoutingService:
         count = 0
         async for entry in self.journal.replay():
             site = self.site(entry.site_id)
-            for raw in entry.events:
-                event = parse_message(raw)
-                assert isinstance(event, Event)
-                apply(site, event)
+            try:
+                for raw in entry.events:
+                    event = parse_message(raw)
+                    assert isinstance(event, Event)
+                    apply(site, event)
+            except Exception as error:
+                # Stop start-up saying which entry: deciding on a partial history would not do.
+                raise RuntimeError(
+                    f"journal entry {entry.message_id} (site {entry.site_id}, seq {entry.seq}) "
+                    f"cannot be replayed: {error}"
+                ) from error
             site.journal_seq = entry.seq
             self._recent.add(entry.message_id)
             count += 1

@@ -40,7 +40,7 @@ def build_journal(settings: QueueManagerSettings) -> RoutingJournal:
         "MONGO_URL is not set: using the embedded journal file (development only)",
         extra={"path": str(settings.journal_path)},
     )
-    return FileJournal(settings.journal_path)
+    return FileJournal(settings.journal_path, standby=settings.journal_standby)
 
 
 def create_app(
@@ -60,8 +60,7 @@ def create_app(
     broker.include_router(build_router(bus, metrics, service))
 
     async def before_consuming() -> None:
-        if isinstance(store, MongoJournal):
-            await store.ensure_indexes()
+        await store.open()
         replayed = await service.load()
         rearmed = await service.rearm_timers()
         log.info(

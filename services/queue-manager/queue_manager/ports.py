@@ -31,6 +31,10 @@ class DuplicateEntry(Exception):
 
 
 class RoutingJournal(Protocol):
+    async def open(self) -> None:
+        """Get ready before the first read: indexes, or the embedded file's exclusive lock
+        (which may mean waiting as a standby until another process lets go of it)."""
+
     async def append(self, entry: JournalEntry) -> None:
         """Store the entry atomically; raise DuplicateEntry if its id or (site, seq) exists."""
 
