@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -285,3 +286,28 @@ async def test_a_hot_standby_on_mongodb_takes_over_from_a_crashed_replica(site_i
         finally:
             serving.cancel()
             await stack.aclose()
+
+
+async def test_a_standby_waiting_for_the_journal_stops_on_sigterm(tmp_path: Path) -> None:
+    env = {
+        "QUEUE_MANAGER_JOURNAL_PATH": str(tmp_path / "journal.jsonl"),
+        "QUEUE_MANAGER_LOG_LEVEL": "INFO",
+        "MONGO_URL": "",
+    }
+    active = await asyncio.to_thread(
+        ServiceProcess("queue_manager", env, tmp_path / "active.log").start
+    )
+    standby = ServiceProcess("queue_manager", env, tmp_path / "standby.log").launch()
+    try:
+        log = tmp_path / "standby.log"
+        for _ in range(300):
+            if log.exists() and "waiting as a standby" in log.read_text():
+                break
+            await asyncio.sleep(0.05)
+        assert standby.process is not None
+        standby.process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(standby.process.wait, 10)
+        assert code != 0 and "stopped while waiting to start" in log.read_text()
+    finally:
+        standby.kill()
+        active.stop()
