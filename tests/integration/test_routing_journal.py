@@ -73,16 +73,19 @@ async def test_replay_gives_each_site_its_decisions_in_sequence_order(
 async def test_the_file_journal_survives_reopening_and_a_torn_last_line(tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
     first = FileJournal(path)
+    await first.open()
     await first.append(entry("m1"))
     await first.close()
     with path.open("a") as f:
         f.write('{"message_id": "half-writ')  # a crash in the middle of a write
     second = FileJournal(path)
+    await second.open()
     assert [e.message_id for e in await replayed(second)] == ["m1"]
     with pytest.raises(DuplicateEntry):
         await second.append(entry("m1", seq=5))
     await second.append(entry("m2", seq=2))
     await second.close()
     third = FileJournal(path)
+    await third.open()
     assert [e.message_id for e in await replayed(third)] == ["m1", "m2"]
     await third.close()

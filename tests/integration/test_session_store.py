@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from livechat_shared.contracts import Channel, ChatMessagePosted
-from session_service.domain import Session
+from session_service.domain import Session, Status
 from session_service.ports import (
     OUTCOMES_KEPT,
     DuplicateMessage,
@@ -240,3 +240,26 @@ async def test_open_sessions_are_counted_by_site_and_status(store: SessionStore)
         (SITE, "on_hold"): 1,
         ("other-site", "active"): 1,
     }
+
+
+async def test_sessions_whose_visitor_is_gone_are_the_open_ones_with_a_gone_time(
+    store: SessionStore,
+) -> None:
+    gone_at = T0 + timedelta(minutes=1)
+    connected, gone, gone_and_ended = session("v-1"), session("v-2"), session("v-3")
+    elsewhere = session("v-4", site="globex")
+    for each in (connected, gone, gone_and_ended, elsewhere):
+        await store.add(each)
+    statuses: list[tuple[Session, Status]] = [
+        (gone, "active"),
+        (gone_and_ended, "ended"),
+        (elsewhere, "on_hold"),
+    ]
+    for each, status in statuses:
+        stored = await store.get(each.site_id, each.session_id)
+        assert stored is not None
+        changed = replace(each, status=status, visitor_gone_since=gone_at)
+        await store.save(stored, changed, Outcome(f"m-{each.visitor_id}", []))
+    found = await store.visitor_gone_sessions()
+    assert sorted((s.site_id, s.visitor_id) for s in found) == [("acme", "v-2"), ("globex", "v-4")]
+    assert {s.visitor_gone_since for s in found} == {gone_at}

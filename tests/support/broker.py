@@ -20,14 +20,15 @@ M = TypeVar("M", bound=Message)
 class Tap:
     """An exclusive queue bound to our exchanges, collecting every message of one site."""
 
-    def __init__(self, site_id: str) -> None:
+    def __init__(self, site_id: str, url: str | None = None) -> None:
         self.site_id = site_id
+        self.url = url or AMQP_URL
         self.messages: list[Message] = []
         self._changed = asyncio.Condition()
         self._connection: aio_pika.abc.AbstractRobustConnection | None = None
 
     async def __aenter__(self) -> Tap:
-        self._connection = await aio_pika.connect_robust(AMQP_URL)
+        self._connection = await aio_pika.connect_robust(self.url)
         channel = await self._connection.channel()
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         for name in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
@@ -68,9 +69,9 @@ class Tap:
         return matching()[:count]
 
 
-async def publish(message: Message) -> None:
+async def publish(message: Message, url: str | None = None) -> None:
     """Publish a contract the way the services do (persistent, confirmed)."""
-    connection = await aio_pika.connect(AMQP_URL)
+    connection = await aio_pika.connect(url or AMQP_URL)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         name = EVENTS_EXCHANGE if message.kind == "event" else COMMANDS_EXCHANGE

@@ -28,6 +28,7 @@ async def journal_of(kind: str, tmp_path: Path) -> AsyncIterator[RoutingJournal]
         yield MemoryJournal()
     elif kind == "file":
         file_journal = FileJournal(tmp_path / "journal.jsonl")
+        await file_journal.open()
         yield file_journal
         await file_journal.close()
     else:

@@ -33,6 +33,10 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> ServiceProcess:
+        return self.launch().await_ready(timeout)
+
+    def launch(self) -> ServiceProcess:
+        """Start the process without waiting for it to be ready (a standby is not, yet)."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
@@ -55,6 +59,10 @@ class ServiceProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        return self
+
+    def await_ready(self, timeout: float = 30.0) -> ServiceProcess:
+        assert self.process is not None, "launch() it first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

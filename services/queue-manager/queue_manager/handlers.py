@@ -24,6 +24,7 @@ from livechat_shared.contracts import (
     parse_message,
 )
 
+from queue_manager import timers
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
 from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
 
@@ -100,14 +101,25 @@ class RoutingService:
         count = 0
         async for entry in self.journal.replay():
             site = self.site(entry.site_id)
-            for raw in entry.events:
-                event = parse_message(raw)
-                assert isinstance(event, Event)
-                apply(site, event)
+            try:
+                for raw in entry.events:
+                    event = parse_message(raw)
+                    assert isinstance(event, Event)
+                    apply(site, event)
+            except Exception as error:
+                # Stop start-up saying which entry: deciding on a partial history would not do.
+                raise RuntimeError(
+                    f"journal entry {entry.message_id} (site {entry.site_id}, seq {entry.seq}) "
+                    f"cannot be replayed: {error}"
+                ) from error
             site.journal_seq = entry.seq
             self._recent.add(entry.message_id)
             count += 1
         return count
+
+    async def rearm_timers(self) -> int:
+        """After load: arm again the expiry of every pending offer and invitation."""
+        return await timers.rearm(self.sites.values(), self.publisher, self.policy, self.clock())
 
     async def handle(self, message: Message) -> None:
         """Decide and store under the lock; publish in decision order while the next decision

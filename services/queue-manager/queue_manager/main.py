@@ -5,7 +5,12 @@ Run with `uvicorn --factory queue_manager.main:create_app`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+import threading
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -32,6 +37,41 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class StoppedWhileStarting(RuntimeError):
+    """SIGTERM or SIGINT came while start-up was waiting (a standby waiting for the journal)."""
+
+
+async def unless_stopped(step: Awaitable[None]) -> None:
+    """Run a start-up step that may wait for long, giving up on SIGTERM or SIGINT.
+
+    The web server acts on those signals only once started: without this, a standby waiting
+    for the journal's lock would ignore them until the lock came free.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        await step
+        return
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        loop.add_signal_handler(sig, stopped.set)
+    task = asyncio.ensure_future(step)
+    waiter = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        for sig, handler in previous.items():
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise StoppedWhileStarting("stopped while waiting to start (standby)")
+    task.result()
+
+
 def build_journal(settings: QueueManagerSettings) -> RoutingJournal:
     if settings.mongo_url:
         database, close = open_database(settings)
@@ -40,7 +80,7 @@ def build_journal(settings: QueueManagerSettings) -> RoutingJournal:
         "MONGO_URL is not set: using the embedded journal file (development only)",
         extra={"path": str(settings.journal_path)},
     )
-    return FileJournal(settings.journal_path)
+    return FileJournal(settings.journal_path, standby=settings.journal_standby)
 
 
 def create_app(
@@ -60,10 +100,13 @@ def create_app(
     consumer = build_consumer(bus, metrics, service, settings)
 
     async def before_consuming() -> None:
-        if isinstance(store, MongoJournal):
-            await store.ensure_indexes()
+        await unless_stopped(store.open())
         replayed = await service.load()
-        log.info("routing state loaded", extra={"journal_entries": replayed})
+        rearmed = await service.rearm_timers()
+        log.info(
+            "routing state loaded",
+            extra={"journal_entries": replayed, "timers_rearmed": rearmed},
+        )
 
     async def stop() -> None:
         await service.close()

@@ -31,6 +31,10 @@ class DuplicateEntry(Exception):
 
 
 class RoutingJournal(Protocol):
+    async def open(self) -> None:
+        """Get ready before the first read: indexes, or the embedded file's exclusive lock
+        (which may mean waiting as a standby until another process lets go of it)."""
+
     async def append(self, entry: JournalEntry) -> None:
         """Store the entry atomically; raise DuplicateEntry if its id or (site, seq) exists."""
 
@@ -46,4 +50,7 @@ class RoutingJournal(Protocol):
 class Publisher(Protocol):
     async def publish(self, message: Message) -> None: ...
 
-    async def publish_delayed(self, message: Message, delay_seconds: float) -> None: ...
+    async def publish_delayed(
+        self, message: Message, delay_seconds: float, due_in_seconds: float | None = None
+    ) -> None:
+        """Deliver after `delay_seconds` (or, for a re-armed timer, after `due_in_seconds`)."""

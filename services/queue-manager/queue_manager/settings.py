@@ -29,6 +29,11 @@ class QueueManagerSettings(ServiceSettings):
         default=Path(".data/queue-manager-journal.jsonl"),
         description="Embedded journal file, used only when MONGO_URL is unset.",
     )
+    journal_standby: bool = Field(
+        default=True,
+        description="When another process holds the embedded journal: wait as a standby "
+        "until it is free (true), or refuse to start (false).",
+    )
 
     def policy(self) -> RoutingPolicy:
         return RoutingPolicy(

@@ -50,6 +50,9 @@ Locate = Callable[[], Awaitable[StoredSession | None]]
 
 _ID_NAMESPACE = uuid.UUID("0b6c3f4e-58a1-4f4e-8d0c-6a2f1c9e7d35")
 
+REARM_MINIMUM_SECONDS = 1.0
+"""A re-armed check that fell due while the service was down runs this soon after start-up."""
+
 
 def derived_id(key: str) -> uuid.UUID:
     """The same key always yields the same id: deciding a message again repeats its ids."""
@@ -71,6 +74,34 @@ class SessionService:
         self.visitor_grace_seconds = visitor_grace_seconds
         self.observe = observe
         self._lock = asyncio.Lock()
+
+    async def rearm_timers(self) -> int:
+        """After a start: arm again the end of every chat whose visitor is gone.
+
+        The checks already waiting in their timer queue survive broker restarts; this covers
+        those lost anyway (a timer queue deleted or purged, an upgrade from classic queues).
+        Each gets a fresh id, so it is decided even if the first copy was: a check for a chat
+        that ended, or whose visitor came back, decides nothing.
+        """
+        now = self.clock()
+        gone = await self.store.visitor_gone_sessions()
+        # Soonest first: a timer queue expires messages only at its head.
+        gone.sort(key=lambda session: session.visitor_gone_since or now)
+        for session in gone:
+            assert session.visitor_gone_since is not None
+            elapsed = (now - session.visitor_gone_since).total_seconds()
+            await self.publisher.publish_delayed(
+                EndChatIfVisitorGone(
+                    command_id=uuid.uuid4(),
+                    site_id=session.site_id,
+                    correlation_id=str(session.session_id),
+                    visitor_id=session.visitor_id,
+                    disconnected_at=session.visitor_gone_since,
+                ),
+                self.visitor_grace_seconds,
+                due_in_seconds=max(REARM_MINIMUM_SECONDS, self.visitor_grace_seconds - elapsed),
+            )
+        return len(gone)
 
     async def handle(self, message: Message) -> None:
         async with self._lock:

@@ -65,6 +65,8 @@ def create_app(
         if isinstance(sessions, MongoSessionStore):
             await sessions.ensure_indexes()
         await observer.load()
+        rearmed = await service.rearm_timers()
+        log.info("visitor-gone checks re-armed", extra={"sessions": rearmed})
 
     app = create_service_app(
         title="session-service",

@@ -97,13 +97,19 @@ class SessionStore(Protocol):
     async def count_open(self, site_id: str | None = None) -> Mapping[tuple[str, Status], int]:
         """Sessions not ended, by (site, status); of one site, or of all."""
 
+    async def visitor_gone_sessions(self) -> list[Session]:
+        """Sessions not ended whose visitor is gone (visitor_gone_since set), of every site."""
+
     async def close(self) -> None: ...
 
 
 class Publisher(Protocol):
     async def publish(self, message: Message) -> None: ...
 
-    async def publish_delayed(self, message: Message, delay_seconds: float) -> None: ...
+    async def publish_delayed(
+        self, message: Message, delay_seconds: float, due_in_seconds: float | None = None
+    ) -> None:
+        """Deliver after `delay_seconds` (or, for a re-armed timer, after `due_in_seconds`)."""
 
 
 class Observer(Protocol):

@@ -34,12 +34,13 @@ def binding_key(message_type: type[Message], site_id: str = "*") -> str:
 
 
 def delay_queue(service: str, message_type: type[Message], delay_ms: int) -> str:
-    """A queue where messages of one type wait `delay_ms`, then return to the exchange.
+    """A quorum queue where messages of one type wait `delay_ms`, then return to the exchange.
 
     One queue per delay, so a message never waits behind one with a longer delay (RabbitMQ
-    expires messages only at the head of a queue).
+    expires messages only at the head of a queue). Named `.timer.`: the classic `.delay.`
+    queues of earlier releases cannot turn into quorum queues under the same name.
     """
-    return f"{service}.delay.{message_type.type_name()}.{delay_ms}ms"
+    return f"{service}.timer.{message_type.type_name()}.{delay_ms}ms"
 
 
 def exchange_for(message_type: type[Message]) -> str:

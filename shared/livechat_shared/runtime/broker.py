@@ -6,6 +6,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import aio_pika
@@ -102,6 +103,34 @@ def input_queue(queues: ServiceQueues, instance_id: str) -> RabbitQueue:
 
 def dead_letter_queue(queues: ServiceQueues) -> RabbitQueue:
     return RabbitQueue(queues.dead_letter_queue, durable=True, queue_type=QueueType.QUORUM)
+
+
+def _millis(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def timer_queue(name: str, message_type: type[Message], delay_ms: int) -> RabbitQueue:
+    """A quorum queue whose messages expire after `delay_ms` into the message's exchange.
+
+    A quorum queue keeps its messages through a broker restart, and with at-least-once
+    dead-lettering it hands an expired message on only once the target confirmed it: a timer
+    that falls due while the broker (or the consuming queue) is down fires when it is back,
+    instead of being dropped as a classic queue's at-most-once dead-lettering does.
+    """
+    return RabbitQueue(
+        name,
+        durable=True,
+        queue_type=QueueType.QUORUM,
+        arguments={
+            "x-message-ttl": delay_ms,
+            "x-dead-letter-exchange": exchange_for(message_type),
+            "x-dead-letter-routing-key": binding_key(message_type, DELAYED_SITE),
+            "x-dead-letter-strategy": "at-least-once",
+            # at-least-once dead-lettering requires it (RabbitMQ falls back to at-most-once
+            # otherwise); without a length limit nothing is ever rejected
+            "x-overflow": "reject-publish",
+        },
+    )
 
 
 class Bus:
@@ -213,31 +242,29 @@ class Bus:
                 f"could not publish {message.type_name()}: {type(error).__name__}: {error}"
             ) from error
 
-    async def publish_delayed(self, message: Message, delay_seconds: float) -> None:
+    async def publish_delayed(
+        self, message: Message, delay_seconds: float, due_in_seconds: float | None = None
+    ) -> None:
         """Publish so that the message reaches its consumers only after the delay.
 
-        The message waits in a durable delay queue whose TTL is the delay; RabbitMQ then
-        dead-letters it into the message's exchange under `<kind>.<Type>.delayed`.
+        The message waits in the timer queue of `delay_seconds` (see timer_queue), then RabbitMQ
+        dead-letters it into the message's exchange under `<kind>.<Type>.delayed`. A timer
+        re-armed from stored state passes `due_in_seconds`, what is left of its delay: it
+        waits in the same queue, only that long (never longer than the delay).
         """
-        delay_ms = max(1, round(delay_seconds * 1000))
+        delay_ms = _millis(delay_seconds)
         name = delay_queue(self.queues.service, type(message), delay_ms)
         if name not in self._delay_queues:
-            await self.broker.declare_queue(
-                RabbitQueue(
-                    name,
-                    durable=True,
-                    arguments={
-                        "x-message-ttl": delay_ms,
-                        "x-dead-letter-exchange": exchange_for(type(message)),
-                        "x-dead-letter-routing-key": binding_key(type(message), DELAYED_SITE),
-                    },
-                )
-            )
+            await self.broker.declare_queue(timer_queue(name, type(message), delay_ms))
             self._delay_queues.add(name)
+        expiration = None
+        if due_in_seconds is not None:
+            expiration = timedelta(milliseconds=min(_millis(due_in_seconds), delay_ms))
         await self.broker.publish(
             message.model_dump_json().encode(),
             queue=name,
             persist=True,
+            expiration=expiration,
             message_id=str(message.message_id),
             correlation_id=message.correlation_id,
             content_type="application/json",

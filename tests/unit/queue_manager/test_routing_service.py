@@ -25,6 +25,7 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.published: list[Message] = []
         self.delayed: list[tuple[Message, float]] = []
+        self.due_in: list[float | None] = []
         self.fail_next = False
 
     async def publish(self, message: Message) -> None:
@@ -33,8 +34,11 @@ class RecordingPublisher:
             raise ConnectionError("broker went away")
         self.published.append(message)
 
-    async def publish_delayed(self, message: Message, delay_seconds: float) -> None:
+    async def publish_delayed(
+        self, message: Message, delay_seconds: float, due_in_seconds: float | None = None
+    ) -> None:
         self.delayed.append((message, delay_seconds))
+        self.due_in.append(due_in_seconds)
 
 
 class FlakyJournal(MemoryJournal):

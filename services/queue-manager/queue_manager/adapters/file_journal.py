@@ -1,87 +1,118 @@
 """The embedded journal: an append-only JSON-lines file, for running without MongoDB.
 
-Good for one process on one disk (development, `make run`); production uses MongoDB. Only an
-index (message id -> where its line starts) stays in memory; entries are read from the file.
+Good for one machine with a local disk (development, `make run`); production uses MongoDB. Only
+an index (message id -> where its line starts) stays in memory; entries are read from the file.
+One process writes it at a time (an exclusive lock): a second one waits as a standby until the
+lock is free, then reads the whole file, or refuses to start (`standby=False`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import os
-from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
+from queue_manager.adapters.journal_lines import decode, encode, lines, scan
+from queue_manager.adapters.journal_lock import JournalLock
 from queue_manager.ports import DuplicateEntry, JournalEntry
 
+log = logging.getLogger(__name__)
 
-def _encode(entry: JournalEntry) -> bytes:
-    line = json.dumps(
-        {
-            "message_id": entry.message_id,
-            "site_id": entry.site_id,
-            "seq": entry.seq,
-            "recorded_at": entry.recorded_at.isoformat(),
-            "message": entry.message,
-            "events": entry.events,
-        },
-        separators=(",", ":"),
+STANDBY_POLL_SECONDS = 0.5
+
+
+class JournalLocked(RuntimeError):
+    """Another process holds the journal and this one was told not to wait."""
+
+
+class JournalDamaged(RuntimeError):
+    """The file holds lines that are not entries (or repeat one) before its end."""
+
+
+def recovery_hint(path: Path) -> str:
+    return (
+        f"see `python -m queue_manager.journal_tool check {path}`, then "
+        f"`python -m queue_manager.journal_tool repair {path} --yes` to move the bad lines "
+        "to a side file (README, operations)"
     )
-    return line.encode() + b"\n"
-
-
-def _decode(line: bytes) -> JournalEntry:
-    raw: dict[str, Any] = json.loads(line)
-    raw["recorded_at"] = datetime.fromisoformat(raw["recorded_at"])
-    return JournalEntry(**raw)
 
 
 class FileJournal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, standby: bool = True) -> None:
         self.path = path
+        self.standby = standby
+        self._lock = JournalLock(path)
         self._offsets: dict[str, int] = {}  # message id -> where its line starts
         self._seqs: set[tuple[str, int]] = set()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-        self._end = self._index()
-        self._file = path.open("ab")
+        self._end = 0
+        self._file: BinaryIO | None = None
 
-    def _lines(self) -> Iterator[tuple[int, bytes]]:
-        offset = 0
-        with self.path.open("rb") as f:
-            for line in f:
-                yield offset, line
-                offset += len(line)
+    async def open(self) -> None:
+        """Take the lock (waiting as a standby if another process has it), then index the file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._lock.try_acquire():
+            holder = self._lock.holder()
+            if not self.standby:
+                raise JournalLocked(
+                    f"the journal {self.path} is in use by {holder}; "
+                    "one queue manager writes it at a time"
+                )
+            log.warning(
+                "the journal is in use: waiting as a standby until it is free",
+                extra={"path": str(self.path), "holder": holder},
+            )
+            # Polled: a thread blocked in flock could not be cancelled when the process stops.
+            while not self._lock.try_acquire():  # noqa: ASYNC110
+                await asyncio.sleep(STANDBY_POLL_SECONDS)
+            log.warning("took over the journal", extra={"path": str(self.path)})
+        try:
+            self.path.touch()
+            self._index()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._file = self.path.open("ab")
 
-    def _index(self) -> int:
-        """Index the file; cut a torn last line (a crash mid-write: it was never acknowledged)."""
-        end = 0
-        for offset, line in self._lines():
-            try:
-                entry = _decode(line) if line.endswith(b"\n") else None
-            except (ValueError, TypeError):
-                entry = None
-            if entry is None:
-                break
-            self._offsets[entry.message_id] = offset
-            self._seqs.add((entry.site_id, entry.seq))
-            end = offset + len(line)
-        with self.path.open("r+b") as f:
-            f.truncate(end)
-        return end
+    def _index(self) -> None:
+        found = scan(self.path)
+        if found.damaged:
+            first = found.damaged[0]
+            raise JournalDamaged(
+                f"the journal {self.path} is damaged: line {first.number}: {first.reason} "
+                f"({len(found.damaged)} bad line(s) before its end; nothing was changed); "
+                + recovery_hint(self.path)
+            )
+        if found.torn_tail is not None:
+            # A crash mid-write: that entry was never acknowledged, its message comes again.
+            size = self.path.stat().st_size
+            with self.path.open("r+b") as f:
+                f.truncate(found.end)
+            log.warning(
+                "cut a torn last line from the journal",
+                extra={
+                    "path": str(self.path),
+                    "line": found.torn_tail.number,
+                    "bytes_cut": size - found.end,
+                    "reason": found.torn_tail.reason,
+                },
+            )
+        self._offsets, self._seqs, self._end = found.offsets, found.seqs, found.end
 
     async def append(self, entry: JournalEntry) -> None:
         if entry.message_id in self._offsets or (entry.site_id, entry.seq) in self._seqs:
             raise DuplicateEntry(entry.message_id)
-        line = _encode(entry)
+        line = encode(entry)
         await asyncio.to_thread(self._write, line)
         self._offsets[entry.message_id] = self._end
         self._seqs.add((entry.site_id, entry.seq))
         self._end += len(line)
 
     def _write(self, line: bytes) -> None:
+        if self._file is None:
+            raise RuntimeError("the journal is not open")
         self._file.write(line)
         self._file.flush()
         os.fsync(self._file.fileno())
@@ -92,14 +123,17 @@ class FileJournal:
             return None
         with self.path.open("rb") as f:
             f.seek(offset)
-            return _decode(f.readline())
+            return decode(f.readline())
 
     async def replay(self) -> AsyncIterator[JournalEntry]:
         """Entries in the order they were written: per site, that is sequence order."""
-        for offset, line in self._lines():
+        for _, offset, line in lines(self.path):
             if offset >= self._end:
                 break
-            yield _decode(line)
+            yield decode(line)
 
     async def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._lock.release()

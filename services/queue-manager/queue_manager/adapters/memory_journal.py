@@ -12,6 +12,9 @@ class MemoryJournal:
         self._by_id: dict[str, JournalEntry] = {}
         self._by_seq: set[tuple[str, int]] = set()
 
+    async def open(self) -> None:
+        return None
+
     async def append(self, entry: JournalEntry) -> None:
         if entry.message_id in self._by_id or (entry.site_id, entry.seq) in self._by_seq:
             raise DuplicateEntry(entry.message_id)

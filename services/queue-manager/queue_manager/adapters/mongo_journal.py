@@ -21,6 +21,9 @@ class MongoJournal:
         self._entries = database[COLLECTION]
         self._close = close
 
+    async def open(self) -> None:
+        await self.ensure_indexes()
+
     async def ensure_indexes(self) -> None:
         # A second writer (a replica that wrongly thinks it is active) collides here.
         await self._entries.create_index(

@@ -119,7 +119,7 @@ def _close_invitation(site: Site, invitation_id: uuid.UUID) -> None:
 @_apply.register
 def _(event: VisitorInvited, site: Site) -> None:
     site.invitations[event.invitation_id] = Invitation(
-        event.invitation_id, event.visitor_id, event.operator_id, event.channel
+        event.invitation_id, event.visitor_id, event.operator_id, event.channel, event.expires_at
     )
     site.invited[event.visitor_id] = event.invitation_id
     site.operator(event.operator_id).offers[event.channel].add(event.invitation_id)

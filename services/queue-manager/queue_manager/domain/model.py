@@ -51,6 +51,7 @@ class Invitation:
     visitor_id: str
     operator_id: str
     channel: Channel
+    expires_at: datetime
 
 
 @dataclass(slots=True)

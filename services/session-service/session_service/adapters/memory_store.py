@@ -110,6 +110,13 @@ class MemorySessionStore:
             if s.session.status in OPEN and site_id in (None, s.session.site_id)
         )
 
+    async def visitor_gone_sessions(self) -> list[Session]:
+        return [
+            s.session
+            for s in self._sessions.values()
+            if s.session.is_open and s.session.visitor_gone_since is not None
+        ]
+
     async def close(self) -> None:
         return None
 

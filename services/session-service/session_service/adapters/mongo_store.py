@@ -186,6 +186,12 @@ class MongoSessionStore:
         )
         return {(row["_id"]["site"], row["_id"]["status"]): int(row["n"]) async for row in cursor}
 
+    async def visitor_gone_sessions(self) -> list[Session]:
+        cursor = self._sessions.find(
+            {"status": {"$in": list(OPEN)}, "visitor_gone_since": {"$ne": None}}
+        )
+        return [docs.stored(doc).session async for doc in cursor]
+
     async def close(self) -> None:
         if self._close is not None:
             await self._close()
