@@ -47,5 +47,11 @@ class MemorySummaryStore:
     async def drop_summaries(self) -> None:
         self._records.clear()
 
+    async def has_summaries(self) -> bool:
+        return bool(self._records)
+
+    async def has_archive(self) -> bool:
+        return bool(self._archive)
+
     async def close(self) -> None:
         return None
