@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
@@ -32,11 +32,13 @@ def create_service_app(
     before_consuming: Hook = _nothing,
     after_stopping: Hook = _nothing,
     description: str = "",
+    readiness_detail: Callable[[], Mapping[str, str]] = dict,
 ) -> FastAPI:
     """A FastAPI app whose lifespan declares the topology, prepares the service, then consumes.
 
     `before_consuming` runs after the broker connected and the queues exist, before the first
-    message is taken (the queue manager loads its state there).
+    message is taken (the queue manager loads its state there). `readiness_detail` adds what
+    the service wants a reader of /readyz to know (e.g. that its read model started empty).
     """
     state = {"ready": False}
 
@@ -67,7 +69,7 @@ def create_service_app(
         """Readiness: started, and the broker connection is up."""
         broker_up = state["ready"] and await broker.ping(timeout=1.0)
         status = 200 if broker_up else 503
-        return JSONResponse({"ready": bool(broker_up)}, status_code=status)
+        return JSONResponse({"ready": bool(broker_up), **readiness_detail()}, status_code=status)
 
     @app.get("/metrics", tags=["operations"])
     async def metrics_endpoint() -> Response:
