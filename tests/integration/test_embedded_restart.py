@@ -109,8 +109,7 @@ async def start_chats(tap: Tap, site_id: str, visitors: list[str]) -> list[ChatS
     await publish_all(VisitorWaiting(site_id=site_id, visitor_id=v) for v in visitors)
     offers = await tap.wait_for(ChatOffered, lambda o: o.visitor_id in visitors, len(visitors))
     await publish_all(
-        AcceptOffer(site_id=site_id, offer_id=o.offer_id, operator_id=o.operator_id)
-        for o in offers
+        AcceptOffer(site_id=site_id, offer_id=o.offer_id, operator_id=o.operator_id) for o in offers
     )
     return await tap.wait_for(ChatStarted, lambda s: s.visitor_id in visitors, len(visitors))
 
@@ -154,7 +153,9 @@ async def test_every_chat_started_before_a_killed_session_service_can_still_be_e
                 "both messages of every chat numbered 1 and 2, once each",
             )
             await publish_all(
-                EndChat(site_id=site_id, session_id=c.session_id, by="operator", by_id=c.operator_id)
+                EndChat(
+                    site_id=site_id, session_id=c.session_id, by="operator", by_id=c.operator_id
+                )
                 for c in chats
             )
             await until(

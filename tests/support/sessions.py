@@ -67,5 +67,5 @@ async def session_store_of(kind: str) -> AsyncIterator[SessionStore]:
             finally:
                 await store.close()
     else:
-        async with mongo_session_store() as store:
-            yield store
+        async with mongo_session_store() as mongo:
+            yield mongo

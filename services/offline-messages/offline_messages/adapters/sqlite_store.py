@@ -160,9 +160,9 @@ class SqliteMessageStore:
         return [stored.message for stored in found]
 
     async def count_waiting(self, site_id: str | None = None) -> Mapping[str, int]:
-        where, parameters = "WHERE status = ?", (WAITING,)
+        where, parameters = "WHERE status = ?", [str(WAITING)]
         if site_id is not None:
-            where, parameters = f"{where} AND site_id = ?", (WAITING, site_id)
+            where, parameters = f"{where} AND site_id = ?", [WAITING, site_id]
         rows = await self.database.read(
             lambda db: db.execute(
                 f"SELECT site_id, COUNT(*) FROM offline_messages {where} GROUP BY site_id",

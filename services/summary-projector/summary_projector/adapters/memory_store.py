@@ -1,4 +1,4 @@
-"""The summary store in memory: the fake the tests use, and the development store (forgets all)."""
+"""The summary store in memory: the fake the tests use (without MONGO_URL, SQLite is used)."""
 
 from __future__ import annotations
 

@@ -114,14 +114,16 @@ class SqliteSummaryStore:
 
     async def replay(self) -> AsyncIterator[Event]:
         after: tuple[int, int] = (-(2**62), 0)
+
+        def batch(db: sqlite3.Connection) -> list[tuple[int, int, str]]:
+            return db.execute(
+                "SELECT occurred_us, arrival, event FROM event_archive "
+                "WHERE (occurred_us, arrival) > (?, ?) ORDER BY occurred_us, arrival LIMIT ?",
+                (*after, REPLAY_BATCH),
+            ).fetchall()
+
         while True:
-            rows = await self.database.read(
-                lambda db, key=after: db.execute(
-                    "SELECT occurred_us, arrival, event FROM event_archive "
-                    "WHERE (occurred_us, arrival) > (?, ?) ORDER BY occurred_us, arrival LIMIT ?",
-                    (*key, REPLAY_BATCH),
-                ).fetchall()
-            )
+            rows = await self.database.read(batch)
             for _, _, raw in rows:
                 event = parse_message(json.loads(raw))
                 assert isinstance(event, Event)
