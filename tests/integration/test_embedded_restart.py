@@ -271,3 +271,16 @@ async def test_a_killed_projector_shows_the_same_summary_and_rebuilds_an_empty_o
             )
         finally:
             projector.stop()
+
+
+async def test_a_second_process_on_the_same_embedded_store_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    first = await start("session_service", tmp_path)
+    try:
+        with pytest.raises(RuntimeError) as refused:
+            await start("session_service", tmp_path)
+        assert "session-service.sqlite3 is open in another process" in str(refused.value)
+        assert f"pid {first.process.pid if first.process else '?'}" in str(refused.value)
+    finally:
+        first.stop()

@@ -48,7 +48,6 @@ class EmbeddedDatabase:
     def __init__(self, path: Path, schema: str) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.existed = path.exists() and path.stat().st_size > 0
         self._lock = _lock(path.with_name(path.name + ".lock"))
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
         try:
