@@ -21,6 +21,11 @@ class Rebuilt:
 async def rebuild(store: SummaryStore) -> Rebuilt:
     """Run it while no projector consumes: a change saved meanwhile would be overwritten."""
     await store.drop_summaries()
+    return await _fold_archive(store)
+
+
+async def _fold_archive(store: SummaryStore) -> Rebuilt:
+    """Replay the archive into an empty read model; a site saved meanwhile is a WriteConflict."""
     records: dict[str, SiteRecord] = {}
     events = 0
     async for event in store.replay():
@@ -60,7 +65,9 @@ async def start_read_model(store: SummaryStore) -> Start:
     if not await store.has_archive():
         return Start(kept=False)
     try:
-        return Start(kept=False, rebuilt=await rebuild(store))
+        # Nothing to drop: a replica that starts at the same moment (a shared MongoDB) must not
+        # lose what the other one saved; its first save makes ours conflict instead.
+        return Start(kept=False, rebuilt=await _fold_archive(store))
     except WriteConflict:
         # Another replica (a shared MongoDB) projected meanwhile: its summaries are current.
         log.warning("another projector wrote summaries during the start-up rebuild; kept them")
