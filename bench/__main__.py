@@ -66,7 +66,14 @@ class Run:
         }
 
     def service(self, package: str, name: str) -> Service:
-        env = {**self.env, "QUEUE_MANAGER_JOURNAL_PATH": str(self.work / f"{name}.jsonl")}
+        # Each service's embedded store in the run's folder, never in `.data/` (make run's).
+        env = {
+            **self.env,
+            "QUEUE_MANAGER_JOURNAL_PATH": str(self.work / f"{name}.jsonl"),
+            "SESSION_SERVICE_STORE_PATH": str(self.work / f"{name}.sqlite3"),
+            "OFFLINE_MESSAGES_STORE_PATH": str(self.work / f"{name}.sqlite3"),
+            "SUMMARY_PROJECTOR_STORE_PATH": str(self.work / f"{name}.sqlite3"),
+        }
         return Service(package, env, self.work / f"{name}.log")
 
     async def phase(self, name: str, measure: Callable[[], Awaitable[dict[str, Any]]]) -> None:

@@ -8,6 +8,14 @@ import subprocess
 import sys
 import time
 
+EMBEDDED_STORES = {
+    "QUEUE_MANAGER_JOURNAL_PATH": ".data/queue-manager-journal.jsonl",
+    "SESSION_SERVICE_STORE_PATH": ".data/session-service.sqlite3",
+    "OFFLINE_MESSAGES_STORE_PATH": ".data/offline-messages.sqlite3",
+    "SUMMARY_PROJECTOR_STORE_PATH": ".data/summary-projector.sqlite3",
+}
+"""Each service's embedded store, used without MONGO_URL; a variable already set wins."""
+
 SERVICES = [
     ("visitor-gateway", "visitor_gateway", "VISITOR_GATEWAY_HTTP_PORT", 8001),
     ("queue-manager", "queue_manager", "QUEUE_MANAGER_HTTP_PORT", 8002),
@@ -18,9 +26,11 @@ SERVICES = [
 
 
 def main() -> int:
+    env = {**EMBEDDED_STORES, **os.environ}
     if not os.environ.get("MONGO_URL"):
         print(
-            "MONGO_URL is not set: the services run on the embedded store in .data/ (development only)"
+            "MONGO_URL is not set: each service keeps its state in its embedded store in .data/ "
+            "(one process per store; a restart keeps everything)"
         )
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     for name, package, port_variable, default_port in SERVICES:
@@ -42,7 +52,7 @@ def main() -> int:
             "--timeout-graceful-shutdown",
             "10",
         ]
-        processes.append((name, subprocess.Popen(command)))
+        processes.append((name, subprocess.Popen(command, env=env)))
         print(f"{name:18} http://{host}:{port}  (/healthz /readyz /metrics /docs)")
     print("all services started; Ctrl-C stops them")
 

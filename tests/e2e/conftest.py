@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.clients import TOKEN_SECRET, Party
+from tests.support.embedded import embedded_store_env
 from tests.support.processes import ServiceProcess
 
 OFFER_TIMEOUT_SECONDS = 3
@@ -42,7 +43,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "INTERNAL_API_TOKEN": "e2e-internal-token-0123456789",
         "VISITOR_GATEWAY_TOKEN_SECRET": TOKEN_SECRET,
         "QUEUE_MANAGER_OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT_SECONDS),
-        "QUEUE_MANAGER_JOURNAL_PATH": str(logs / "journal.jsonl"),
+        **embedded_store_env(logs),
         "SESSION_SERVICE_VISITOR_GRACE_SECONDS": str(VISITOR_GRACE_SECONDS),
         "QUEUE_MANAGER_LOG_LEVEL": "WARNING",
         "SESSION_SERVICE_LOG_LEVEL": "WARNING",

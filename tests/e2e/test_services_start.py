@@ -11,6 +11,7 @@ import pytest
 from livechat_shared.contracts import Presence, SetOperatorPresence, VisitorWaiting
 
 from tests.support.broker import publish
+from tests.support.embedded import embedded_store_env
 from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,7 @@ async def test_all_five_services_run_and_expose_health_readiness_and_metrics(
     tmp_path: Path, site_id: str
 ) -> None:
     env = {
-        "QUEUE_MANAGER_JOURNAL_PATH": str(tmp_path / "journal.jsonl"),
+        **embedded_store_env(tmp_path),
         "SUMMARY_PROJECTOR_LOG_LEVEL": "DEBUG",  # it logs each consumed event at debug level
     }
     services = [ServiceProcess(p, env, tmp_path / f"{p}.log") for p in PACKAGES]

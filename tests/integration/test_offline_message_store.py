@@ -1,17 +1,20 @@
-"""One contract suite for every offline-message store adapter: memory and MongoDB."""
+"""One contract suite for every offline-message store adapter: memory, embedded SQLite, MongoDB."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from offline_messages.adapters.memory_store import MemoryMessageStore
 from offline_messages.adapters.mongo_store import MongoMessageStore
+from offline_messages.adapters.sqlite_store import SqliteMessageStore
 from offline_messages.domain import OfflineMessage
 from offline_messages.ports import (
     OUTCOMES_KEPT,
@@ -37,10 +40,24 @@ async def mongo_store() -> AsyncIterator[MongoMessageStore]:
         yield store
 
 
-@pytest.fixture(params=["memory", "mongo"])
+@asynccontextmanager
+async def sqlite_store() -> AsyncIterator[SqliteMessageStore]:
+    with tempfile.TemporaryDirectory() as folder:
+        store = SqliteMessageStore(Path(folder) / "offline-messages.sqlite3")
+        try:
+            yield store
+        finally:
+            await store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "mongo"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[OfflineMessageStore]:
     if request.param == "memory":
         yield MemoryMessageStore()
+        return
+    if request.param == "sqlite":
+        async with sqlite_store() as embedded:
+            yield embedded
         return
     print(f"\nMongo offline-message store tests run against: {mongo_kind()}")
     async with mongo_store() as mongo:

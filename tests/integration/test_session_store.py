@@ -1,4 +1,5 @@
-"""One contract suite for every session store: in memory, and MongoDB (or its stand-in)."""
+"""One contract suite for every session store: in memory, embedded SQLite, and MongoDB (or its
+stand-in)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ SITE = "acme"
 T0 = datetime(2026, 3, 2, 9, 0, 0, 125000, tzinfo=UTC)  # milliseconds: what stores keep
 
 
-@pytest.fixture(params=["memory", "mongo"])
+@pytest.fixture(params=["memory", "sqlite", "mongo"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
     if request.param == "mongo":
         print(f"\nMongo session store tests run against: {mongo_kind()}")

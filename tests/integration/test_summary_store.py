@@ -1,18 +1,22 @@
-"""One contract suite for every summary store (memory, MongoDB), and the projection on each."""
+"""One contract suite for every summary store (memory, embedded SQLite, MongoDB), and the
+projection on each."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from livechat_shared.contracts import Channel, Presence, VisitorAbandoned, VisitorQueued
 from summary_projector import rebuild as rebuild_command
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.mongo_store import MongoSummaryStore
+from summary_projector.adapters.sqlite_store import SqliteSummaryStore
 from summary_projector.domain import (
     Offer,
     OperatorStatus,
@@ -41,10 +45,24 @@ async def mongo_store() -> AsyncIterator[MongoSummaryStore]:
         yield store
 
 
-@pytest.fixture(params=["memory", "mongo"])
+@asynccontextmanager
+async def sqlite_store() -> AsyncIterator[SqliteSummaryStore]:
+    with tempfile.TemporaryDirectory() as folder:
+        store = SqliteSummaryStore(Path(folder) / "summary-projector.sqlite3")
+        try:
+            yield store
+        finally:
+            await store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "mongo"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[SummaryStore]:
     if request.param == "memory":
         yield MemorySummaryStore()
+        return
+    if request.param == "sqlite":
+        async with sqlite_store() as embedded:
+            yield embedded
         return
     print(f"\nSummary store tests run against: {mongo_kind()}")
     async with mongo_store() as found:
@@ -131,10 +149,13 @@ async def test_the_archive_replays_by_occurred_at_then_in_archive_order(
 
 
 async def test_dropping_the_summaries_keeps_the_archive(store: SummaryStore) -> None:
+    assert (await store.has_summaries(), await store.has_archive()) == (False, False)
     await store.save(SiteRecord.empty(SITE).after("e1", a_busy_state()), expected_version=0)
     await store.archive(queued("v1"))
+    assert (await store.has_summaries(), await store.has_archive()) == (True, True)
     await store.drop_summaries()
     assert await store.load(SITE) == SiteRecord.empty(SITE)
+    assert (await store.has_summaries(), await store.has_archive()) == (False, True)
     assert len([e async for e in store.replay()]) == 1
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 from session_service.adapters.memory_store import MemorySessionStore
 from session_service.adapters.mongo_store import MongoSessionStore
+from session_service.adapters.sqlite_store import SqliteSessionStore
 from session_service.handlers import SessionService
 from session_service.main import create_app
 from session_service.ports import SessionStore
@@ -56,6 +59,13 @@ async def mongo_session_store() -> AsyncIterator[MongoSessionStore]:
 async def session_store_of(kind: str) -> AsyncIterator[SessionStore]:
     if kind == "memory":
         yield MemorySessionStore()
+    elif kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            store = SqliteSessionStore(Path(folder) / "sessions.sqlite3")
+            try:
+                yield store
+            finally:
+                await store.close()
     else:
-        async with mongo_session_store() as store:
-            yield store
+        async with mongo_session_store() as mongo:
+            yield mongo

@@ -17,9 +17,9 @@ from livechat_shared.runtime.metrics import ServiceMetrics
 from livechat_shared.runtime.mongo import open_database
 from livechat_shared.runtime.settings import warn_about_development_secrets
 
-from offline_messages.adapters.memory_store import MemoryMessageStore
 from offline_messages.adapters.metrics import MessageQueueMetrics
 from offline_messages.adapters.mongo_store import MongoMessageStore
+from offline_messages.adapters.sqlite_store import SqliteMessageStore
 from offline_messages.handlers import OfflineMessages
 from offline_messages.http import build_read_api
 from offline_messages.ports import OfflineMessageStore
@@ -39,10 +39,11 @@ def build_store(settings: OfflineMessagesSettings) -> OfflineMessageStore:
         database, close = open_database(settings)
         return MongoMessageStore(database, close=close)
     log.warning(
-        "MONGO_URL is not set: offline messages are kept in memory and lost on restart "
-        "(development only)"
+        "MONGO_URL is not set: offline messages are kept in the embedded store "
+        "(one process only; development and single machine)",
+        extra={"path": str(settings.store_path)},
     )
-    return MemoryMessageStore()
+    return SqliteMessageStore(settings.store_path)
 
 
 def create_app(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from livechat_shared.runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -11,3 +13,7 @@ class OfflineMessagesSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OFFLINE_MESSAGES_", extra="ignore")
 
     http_port: int = Field(default=8004, ge=1, le=65535)
+    store_path: Path = Field(
+        default=Path(".data/offline-messages.sqlite3"),
+        description="Embedded store file (SQLite), used only when MONGO_URL is unset.",
+    )

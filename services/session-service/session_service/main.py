@@ -17,9 +17,9 @@ from livechat_shared.runtime.metrics import ServiceMetrics
 from livechat_shared.runtime.mongo import open_database
 from livechat_shared.runtime.settings import warn_about_development_secrets
 
-from session_service.adapters.memory_store import MemorySessionStore
 from session_service.adapters.metrics import SessionMetrics
 from session_service.adapters.mongo_store import MongoSessionStore
+from session_service.adapters.sqlite_store import SqliteSessionStore
 from session_service.handlers import SessionService
 from session_service.http import build_read_api
 from session_service.ports import SessionStore
@@ -39,10 +39,11 @@ def build_store(settings: SessionServiceSettings) -> SessionStore:
         database, close = open_database(settings)
         return MongoSessionStore(database, close=close)
     log.warning(
-        "MONGO_URL is not set: sessions and transcripts are kept in memory and lost on "
-        "restart (development only)"
+        "MONGO_URL is not set: sessions and transcripts are kept in the embedded store "
+        "(one process only; development and single machine)",
+        extra={"path": str(settings.store_path)},
     )
-    return MemorySessionStore()
+    return SqliteSessionStore(settings.store_path)
 
 
 def create_app(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from livechat_shared.runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -16,4 +18,8 @@ class SessionServiceSettings(ServiceSettings):
         gt=0,
         le=86_400,
         description="A chat ends when its visitor stays disconnected this long.",
+    )
+    store_path: Path = Field(
+        default=Path(".data/session-service.sqlite3"),
+        description="Embedded store file (SQLite), used only when MONGO_URL is unset.",
     )

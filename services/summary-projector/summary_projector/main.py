@@ -21,13 +21,14 @@ from livechat_shared.runtime.settings import warn_about_development_secrets
 from pymongo.errors import PyMongoError
 
 from summary_projector import api
-from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.metrics import ProjectionMetrics
 from summary_projector.adapters.mongo_store import MongoSummaryStore
+from summary_projector.adapters.sqlite_store import SqliteSummaryStore
 from summary_projector.changes import Changes
 from summary_projector.handlers import Projector
 from summary_projector.ports import SummaryStore
 from summary_projector.queries import Summaries
+from summary_projector.replay import start_read_model
 from summary_projector.settings import Settings
 from summary_projector.subscribers import build_consumer
 
@@ -43,10 +44,11 @@ def build_store(settings: Settings) -> SummaryStore:
         database, close = open_database(settings)
         return MongoSummaryStore(database, close=close)
     log.warning(
-        "MONGO_URL is not set: the Communication Summary is kept in memory and starts empty "
-        "on every restart (development only)"
+        "MONGO_URL is not set: the Communication Summary and its event archive are kept in the "
+        "embedded store (one process only; development and single machine)",
+        extra={"path": str(settings.store_path)},
     )
-    return MemorySummaryStore()
+    return SqliteSummaryStore(settings.store_path)
 
 
 def create_app(settings: Settings | None = None, store: SummaryStore | None = None) -> FastAPI:
@@ -65,9 +67,25 @@ def create_app(settings: Settings | None = None, store: SummaryStore | None = No
     )
     consumer = build_consumer(bus, metrics, projector, settings)
 
+    readiness: dict[str, str] = {}
+
     async def before_consuming() -> None:
         if isinstance(summaries_store, MongoSummaryStore):
             await summaries_store.ensure_indexes()
+        started = await start_read_model(summaries_store)
+        if started.rebuilt is not None:
+            readiness["summary"] = "rebuilt from the event archive at start"
+            log.info(
+                "the summary was empty: rebuilt it from the event archive",
+                extra={"events": started.rebuilt.events, "sites": started.rebuilt.sites},
+            )
+        elif started.from_nothing:
+            readiness["summary"] = "started empty: no event archive to rebuild from"
+            log.warning(
+                "the summary starts empty and there is no event archive to rebuild it from "
+                "(a first start, or the first after an upgrade from a store without one): "
+                "until operators and visitors act again, it misses what happened before"
+            )
 
     app = create_service_app(
         title="summary-projector",
@@ -78,6 +96,7 @@ def create_app(settings: Settings | None = None, store: SummaryStore | None = No
         metrics=metrics,
         before_consuming=before_consuming,
         after_stopping=summaries_store.close,
+        readiness_detail=lambda: readiness,
     )
     app.state.projector = projector
     app.state.summaries = Summaries(

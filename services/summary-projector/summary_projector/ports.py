@@ -71,4 +71,12 @@ class SummaryStore(Protocol):
     async def drop_summaries(self) -> None:
         """Forget every site's record (the read model); the archive stays."""
 
+    async def has_summaries(self) -> bool:
+        """Whether any site's record is stored."""
+        ...
+
+    async def has_archive(self) -> bool:
+        """Whether any event is archived."""
+        ...
+
     async def close(self) -> None: ...

@@ -1,7 +1,7 @@
 """`python -m summary_projector.rebuild`: drop the summaries, rebuild them from the event archive.
 
 RabbitMQ keeps no history, so the projector keeps its own: every event it consumes is appended to
-the `event_archive` collection (one document per event, `_id` = the event id, so each event is
+the `event_archive` collection (a table of the same name in the embedded store) (one document per event, `_id` = the event id, so each event is
 archived once), beside the read model in `communication_summary` (one document per site). The
 rebuild deletes every `communication_summary` document, replays the whole archive in
 `occurred_at` order (events of the same instant in the order they were archived) through the
@@ -14,8 +14,10 @@ model is in doubt. How:
   2. `MONGO_URL=mongodb://... python -m summary_projector.rebuild`;
   3. start the projector again: events published meanwhile waited in its durable queue. An event
      applied before the rebuild and delivered again after it is still recognised by the archive.
-It needs MONGO_URL: without it the projector keeps everything in memory, and a restart starts
-from nothing anyway. Exit status: 0 rebuilt, 2 no MONGO_URL.
+Without MONGO_URL it rebuilds the embedded store (SUMMARY_PROJECTOR_STORE_PATH); a projector
+that still has that file open makes it refuse. A projector that starts with an empty read model
+and a non-empty archive does the same rebuild by itself. Exit status: 0 rebuilt, 2 the store is
+open in another process (stop the projector first).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import asyncio
 import logging
 import sys
 
+from livechat_shared.runtime.embedded import EmbeddedStoreLocked
 from livechat_shared.runtime.logging import configure_logging
 
 from summary_projector.adapters.mongo_store import MongoSummaryStore
@@ -49,14 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(
         prog="python -m summary_projector.rebuild",
         description="Drop the Communication Summary and rebuild it from the event archive "
-        "(MONGO_URL, MONGO_DATABASE). Stop the projector first.",
+        "(MONGO_URL and MONGO_DATABASE, else the embedded SUMMARY_PROJECTOR_STORE_PATH). "
+        "Stop the projector first.",
     ).parse_args(argv)
     settings = Settings()
     configure_logging("summary-projector", settings.log_level)
-    if not settings.mongo_url:
-        log.error("MONGO_URL is not set: there is no stored archive to rebuild from")
+    try:
+        rebuilt = asyncio.run(_rebuild(settings))
+    except EmbeddedStoreLocked as error:
+        log.error(str(error))
         return 2
-    rebuilt = asyncio.run(_rebuild(settings))
     log.info("rebuilt", extra={"events": rebuilt.events, "sites": rebuilt.sites})
     print(f"rebuilt {rebuilt.sites} site summaries from {rebuilt.events} archived events")
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from livechat_shared.runtime.settings import ServiceSettings
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
@@ -13,6 +15,11 @@ class Settings(ServiceSettings):
     )
 
     http_port: int = Field(default=8005, ge=1, le=65535)
+    store_path: Path = Field(
+        default=Path(".data/summary-projector.sqlite3"),
+        description="Embedded store file (SQLite: summaries and the event archive), used only "
+        "when MONGO_URL is unset.",
+    )
     default_max_chats: int = Field(
         default=3,
         ge=1,

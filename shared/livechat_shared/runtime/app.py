@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
@@ -36,12 +36,14 @@ def create_service_app(
     ready_when: Sequence[ReadinessCheck] = (),
     after_stopping: Hook = _nothing,
     description: str = "",
+    readiness_detail: Callable[[], Mapping[str, str]] = dict,
 ) -> FastAPI:
     """A FastAPI app whose lifespan declares the topology, prepares the service, then consumes.
 
     `before_consuming` runs after the broker connected and the queues exist, before the first
     message is taken (the queue manager loads its state there). `ready_when` adds checks to
-    readiness (the gateway: the queues it sends commands to exist).
+    readiness (the gateway: the queues it sends commands to exist). `readiness_detail` adds what
+    the service wants a reader of /readyz to know (e.g. that its read model started empty).
     """
     state = {"ready": False}
 
@@ -80,7 +82,9 @@ def create_service_app(
         for check in ready_when:
             checks[getattr(check, "__name__", "check")] = all(checks.values()) and await check()
         ready = all(checks.values())
-        return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+        return JSONResponse(
+            {"ready": ready, **checks, **readiness_detail()}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", tags=["operations"])
     async def metrics_endpoint() -> Response:

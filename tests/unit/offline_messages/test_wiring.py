@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
-from offline_messages.adapters.memory_store import MemoryMessageStore
 from offline_messages.adapters.mongo_store import MongoMessageStore
+from offline_messages.adapters.sqlite_store import SqliteMessageStore
 from offline_messages.main import build_store
 from offline_messages.settings import OfflineMessagesSettings
 
@@ -24,14 +25,17 @@ def test_the_default_port_is_8004(monkeypatch: pytest.MonkeyPatch) -> None:
     assert OfflineMessagesSettings().http_port == 8004
 
 
-def test_without_mongo_url_messages_are_kept_in_memory_with_a_warning(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+async def test_without_mongo_url_messages_are_kept_in_the_embedded_store_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("MONGO_URL", raising=False)
+    monkeypatch.setenv("OFFLINE_MESSAGES_STORE_PATH", str(tmp_path / "offline.sqlite3"))
     with caplog.at_level(logging.WARNING, logger="offline_messages.main"):
         store = build_store(OfflineMessagesSettings())
-    assert isinstance(store, MemoryMessageStore)
+    assert isinstance(store, SqliteMessageStore)
+    assert store.database.path == tmp_path / "offline.sqlite3"
     assert "MONGO_URL is not set" in caplog.text
+    await store.close()
 
 
 async def test_with_mongo_url_messages_go_to_mongodb() -> None:

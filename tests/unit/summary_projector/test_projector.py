@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 
 import pytest
 from livechat_shared.contracts import ChatMessagePosted, Event
 from livechat_shared.runtime.metrics import ServiceMetrics
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.metrics import ProjectionMetrics
-from summary_projector.domain import summarize
+from summary_projector.domain import SummaryState, summarize
 from summary_projector.handlers import Projector
 from summary_projector.ports import SiteRecord
-from summary_projector.replay import rebuild
+from summary_projector.replay import rebuild, start_read_model
 
 from tests.unit.summary_projector.events import SITE, at, ids, online, queued
 from tests.unit.summary_projector.workload import Workload
@@ -178,3 +179,38 @@ async def test_lag_applied_and_duplicates_reach_the_service_metrics() -> None:
     assert sample("livechat_summary_projection_lag_seconds_count") == 1
     assert sample("livechat_summary_projection_lag_seconds_sum") == 2.5
     assert sample("livechat_summary_projection_lag_seconds_bucket", {"le": "1.0"}) == 0
+
+
+async def test_a_start_on_an_empty_read_model_rebuilds_it_from_the_archive() -> None:
+    events = Workload(seed=4).run(100)
+    live = projector(MemorySummaryStore())
+    await project_all(live, events)
+    expected = await live.store.load(SITE)
+    await live.store.drop_summaries()
+    started = await start_read_model(live.store)
+    assert started.rebuilt is not None and not started.kept
+    assert await live.store.load(SITE) == expected
+    assert (await start_read_model(live.store)).kept
+
+
+async def test_a_start_with_neither_summaries_nor_archive_says_it_starts_from_nothing() -> None:
+    assert (await start_read_model(MemorySummaryStore())).from_nothing
+
+
+class AnotherReplicaSavesFirst(MemorySummaryStore):
+    """A second projector on the same store saves a site just after this one found none."""
+
+    async def has_summaries(self) -> bool:
+        found = await super().has_summaries()
+        await MemorySummaryStore.save(
+            self, SiteRecord.empty(SITE).after("theirs", SummaryState(SITE)), 0
+        )
+        return found
+
+
+async def test_a_start_up_rebuild_never_overwrites_what_another_replica_saved() -> None:
+    store = AnotherReplicaSavesFirst()
+    for event in Workload(seed=4).run(30):
+        await store.archive(event)
+    assert (await start_read_model(store)).kept
+    assert (await store.load(SITE)).recent == ("theirs",)

@@ -1,4 +1,4 @@
-"""The Message Queue in memory: the fake the unit tests use, and a store that forgets on restart.
+"""The Message Queue in memory: the fake the tests use (without MONGO_URL, SQLite is used).
 
 Each method changes state without awaiting in between, so under asyncio every operation is
 atomic, as the MongoDB store's single-document updates are.

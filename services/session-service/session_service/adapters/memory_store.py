@@ -1,4 +1,4 @@
-"""Sessions in memory: the fake the unit tests use, and a store that forgets on restart."""
+"""Sessions in memory: the fake the tests use (without MONGO_URL the service uses SQLite)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The summary store in memory: the fake the tests use, and the development store (forgets all)."""
+"""The summary store in memory: the fake the tests use (without MONGO_URL, SQLite is used)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,12 @@ class MemorySummaryStore:
 
     async def drop_summaries(self) -> None:
         self._records.clear()
+
+    async def has_summaries(self) -> bool:
+        return bool(self._records)
+
+    async def has_archive(self) -> bool:
+        return bool(self._archive)
 
     async def close(self) -> None:
         return None

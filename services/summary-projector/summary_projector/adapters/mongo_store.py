@@ -97,6 +97,12 @@ class MongoSummaryStore:
     async def drop_summaries(self) -> None:
         await self._summaries.delete_many({})
 
+    async def has_summaries(self) -> bool:
+        return await self._summaries.find_one({}, {"_id": 1}) is not None
+
+    async def has_archive(self) -> bool:
+        return await self._archive.find_one({}, {"_id": 1}) is not None
+
     async def close(self) -> None:
         if self._close is not None:
             await self._close()

@@ -1,10 +1,9 @@
-"""Settings from the environment, and the rebuild command's refusal without a stored archive."""
+"""Settings from the environment."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from summary_projector import rebuild
 from summary_projector.settings import Settings
 
 
@@ -43,7 +42,3 @@ def test_an_invalid_value_stops_the_service_with_the_reason(
     field = variable.removeprefix("SUMMARY_PROJECTOR_")
     with pytest.raises(ValidationError, match=f"(?i){field}"):
         Settings()
-
-
-def test_the_rebuild_needs_mongodb_there_is_no_archive_to_replay_in_memory() -> None:
-    assert rebuild.main([]) == 2

@@ -1,0 +1,117 @@
+"""The embedded store's database: one SQLite file per service in `.data/`, for running without MongoDB.
+
+One process per file: an exclusive lock on `<file>.lock` is taken when the store opens and held
+until the process ends (the kernel drops it even on SIGKILL), so a second process refuses to
+start instead of writing beside the first. Every call runs on one worker thread that owns the
+connection, so the event loop never blocks on the disk and the store's operations never
+interleave: each is one transaction (`BEGIN IMMEDIATE`), all or nothing.
+
+Durability: WAL with `synchronous=FULL`, so a commit is fsynced before it returns. A message
+is acknowledged after its write, and the queue manager's journal fsyncs each line too; with
+NORMAL a power cut could lose the last commits of messages the broker already forgot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, TypeVar
+
+T = TypeVar("T")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class EmbeddedStoreLocked(RuntimeError):
+    """Another process has this embedded store open."""
+
+
+def to_micros(moment: datetime) -> int:
+    """An instant as whole microseconds since the epoch: exact, and sorts as time does."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+class EmbeddedDatabase:
+    """A SQLite file opened by this process alone; `schema` is run (idempotently) on opening."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock(path.with_name(path.name + ".lock"))
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
+        try:
+            self._connection = self._worker.submit(_connect, path, schema).result()
+        except BaseException:
+            self._worker.shutdown()
+            self._lock.close()
+            raise
+
+    async def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._on_worker(query)
+
+    async def write(self, change: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `change` in one transaction: committed if it returns, rolled back if it raises."""
+        return await self._on_worker(lambda c: _transaction(c, change))
+
+    async def _on_worker(self, call: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, call, self._connection)
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._worker, self._connection.close)
+        self._worker.shutdown()
+        self._lock.close()
+
+
+def _lock(path: Path) -> IO[str]:
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise EmbeddedStoreLocked(
+            f"the embedded store {path.with_suffix('')} is open in another process "
+            f"(pid {holder}, lock {path}): only one process may use it. Stop that process, "
+            "or give this one its own path, or set MONGO_URL for a shared store."
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def _connect(path: Path, schema: str) -> sqlite3.Connection:
+    # Transactions are begun explicitly (autocommit off in the driver: isolation_level None).
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    with contextlib.closing(connection.cursor()) as cursor:
+        cursor.executescript(schema)
+    return connection
+
+
+def _transaction(connection: sqlite3.Connection, change: Callable[[sqlite3.Connection], T]) -> T:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = change(connection)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return result
