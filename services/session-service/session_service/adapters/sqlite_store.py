@@ -203,6 +203,13 @@ class SqliteSessionStore:
         )
         return [stored.session for stored in found]
 
+    async def visitor_gone_sessions(self) -> list[Session]:
+        found = await self._sessions(
+            f"WHERE status IN ({_OPEN_MARKS}) AND visitor_gone_us IS NOT NULL",
+            tuple(_OPEN),
+        )
+        return [stored.session for stored in found]
+
     async def latest_messages(
         self, site_id: str, session_ids: Sequence[uuid.UUID], offset: int, limit: int
     ) -> tuple[int, list[ChatMessagePosted]]:
