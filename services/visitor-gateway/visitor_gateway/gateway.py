@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
@@ -11,8 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from livechat_shared.contracts import Message
 from livechat_shared.contracts.views import SessionView
 
-from visitor_gateway.auth import Caller, InvalidToken, Role, verify
+from visitor_gateway.auth import Caller, InvalidToken, Role, algorithm_of, verify
 from visitor_gateway.hub import Hub
+from visitor_gateway.identity_provider import IdentityProvider, IdentityProviderUnavailable
 from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
@@ -36,14 +38,33 @@ class Gateway:
     offline_messages: OfflineMessagesClient
     summary: SummaryClient
     monitor: SiteMonitor
+    provider: IdentityProvider | None = None  # operator tokens of a real identity provider
 
-    def caller(self, token: str | None, role: Role) -> Caller:
+    async def caller(self, token: str | None, role: Role) -> Caller:
+        """Who calls, or 401 with the reason (IdentityProviderUnavailable: a 503)."""
         if not token:
             raise _unauthorized("a bearer token is required")
         try:
-            return verify(self.settings.token_secret, token, role)
+            return await self._verified(token, role)
         except InvalidToken as error:
             raise _unauthorized(str(error)) from error
+        except IdentityProviderUnavailable as error:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "the identity provider's keys cannot be fetched now, retry shortly",
+                headers={"Retry-After": "5"},
+            ) from error
+
+    async def _verified(self, token: str, role: Role) -> Caller:
+        algorithm = algorithm_of(token)
+        leeway = timedelta(seconds=self.settings.token_leeway_seconds)
+        if algorithm == "HS256":
+            if role == "operator" and not self.settings.shared_secret_operator_tokens:
+                raise InvalidToken("operator tokens must come from the identity provider")
+            return verify(self.settings.token_secret, token, role, leeway)
+        if role == "operator" and self.provider is not None and self.provider.signs(algorithm):
+            return await self.provider.verify(token)
+        raise InvalidToken(f"{algorithm} tokens are not accepted here")
 
     async def session_of(self, caller: Caller, session_id: uuid.UUID) -> SessionView | None:
         """The session if the caller takes part in it; None if the session service does not
@@ -58,6 +79,8 @@ class Gateway:
             ) from error
         if found is None:
             return None
+        if found.site_id != caller.site_id:  # never trust a lookup to have kept to the site
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session of yours")
         party = found.visitor_id if caller.role == "visitor" else found.operator_id
         if party != caller.subject:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session of yours")
@@ -70,7 +93,7 @@ class Gateway:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, "sessions unavailable"
             ) from error
-        if found is None:
+        if found is None or found.site_id != caller.site_id or found.visitor_id != caller.subject:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "you have no chat")
         return found
 
@@ -101,11 +124,11 @@ GatewayDep = Annotated[Gateway, Depends(gateway_of)]
 
 
 async def _visitor(gateway: GatewayDep, credentials: Credentials) -> Caller:
-    return gateway.caller(credentials.credentials if credentials else None, "visitor")
+    return await gateway.caller(credentials.credentials if credentials else None, "visitor")
 
 
 async def _operator(gateway: GatewayDep, credentials: Credentials) -> Caller:
-    return gateway.caller(credentials.credentials if credentials else None, "operator")
+    return await gateway.caller(credentials.credentials if credentials else None, "operator")
 
 
 VisitorDep = Annotated[Caller, Depends(_visitor)]

@@ -28,6 +28,7 @@ from visitor_gateway import (
 )
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
+from visitor_gateway.identity_provider import IdentityProvider
 from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offline_messages=offline_messages,
         summary=summary,
         monitor=monitor,
+        provider=identity_provider(settings),
     )
     routers = (
         visitor_api.router,
@@ -112,3 +114,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+def identity_provider(settings: Settings) -> IdentityProvider | None:
+    if not settings.operator_jwks_url:
+        return None
+    assert settings.operator_token_issuer and settings.operator_token_audience  # see Settings
+    return IdentityProvider(
+        jwks_url=settings.operator_jwks_url,
+        issuer=settings.operator_token_issuer,
+        audience=settings.operator_token_audience,
+        algorithms=tuple(settings.operator_token_algorithms),
+        leeway=timedelta(seconds=settings.token_leeway_seconds),
+        site_claim=settings.operator_site_claim,
+        role_claim=settings.operator_role_claim,
+        keys_cached_for=timedelta(seconds=settings.jwks_cache_seconds),
+    )

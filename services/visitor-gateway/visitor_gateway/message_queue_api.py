@@ -18,8 +18,8 @@ from livechat_shared.contracts.views import MessageQueue
 from pydantic import BaseModel, ConfigDict, Field
 
 from visitor_gateway.gateway import GatewayDep, OperatorDep, VisitorDep
-from visitor_gateway.sessions_client import SessionsUnavailable
-from visitor_gateway.visitor_api import Accepted, SiteId
+from visitor_gateway.sessions_client import SessionsUnavailable, path
+from visitor_gateway.visitor_api import Accepted, SitePath
 
 router = APIRouter(prefix="/v1", tags=["message queue"])
 
@@ -51,11 +51,11 @@ class WidgetConfig(BaseModel):
 
 
 @router.get("/sites/{site_id}/widget", tags=["visitors"])
-async def widget_config(site_id: SiteId, gateway: GatewayDep) -> WidgetConfig:
+async def widget_config(site_id: SitePath, gateway: GatewayDep) -> WidgetConfig:
     """What the widget needs to decide between a chat request and an offline message."""
     online: int | None = None
     with contextlib.suppress(SessionsUnavailable, ValueError, KeyError, TypeError):
-        status_code, body = await gateway.summary.read(f"/v1/sites/{site_id}/summary")
+        status_code, body = await gateway.summary.read(path("v1", "sites", site_id, "summary"))
         if status_code == 200:
             online = int(json.loads(body)["operators"]["online"])
     return WidgetConfig(

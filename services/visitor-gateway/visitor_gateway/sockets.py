@@ -25,7 +25,7 @@ async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
     token = token or (header[7:] if header.lower().startswith("bearer ") else None)
     await socket.accept()
     try:
-        caller = gateway.caller(token, role)
+        caller = await gateway.caller(token, role)
     except HTTPException as refused:
         await socket.close(code=POLICY_VIOLATION, reason=str(refused.detail))
         return

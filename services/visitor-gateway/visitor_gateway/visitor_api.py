@@ -15,7 +15,7 @@ from livechat_shared.contracts import (
     VisitorLeftQueue,
     VisitorWaiting,
 )
-from livechat_shared.contracts.envelope import ClientMessageId, MessageText
+from livechat_shared.contracts.envelope import ClientMessageId, MessageText, SiteId
 from livechat_shared.contracts.views import SessionView, TranscriptMessage
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +24,7 @@ from visitor_gateway.gateway import GatewayDep, VisitorDep, ongoing
 
 router = APIRouter(prefix="/v1", tags=["visitors"])
 
-SiteId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+SitePath = Annotated[SiteId, Path(description="The site's id (the contracts' SiteId).")]
 
 
 class _In(BaseModel):
@@ -58,7 +58,7 @@ class VisitorSession(BaseModel):
 
 
 @router.post("/sites/{site_id}/visitors", status_code=status.HTTP_201_CREATED)
-async def new_visitor(site_id: SiteId, gateway: GatewayDep) -> VisitorIdentity:
+async def new_visitor(site_id: SitePath, gateway: GatewayDep) -> VisitorIdentity:
     """A visitor arrives on the site: it gets an id and a token that shows only its own things."""
     caller = Caller(role="visitor", site_id=site_id, subject=f"v-{uuid.uuid4().hex}")
     ttl = timedelta(seconds=gateway.settings.visitor_token_ttl_seconds)
