@@ -123,7 +123,7 @@ async def test_rs256_and_es256_tokens_of_the_provider_are_accepted_and_its_keys_
             "expired",
         ),
         (lambda: provider_token(RSA_KEY, "rsa-1", "RS512"), "not accepted"),
-        (lambda: jwt.encode({"sub": "ann"}, None, algorithm="none"), "not accepted"),
+        (lambda: jwt.encode({"sub": "ann"}, "", algorithm="none"), "not accepted"),
     ],
 )
 async def test_provider_tokens_with_the_wrong_audience_issuer_key_or_claims_are_401(
