@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Protocol
 
@@ -15,6 +16,7 @@ from livechat_shared.contracts.views import SessionView
 from visitor_gateway.auth import Caller, InvalidToken, Role, algorithm_of, verify
 from visitor_gateway.hub import Hub
 from visitor_gateway.identity_provider import IdentityProvider, IdentityProviderUnavailable
+from visitor_gateway.rate_limits import RateLimit, SocketQuota, retry_after
 from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
@@ -30,6 +32,41 @@ class Publisher(Protocol):
 
 
 @dataclass
+class Limits:
+    identity: RateLimit
+    address: RateLimit
+    sockets: SocketQuota
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        keys = settings.rate_limit_keys
+        return cls(
+            identity=RateLimit(
+                settings.identity_requests_per_second, settings.identity_request_burst, keys
+            ),
+            address=RateLimit(
+                settings.address_requests_per_second, settings.address_request_burst, keys
+            ),
+            sockets=SocketQuota(settings.sockets_per_identity),
+        )
+
+    def check(self, limit: RateLimit, key: str) -> None:
+        """429 with Retry-After if `key` spent its requests."""
+        wait = limit.take(key, time.monotonic())
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "too many requests, slow down",
+                headers={"Retry-After": retry_after(wait)},
+            )
+
+    def forget_idle(self) -> None:
+        now = time.monotonic()
+        self.identity.forget_idle(now)
+        self.address.forget_idle(now)
+
+
+@dataclass
 class Gateway:
     settings: Settings
     publisher: Publisher
@@ -39,6 +76,10 @@ class Gateway:
     summary: SummaryClient
     monitor: SiteMonitor
     provider: IdentityProvider | None = None  # operator tokens of a real identity provider
+    limits: Limits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = Limits.of(self.settings)
 
     async def caller(self, token: str | None, role: Role) -> Caller:
         """Who calls, or 401 with the reason (IdentityProviderUnavailable: a 503)."""
@@ -133,3 +174,26 @@ async def _operator(gateway: GatewayDep, credentials: Credentials) -> Caller:
 
 VisitorDep = Annotated[Caller, Depends(_visitor)]
 OperatorDep = Annotated[Caller, Depends(_operator)]
+
+
+def client_address(request: Request, settings: Settings) -> str:
+    forwarded = request.headers.get("x-forwarded-for") if settings.trust_forwarded_for else None
+    if forwarded:
+        return forwarded.split(",")[0].strip()[:64]
+    return request.client.host if request.client else "unknown"
+
+
+async def _address_limited(request: Request, gateway: GatewayDep) -> None:
+    gateway.limits.check(gateway.limits.address, client_address(request, gateway.settings))
+
+
+async def _limited_visitor(request: Request, gateway: GatewayDep, visitor: VisitorDep) -> Caller:
+    await _address_limited(request, gateway)
+    gateway.limits.check(gateway.limits.identity, f"{visitor.site_id}/{visitor.subject}")
+    return visitor
+
+
+AddressLimited = Depends(_address_limited)
+"""Public routes without an identity (a new visitor): limited per client address."""
+LimitedVisitorDep = Annotated[Caller, Depends(_limited_visitor)]
+"""A visitor on a public route that costs the others: limited per identity and per address."""

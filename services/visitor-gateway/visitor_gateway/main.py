@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiormq.exceptions import AMQPError
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ from visitor_gateway import (
     message_queue_api,
     monitor_api,
     operator_api,
+    redaction,
     sockets,
     summary_api,
     visitor_api,
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    redaction.install()
     configure_logging("visitor-gateway", settings.log_level)
     warn_about_development_secrets(settings, log)
     if settings.token_secret == DEV_SECRET:
@@ -51,7 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "visitor-gateway")
     bus = Bus(broker, VISITOR_GATEWAY)
     hub = Hub()
-    monitor = SiteMonitor(timedelta(seconds=settings.browsing_timeout_seconds))
+    monitor = SiteMonitor(
+        timedelta(seconds=settings.browsing_timeout_seconds),
+        memory=timedelta(seconds=settings.site_monitor_memory_seconds),
+    )
 
     async def consume(message: Message) -> None:
         if isinstance(message, VisitorBrowsing):
@@ -66,7 +72,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     summary = SummaryClient(settings.summary_projector_url, settings.internal_api_token)
 
+    housekeeping: list[asyncio.Task[None]] = []
+
+    async def start_housekeeping() -> None:
+        gateway = app.state.gateway
+        assert isinstance(gateway, Gateway)
+        housekeeping.append(asyncio.create_task(forget_the_idle(gateway)))
+
     async def close_clients() -> None:
+        for task in housekeeping:
+            task.cancel()
         for client in (sessions, offline_messages, summary):
             await client.close()
 
@@ -79,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         broker=broker,
         bus=bus,
         metrics=metrics,
+        before_consuming=start_housekeeping,
         after_stopping=close_clients,
     )
     app.state.gateway = Gateway(
@@ -130,3 +146,15 @@ def identity_provider(settings: Settings) -> IdentityProvider | None:
         role_claim=settings.operator_role_claim,
         keys_cached_for=timedelta(seconds=settings.jwks_cache_seconds),
     )
+
+
+HOUSEKEEPING_SECONDS = 5.0
+
+
+async def forget_the_idle(gateway: Gateway) -> None:
+    """Every few seconds, forget silent Site Monitor visitors and idle rate-limit buckets, so
+    memory shrinks back after a flood even if nothing else happens."""
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+        gateway.monitor.forget_silent(datetime.now(UTC))
+        gateway.limits.forget_idle()

@@ -17,7 +17,7 @@ from livechat_shared.contracts import (
 from livechat_shared.contracts.views import MessageQueue
 from pydantic import BaseModel, ConfigDict, Field
 
-from visitor_gateway.gateway import GatewayDep, OperatorDep, VisitorDep
+from visitor_gateway.gateway import GatewayDep, LimitedVisitorDep, OperatorDep
 from visitor_gateway.sessions_client import SessionsUnavailable, path
 from visitor_gateway.visitor_api import Accepted, SitePath
 
@@ -66,7 +66,7 @@ async def widget_config(site_id: SitePath, gateway: GatewayDep) -> WidgetConfig:
 
 @router.post("/visitor/offline-messages", status_code=status.HTTP_202_ACCEPTED, tags=["visitors"])
 async def leave_message(
-    body: OfflineMessage, visitor: VisitorDep, gateway: GatewayDep
+    body: OfflineMessage, visitor: LimitedVisitorDep, gateway: GatewayDep
 ) -> MessageReceived:
     """Leave a message when nobody is online, or instead of waiting."""
     message_id = uuid.uuid4()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, status
@@ -11,7 +11,7 @@ from livechat_shared.contracts import AnswerInvitation, Channel, InviteVisitor, 
 from livechat_shared.contracts.envelope import Identifier
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from visitor_gateway.gateway import GatewayDep, OperatorDep, VisitorDep
+from visitor_gateway.gateway import GatewayDep, LimitedVisitorDep, OperatorDep, VisitorDep
 from visitor_gateway.visitor_api import Accepted
 
 router = APIRouter(prefix="/v1", tags=["site monitor"])
@@ -46,7 +46,7 @@ class Invitation(BaseModel):
 
 
 @router.post("/visitor/heartbeat", status_code=status.HTTP_202_ACCEPTED, tags=["visitors"])
-async def heartbeat(body: Heartbeat, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+async def heartbeat(body: Heartbeat, visitor: LimitedVisitorDep, gateway: GatewayDep) -> Accepted:
     """The widget calls this every few seconds while the visitor browses."""
     await gateway.publisher.publish(
         VisitorBrowsing(
@@ -64,7 +64,6 @@ async def heartbeat(body: Heartbeat, visitor: VisitorDep, gateway: GatewayDep) -
 async def site_monitor(op: OperatorDep, gateway: GatewayDep) -> SiteMonitorView:
     """Visitors browsing the site now (a heartbeat within the browsing timeout)."""
     now = datetime.now(UTC)
-    gateway.monitor.forget_older_than(now - timedelta(hours=12))
     return SiteMonitorView(
         visitors=[
             BrowsingVisitor(

@@ -20,7 +20,13 @@ from livechat_shared.contracts.views import SessionView, TranscriptMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from visitor_gateway.auth import Caller, issue
-from visitor_gateway.gateway import GatewayDep, VisitorDep, ongoing
+from visitor_gateway.gateway import (
+    AddressLimited,
+    GatewayDep,
+    LimitedVisitorDep,
+    VisitorDep,
+    ongoing,
+)
 
 router = APIRouter(prefix="/v1", tags=["visitors"])
 
@@ -57,7 +63,9 @@ class VisitorSession(BaseModel):
     messages: list[TranscriptMessage]
 
 
-@router.post("/sites/{site_id}/visitors", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/sites/{site_id}/visitors", status_code=status.HTTP_201_CREATED, dependencies=[AddressLimited]
+)
 async def new_visitor(site_id: SitePath, gateway: GatewayDep) -> VisitorIdentity:
     """A visitor arrives on the site: it gets an id and a token that shows only its own things."""
     caller = Caller(role="visitor", site_id=site_id, subject=f"v-{uuid.uuid4().hex}")
@@ -68,7 +76,9 @@ async def new_visitor(site_id: SitePath, gateway: GatewayDep) -> VisitorIdentity
 
 
 @router.post("/visitor/chat-requests", status_code=status.HTTP_202_ACCEPTED)
-async def request_chat(body: ChatRequest, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+async def request_chat(
+    body: ChatRequest, visitor: LimitedVisitorDep, gateway: GatewayDep
+) -> Accepted:
     """Ask for a chat or a call: the visitor waits in the queue of that channel."""
     await gateway.publisher.publish(
         VisitorWaiting(
