@@ -62,7 +62,7 @@ async def test_no_token_reaches_the_log_whatever_carries_it(gateway: ServiceProc
     visitor = token("visitor", "acme", f"v-{uuid.uuid4().hex}")
     sockets = [
         await connected(f"{ws}/v1/operator/ws?token={operator}"),
-        await connected(f"{ws}/v1/visitor/ws", subprotocols=["bearer", visitor]),  # type: ignore[list-item]
+        await connected(f"{ws}/v1/visitor/ws", subprotocols=["bearer", visitor]),
         await connected(
             f"{ws}/v1/visitor/ws", additional_headers={"Authorization": f"Bearer {visitor}"}
         ),
