@@ -37,6 +37,10 @@ class InvalidToken(Exception):
     """The reason is safe to show to the caller."""
 
 
+class WrongRole(InvalidToken):
+    """A valid token of the other role: the caller is known, but may not do this."""
+
+
 def issue(secret: str, caller: Caller, ttl: timedelta, now: datetime | None = None) -> str:
     issued = now or datetime.now(UTC)
     claims = {
@@ -102,7 +106,10 @@ def caller_from(
     The role claim is the role itself or, as identity providers put roles, a list holding it."""
     roles = claims.get(role_claim)
     if roles != role and not (isinstance(roles, list) and role in roles):
-        raise InvalidToken(f"this needs a {role} token")
+        other = "visitor" if role == "operator" else "operator"
+        if roles == other or (isinstance(roles, list) and other in roles):
+            raise WrongRole(f"this needs {'an' if role == 'operator' else 'a'} {role} token")
+        raise InvalidToken(f"the token's role is not {role}")
     site = claims.get(site_claim)
     if not isinstance(site, str) or not site:
         raise InvalidToken("the token names no site")

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from livechat_shared.contracts import Message
 from livechat_shared.contracts.views import SessionView
 
-from visitor_gateway.auth import Caller, InvalidToken, Role, algorithm_of, verify
+from visitor_gateway.auth import Caller, InvalidToken, Role, WrongRole, algorithm_of, verify
 from visitor_gateway.hub import Hub
 from visitor_gateway.identity_provider import IdentityProvider, IdentityProviderUnavailable
 from visitor_gateway.rate_limits import RateLimit, SocketQuota, retry_after
@@ -87,6 +87,8 @@ class Gateway:
             raise _unauthorized("a bearer token is required")
         try:
             return await self._verified(token, role)
+        except WrongRole as error:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
         except InvalidToken as error:
             raise _unauthorized(str(error)) from error
         except IdentityProviderUnavailable as error:

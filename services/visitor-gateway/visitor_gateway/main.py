@@ -28,6 +28,7 @@ from visitor_gateway import (
     summary_api,
     visitor_api,
 )
+from visitor_gateway.body_limit import BodyLimit
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
 from visitor_gateway.identity_provider import IdentityProvider
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for routes in routers:
         app.include_router(routes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(AMQPError)
     @app.exception_handler(SessionsUnavailable)

@@ -77,6 +77,9 @@ class Settings(ServiceSettings):
         ge=100,
         description="Identities and addresses tracked at most; the idlest are forgotten first.",
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Larger request bodies are refused with 413."
+    )
     trust_forwarded_for: bool = Field(
         default=False,
         description="Take the client address from X-Forwarded-For (only behind a proxy that "

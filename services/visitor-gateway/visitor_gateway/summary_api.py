@@ -8,10 +8,11 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
+from visitor_gateway.errors import EVERY_ROUTE, SIGNED_IN
 from visitor_gateway.gateway import GatewayDep, OperatorDep
 from visitor_gateway.sessions_client import path
 
-router = APIRouter(prefix="/v1/operator", tags=["summary"])
+router = APIRouter(prefix="/v1/operator", tags=["summary"], responses=EVERY_ROUTE | SIGNED_IN)
 
 View = Literal["full", "minimized"]
 

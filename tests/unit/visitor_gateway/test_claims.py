@@ -38,9 +38,9 @@ def token(**claims: Any) -> str:
         ({"site": "s" * 65}, "site is not a valid site id"),
         ({"site": 7}, "names no site"),
         ({"site": None}, "names no site"),
-        ({"role": "admin"}, "needs a operator token"),
-        ({"role": None}, "needs a operator token"),
-        ({"role": ["visitor"]}, "needs a operator token"),
+        ({"role": "admin"}, "role is not operator"),
+        ({"role": None}, "role is not operator"),
+        ({"role": ["visitor"]}, "needs an operator token"),
     ],
 )
 def test_claims_the_contracts_cannot_carry_are_refused_with_a_reason(

@@ -60,3 +60,32 @@ async def test_an_ordinary_operator_token_still_publishes_its_commands() -> None
     assert response.status_code == 202
     [command] = published.messages
     assert (command.site_id, command.operator_id) == ("acme", "ann")  # type: ignore[attr-defined]
+
+
+async def test_a_visitor_token_on_an_operator_route_is_403_and_no_token_is_401() -> None:
+    app, published = gateway_app()
+    async with client(app) as http:
+        visitor = (await http.post("/v1/sites/acme/visitors")).json()["token"]
+        as_visitor = {"authorization": f"Bearer {visitor}"}
+        for method, route, body in OPERATOR_ROUTES:
+            refused = await http.request(method, route, json=body, headers=as_visitor)
+            assert refused.status_code == 403, (route, refused.text)
+            assert "operator token" in refused.json()["detail"]
+            anonymous = await http.request(method, route, json=body)
+            assert anonymous.status_code == 401, route
+    assert published.messages == []
+
+
+async def test_a_body_larger_than_the_limit_is_413_before_it_is_read() -> None:
+    app, published = gateway_app(max_body_bytes=4096)
+    async with client(app) as http:
+        visitor = (await http.post("/v1/sites/acme/visitors")).json()["token"]
+        message = {"name": "Ada", "email": "ada@example.com", "text": "x" * 5000}
+        response = await http.post(
+            "/v1/visitor/offline-messages",
+            json=message,
+            headers={"authorization": f"Bearer {visitor}"},
+        )
+    assert response.status_code == 413
+    assert "larger than 4096" in response.json()["detail"]
+    assert published.messages == []

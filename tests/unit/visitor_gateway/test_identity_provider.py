@@ -115,7 +115,7 @@ async def test_rs256_and_es256_tokens_of_the_provider_are_accepted_and_its_keys_
         (lambda: provider_token(RSA_KEY, "rsa-1", iss="https://evil.example.com"), "issuer"),
         (lambda: provider_token(FORGER_KEY, "rsa-1"), "not valid"),
         (lambda: provider_token(FORGER_KEY, "someone-elses-key"), "signing key"),
-        (lambda: provider_token(RSA_KEY, "rsa-1", role="visitor"), "operator token"),
+        (lambda: provider_token(RSA_KEY, "rsa-1", role="admin"), "role is not operator"),
         (lambda: provider_token(RSA_KEY, "rsa-1", sub="../../other/operators/x"), "sub"),
         (lambda: provider_token(RSA_KEY, "rsa-1", site="acme.eu"), "site"),
         (
