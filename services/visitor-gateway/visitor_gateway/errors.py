@@ -28,6 +28,8 @@ RETRY_AFTER = {
 }
 
 EVERY_ROUTE: Responses = {
+    400: _problem("The body is not JSON at all."),
+    404: _problem("No such route, or nothing of yours under this path."),
     413: _problem("The request body is larger than the gateway accepts."),
     503: {
         **_problem(
