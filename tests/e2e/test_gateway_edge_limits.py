@@ -128,7 +128,13 @@ async def flood(gateway: ServiceProcess, count: int, site: str) -> None:
                 i = queue.get_nowait()
                 auth = {"Authorization": f"Bearer {token('visitor', site, f'v-flood-{i}')}"}
                 body = {"page": f"https://shop.example.com/p/{i % 50}", "title": "x" * 300}
-                response = await http.post("/v1/visitor/heartbeat", json=body, headers=auth)
+                for attempt in range(3):  # a busy machine may reset a kept-alive connection
+                    try:
+                        response = await http.post("/v1/visitor/heartbeat", json=body, headers=auth)
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
                 assert response.status_code == 202, response.text
 
         await asyncio.gather(*(worker() for _ in range(16)))

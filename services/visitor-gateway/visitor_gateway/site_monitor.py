@@ -86,4 +86,6 @@ class SiteMonitor:
             if not visitors:
                 del self._sites[site_id]
             forgotten += 1
+        if forgotten and not self._by_last_seen:
+            self._by_last_seen = OrderedDict()  # a dict keeps its size after deletes: let it go
         return forgotten
