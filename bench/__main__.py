@@ -63,6 +63,9 @@ class Run:
             "QUEUE_MANAGER_LOG_LEVEL": "WARNING",
             "VISITOR_GATEWAY_LOG_LEVEL": "WARNING",
             "SUMMARY_PROJECTOR_LOG_LEVEL": "WARNING",
+            # The load comes from one address: the per-address limit would only measure itself.
+            "VISITOR_GATEWAY_ADDRESS_REQUESTS_PER_SECOND": "100000",
+            "VISITOR_GATEWAY_ADDRESS_REQUEST_BURST": "1000000",
         }
 
     def service(self, package: str, name: str) -> Service:

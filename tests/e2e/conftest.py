@@ -52,6 +52,12 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "SUMMARY_PROJECTOR_LOG_LEVEL": "WARNING",
         "VISITOR_GATEWAY_BROWSING_TIMEOUT_SECONDS": str(BROWSING_TIMEOUT_SECONDS),
         "QUEUE_MANAGER_INVITATION_TIMEOUT_SECONDS": str(INVITATION_TIMEOUT_SECONDS),
+        # the tests and the fuzzer come from one address with few identities: limits that
+        # would only slow them down (tests/e2e/test_gateway_edge_limits.py tests the limits)
+        "VISITOR_GATEWAY_IDENTITY_REQUESTS_PER_SECOND": "1000",
+        "VISITOR_GATEWAY_IDENTITY_REQUEST_BURST": "10000",
+        "VISITOR_GATEWAY_ADDRESS_REQUESTS_PER_SECOND": "10000",
+        "VISITOR_GATEWAY_ADDRESS_REQUEST_BURST": "100000",
     }
     # started one after another: each declares its queues before the next one publishes
     sessions = ServiceProcess("session_service", env, logs / "session_service.log")

@@ -10,16 +10,16 @@ import uuid
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from livechat_shared.contracts.envelope import Identifier, SiteId
 from livechat_shared.contracts.views import MessagePage, SessionList, SessionView, Transcript
 from livechat_shared.runtime.internal_api import internal_token_guard
 
 from session_service.queries import SessionQueries
 
-# The same shape as the contracts' Identifier: ids that are safe in routing keys and logs.
-_ID_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
-SiteId = Annotated[str, Path(min_length=1, max_length=128, pattern=_ID_PATTERN)]
-OperatorId = Annotated[str, Path(min_length=1, max_length=128, pattern=_ID_PATTERN)]
-VisitorId = Annotated[str, Path(min_length=1, max_length=128, pattern=_ID_PATTERN)]
+# The contracts' one definition of an id: no slashes, no leading dot, ASCII only.
+SiteIdPath = Annotated[SiteId, Path()]
+OperatorId = Annotated[Identifier, Path()]
+VisitorId = Annotated[Identifier, Path()]
 SessionId = Annotated[uuid.UUID, Path()]
 
 V = TypeVar("V")
@@ -41,15 +41,16 @@ def build_read_api(queries: SessionQueries, internal_token: str) -> APIRouter:
     )
 
     @router.get("/sessions/{session_id}", responses=_NOT_FOUND)
-    async def get_session(site_id: SiteId, session_id: SessionId) -> SessionView:
+    async def get_session(site_id: SiteIdPath, session_id: SessionId) -> SessionView:
         """One session: who is in it, its status and its newest sequence number."""
         return _found(
-            await queries.session(site_id, session_id), f"no session {session_id} on this site"
+            _of_site(site_id, await queries.session(site_id, session_id)),
+            f"no session {session_id} on this site",
         )
 
     @router.get("/sessions/{session_id}/messages", responses=_NOT_FOUND)
     async def get_transcript(
-        site_id: SiteId,
+        site_id: SiteIdPath,
         session_id: SessionId,
         after_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -59,13 +60,14 @@ def build_read_api(queries: SessionQueries, internal_token: str) -> APIRouter:
         return _found(found, f"no session {session_id} on this site")
 
     @router.get("/operators/{operator_id}/sessions")
-    async def get_operator_sessions(site_id: SiteId, operator_id: OperatorId) -> SessionList:
+    async def get_operator_sessions(site_id: SiteIdPath, operator_id: OperatorId) -> SessionList:
         """My Communication: the operator's active and held sessions, oldest first."""
-        return await queries.operator_sessions(site_id, operator_id)
+        found = await queries.operator_sessions(site_id, operator_id)
+        return SessionList(sessions=[s for s in found.sessions if s.site_id == site_id])
 
     @router.get("/operators/{operator_id}/messages")
     async def get_operator_messages(
-        site_id: SiteId,
+        site_id: SiteIdPath,
         operator_id: OperatorId,
         page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
         page_size: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -74,14 +76,20 @@ def build_read_api(queries: SessionQueries, internal_token: str) -> APIRouter:
         return await queries.operator_messages(site_id, operator_id, page, page_size)
 
     @router.get("/visitors/{visitor_id}/session", responses=_NOT_FOUND)
-    async def get_visitor_session(site_id: SiteId, visitor_id: VisitorId) -> SessionView:
+    async def get_visitor_session(site_id: SiteIdPath, visitor_id: VisitorId) -> SessionView:
         """The visitor's current session, else its latest."""
         return _found(
-            await queries.visitor_session(site_id, visitor_id),
+            _of_site(site_id, await queries.visitor_session(site_id, visitor_id)),
             f"visitor {visitor_id} has no session on this site",
         )
 
     return router
+
+
+def _of_site(site_id: str, session: SessionView | None) -> SessionView | None:
+    """What a query found, if it is of the site asked about: a store that ignored the site (a
+    bug, a changed index) must not hand one site's chats to another."""
+    return session if session is not None and session.site_id == site_id else None
 
 
 def _found(value: V | None, reason: str) -> V:

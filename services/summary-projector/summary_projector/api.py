@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from livechat_shared.contracts.envelope import Identifier, SiteId
 
 from summary_projector.domain import SiteSummary
 from summary_projector.queries import Summaries
@@ -32,13 +33,9 @@ router = APIRouter(prefix="/v1/sites/{site_id}", tags=["summary"])
 RECONNECT_MS = 1000
 """Sent with every frame: how soon a browser's EventSource reconnects after a stream ends."""
 
-_IDENTIFIER = r"^[A-Za-z0-9_.:@-]+$"  # the same as the contracts' ids
-SiteId = Annotated[
-    str, Path(min_length=1, max_length=128, pattern=_IDENTIFIER, description="The site's id.")
-]
-OperatorId = Annotated[
-    str, Path(min_length=1, max_length=128, pattern=_IDENTIFIER, description="The operator's id.")
-]
+# The contracts' one definition of an id: no slashes, no leading dot, ASCII only.
+SiteIdPath = Annotated[SiteId, Path(description="The site's id.")]
+OperatorId = Annotated[Identifier, Path(description="The operator's id.")]
 
 
 class View(StrEnum):
@@ -68,7 +65,7 @@ def _render(
 
 @router.get("/summary")
 async def site_summary(
-    site_id: SiteId, summaries: SummariesDep, view: ViewQuery = View.FULL
+    site_id: SiteIdPath, summaries: SummariesDep, view: ViewQuery = View.FULL
 ) -> SiteSummaryView | MinimizedSummaryView:
     """In Progress, Queues (with the longest waits) and Operators; `view=minimized`: Queues."""
     version, summary = await summaries.site(site_id)
@@ -77,7 +74,7 @@ async def site_summary(
 
 @router.get("/operators/{operator_id}/summary")
 async def operator_summary(
-    site_id: SiteId, operator_id: OperatorId, summaries: SummariesDep
+    site_id: SiteIdPath, operator_id: OperatorId, summaries: SummariesDep
 ) -> OperatorSummaryView:
     """One operator's chats in progress, pending offers and free capacity (an operator never
     heard of is offline with nothing in progress)."""
@@ -86,7 +83,9 @@ async def operator_summary(
 
 
 @router.get("/queue")
-async def communication_queue(site_id: SiteId, summaries: SummariesDep) -> CommunicationQueueView:
+async def communication_queue(
+    site_id: SiteIdPath, summaries: SummariesDep
+) -> CommunicationQueueView:
     """Every visitor waiting or being offered, with its time in the queue, badge and status."""
     version, entries = await summaries.queue(site_id)
     return queue_view(site_id, entries, version, summaries.clock())
@@ -94,7 +93,7 @@ async def communication_queue(site_id: SiteId, summaries: SummariesDep) -> Commu
 
 @router.get("/summary/stream", response_class=EventSourceResponse)
 async def summary_stream(
-    site_id: SiteId, summaries: SummariesDep, view: ViewQuery = View.FULL
+    site_id: SiteIdPath, summaries: SummariesDep, view: ViewQuery = View.FULL
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: a `summary` frame with the current summary, then one per change
     (the frame id is the version). The stream ends after a while; EventSource reconnects."""

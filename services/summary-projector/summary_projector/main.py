@@ -6,7 +6,7 @@ Run with `uvicorn --factory summary_projector.main:create_app`.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -42,13 +42,17 @@ def _utc_now() -> datetime:
 def build_store(settings: Settings) -> SummaryStore:
     if settings.mongo_url:
         database, close = open_database(settings)
-        return MongoSummaryStore(database, close=close)
+        return MongoSummaryStore(database, close=close, retention=_retention(settings))
     log.warning(
         "MONGO_URL is not set: the Communication Summary and its event archive are kept in the "
         "embedded store (one process only; development and single machine)",
         extra={"path": str(settings.store_path)},
     )
-    return SqliteSummaryStore(settings.store_path)
+    return SqliteSummaryStore(settings.store_path, retention=_retention(settings))
+
+
+def _retention(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.archive_retention_seconds)
 
 
 def create_app(settings: Settings | None = None, store: SummaryStore | None = None) -> FastAPI:

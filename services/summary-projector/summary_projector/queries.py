@@ -16,7 +16,7 @@ from summary_projector.domain import (
     summarize,
     summarize_operator,
 )
-from summary_projector.ports import SummaryStore
+from summary_projector.ports import SiteRecord, SummaryStore
 
 
 class Summaries:
@@ -36,18 +36,23 @@ class Summaries:
         self.poll_seconds = poll_seconds
         self.stream_seconds = stream_seconds
 
+    async def _load(self, site_id: str) -> SiteRecord:
+        """The site's record, never another site's (whatever a store did with the key)."""
+        record = await self.store.load(site_id)
+        return record if record.site_id == site_id else SiteRecord.empty(site_id)
+
     async def site(self, site_id: str) -> tuple[int, SiteSummary]:
         """The summary and its version; a site never heard of has an empty one (version 0)."""
-        record = await self.store.load(site_id)
+        record = await self._load(site_id)
         return record.version, summarize(record.state, self.default_max_chats)
 
     async def operator(self, site_id: str, operator_id: str) -> tuple[int, OperatorSummary]:
-        record = await self.store.load(site_id)
+        record = await self._load(site_id)
         return record.version, summarize_operator(record.state, operator_id, self.default_max_chats)
 
     async def queue(self, site_id: str) -> tuple[int, list[QueueEntry]]:
         """The Communication Queue: waiting and offered visitors, oldest first."""
-        record = await self.store.load(site_id)
+        record = await self._load(site_id)
         return record.version, communication_queue(record.state, self.clock())
 
     async def follow(

@@ -44,3 +44,9 @@ class Settings(ServiceSettings):
         description="An open summary stream ends after this long and the client reconnects; "
         "bounds how long a shutdown waits for open streams.",
     )
+    archive_retention_seconds: int = Field(
+        default=30 * 24 * 3600,
+        ge=3600,
+        description="Archived events older than this are dropped (a TTL index in MongoDB; the "
+        "memory store prunes as it archives). A rebuild replays only what is kept.",
+    )

@@ -1,20 +1,29 @@
 """Bearer tokens: who is calling (a visitor or an operator of one site), checked on every request.
 
-Tokens are HS256 JWTs. The gateway issues visitor tokens itself when a visitor asks for a chat;
-operator tokens come from the console's identity provider, signed with the same key
-(`python -m visitor_gateway.tokens` mints one for development).
+Visitor tokens are HS256 JWTs the gateway issues itself. Operator tokens are either HS256 with the
+same secret (development: `python -m visitor_gateway.tokens` mints one) or RS256/ES256 tokens of a
+real identity provider, checked against its JWKS (see `identity_provider.py`). Whatever signed
+it, a token's claims must fit the contracts' ids: they end up in commands, routing keys and the
+internal APIs' URLs, so an odd `sub` or `site` is refused here, never carried further.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
+from livechat_shared.contracts.envelope import Identifier, SiteId
+from pydantic import TypeAdapter, ValidationError
 
 Role = Literal["visitor", "operator"]
 ISSUER = "livechat"
+LEEWAY = timedelta(seconds=30)
+"""Clock skew allowed between whoever signed a token and this gateway."""
+
+_SUBJECT: TypeAdapter[str] = TypeAdapter(Identifier)
+_SITE: TypeAdapter[str] = TypeAdapter(SiteId)
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,10 @@ class Caller:
 
 class InvalidToken(Exception):
     """The reason is safe to show to the caller."""
+
+
+class WrongRole(InvalidToken):
+    """A valid token of the other role: the caller is known, but may not do this."""
 
 
 def issue(secret: str, caller: Caller, ttl: timedelta, now: datetime | None = None) -> str:
@@ -41,22 +54,71 @@ def issue(secret: str, caller: Caller, ttl: timedelta, now: datetime | None = No
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify(secret: str, token: str, role: Role) -> Caller:
+def algorithm_of(token: str) -> str:
     try:
-        claims = jwt.decode(
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError as error:
+        raise InvalidToken("the token is not valid") from error
+    return str(algorithm)
+
+
+def verify(secret: str, token: str, role: Role, leeway: timedelta = LEEWAY) -> Caller:
+    """A token the gateway signed (visitors) or one signed with the shared secret (operators)."""
+    claims = decoded(token, secret, algorithms=["HS256"], issuer=ISSUER, leeway=leeway)
+    return caller_from(claims, role)
+
+
+def decoded(
+    token: str,
+    key: Any,
+    *,
+    algorithms: list[str],
+    issuer: str,
+    leeway: timedelta,
+    audience: str | None = None,
+) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
             token,
-            secret,
-            algorithms=["HS256"],
-            issuer=ISSUER,
+            key,
+            algorithms=algorithms,
+            issuer=issuer,
+            audience=audience,
+            leeway=leeway,
             options={"require": ["exp", "sub", "iss"]},
         )
     except jwt.ExpiredSignatureError as error:
         raise InvalidToken("the token has expired") from error
+    except jwt.InvalidAudienceError as error:
+        raise InvalidToken("the token is not meant for this service (audience)") from error
+    except jwt.InvalidIssuerError as error:
+        raise InvalidToken("the token's issuer is not trusted") from error
     except jwt.PyJWTError as error:
         raise InvalidToken("the token is not valid") from error
-    if claims.get("role") != role:
-        raise InvalidToken(f"this needs a {role} token")
-    site = claims.get("site")
+    return claims
+
+
+def caller_from(
+    claims: dict[str, Any], role: Role, site_claim: str = "site", role_claim: str = "role"
+) -> Caller:
+    """The caller the claims name, if the contracts can carry them; else InvalidToken.
+
+    The role claim is the role itself or, as identity providers put roles, a list holding it."""
+    roles = claims.get(role_claim)
+    if roles != role and not (isinstance(roles, list) and role in roles):
+        other = "visitor" if role == "operator" else "operator"
+        if roles == other or (isinstance(roles, list) and other in roles):
+            raise WrongRole(f"this needs {'an' if role == 'operator' else 'a'} {role} token")
+        raise InvalidToken(f"the token's role is not {role}")
+    site = claims.get(site_claim)
     if not isinstance(site, str) or not site:
         raise InvalidToken("the token names no site")
-    return Caller(role=role, site_id=site, subject=str(claims["sub"]))
+    try:
+        _SITE.validate_python(site, strict=True)
+    except ValidationError as error:
+        raise InvalidToken("the token's site is not a valid site id") from error
+    try:
+        subject = _SUBJECT.validate_python(claims.get("sub"), strict=True)
+    except ValidationError as error:
+        raise InvalidToken("the token's sub is not a valid id") from error
+    return Caller(role=role, site_id=site, subject=subject)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
@@ -11,8 +13,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from livechat_shared.contracts import Message
 from livechat_shared.contracts.views import SessionView
 
-from visitor_gateway.auth import Caller, InvalidToken, Role, verify
+from visitor_gateway.auth import Caller, InvalidToken, Role, WrongRole, algorithm_of, verify
 from visitor_gateway.hub import Hub
+from visitor_gateway.identity_provider import IdentityProvider, IdentityProviderUnavailable
+from visitor_gateway.rate_limits import RateLimit, SocketQuota, retry_after
 from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
@@ -28,6 +32,41 @@ class Publisher(Protocol):
 
 
 @dataclass
+class Limits:
+    identity: RateLimit
+    address: RateLimit
+    sockets: SocketQuota
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        keys = settings.rate_limit_keys
+        return cls(
+            identity=RateLimit(
+                settings.identity_requests_per_second, settings.identity_request_burst, keys
+            ),
+            address=RateLimit(
+                settings.address_requests_per_second, settings.address_request_burst, keys
+            ),
+            sockets=SocketQuota(settings.sockets_per_identity),
+        )
+
+    def check(self, limit: RateLimit, key: str) -> None:
+        """429 with Retry-After if `key` spent its requests."""
+        wait = limit.take(key, time.monotonic())
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "too many requests, slow down",
+                headers={"Retry-After": retry_after(wait)},
+            )
+
+    def forget_idle(self) -> None:
+        now = time.monotonic()
+        self.identity.forget_idle(now)
+        self.address.forget_idle(now)
+
+
+@dataclass
 class Gateway:
     settings: Settings
     publisher: Publisher
@@ -36,14 +75,39 @@ class Gateway:
     offline_messages: OfflineMessagesClient
     summary: SummaryClient
     monitor: SiteMonitor
+    provider: IdentityProvider | None = None  # operator tokens of a real identity provider
+    limits: Limits = field(init=False)
 
-    def caller(self, token: str | None, role: Role) -> Caller:
+    def __post_init__(self) -> None:
+        self.limits = Limits.of(self.settings)
+
+    async def caller(self, token: str | None, role: Role) -> Caller:
+        """Who calls, or 401 with the reason (IdentityProviderUnavailable: a 503)."""
         if not token:
             raise _unauthorized("a bearer token is required")
         try:
-            return verify(self.settings.token_secret, token, role)
+            return await self._verified(token, role)
+        except WrongRole as error:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
         except InvalidToken as error:
             raise _unauthorized(str(error)) from error
+        except IdentityProviderUnavailable as error:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "the identity provider's keys cannot be fetched now, retry shortly",
+                headers={"Retry-After": "5"},
+            ) from error
+
+    async def _verified(self, token: str, role: Role) -> Caller:
+        algorithm = algorithm_of(token)
+        leeway = timedelta(seconds=self.settings.token_leeway_seconds)
+        if algorithm == "HS256":
+            if role == "operator" and not self.settings.shared_secret_operator_tokens:
+                raise InvalidToken("operator tokens must come from the identity provider")
+            return verify(self.settings.token_secret, token, role, leeway)
+        if role == "operator" and self.provider is not None and self.provider.signs(algorithm):
+            return await self.provider.verify(token)
+        raise InvalidToken(f"{algorithm} tokens are not accepted here")
 
     async def session_of(self, caller: Caller, session_id: uuid.UUID) -> SessionView | None:
         """The session if the caller takes part in it; None if the session service does not
@@ -58,6 +122,8 @@ class Gateway:
             ) from error
         if found is None:
             return None
+        if found.site_id != caller.site_id:  # never trust a lookup to have kept to the site
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session of yours")
         party = found.visitor_id if caller.role == "visitor" else found.operator_id
         if party != caller.subject:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session of yours")
@@ -70,7 +136,7 @@ class Gateway:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, "sessions unavailable"
             ) from error
-        if found is None:
+        if found is None or found.site_id != caller.site_id or found.visitor_id != caller.subject:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "you have no chat")
         return found
 
@@ -101,12 +167,35 @@ GatewayDep = Annotated[Gateway, Depends(gateway_of)]
 
 
 async def _visitor(gateway: GatewayDep, credentials: Credentials) -> Caller:
-    return gateway.caller(credentials.credentials if credentials else None, "visitor")
+    return await gateway.caller(credentials.credentials if credentials else None, "visitor")
 
 
 async def _operator(gateway: GatewayDep, credentials: Credentials) -> Caller:
-    return gateway.caller(credentials.credentials if credentials else None, "operator")
+    return await gateway.caller(credentials.credentials if credentials else None, "operator")
 
 
 VisitorDep = Annotated[Caller, Depends(_visitor)]
 OperatorDep = Annotated[Caller, Depends(_operator)]
+
+
+def client_address(request: Request, settings: Settings) -> str:
+    forwarded = request.headers.get("x-forwarded-for") if settings.trust_forwarded_for else None
+    if forwarded:
+        return forwarded.split(",")[0].strip()[:64]
+    return request.client.host if request.client else "unknown"
+
+
+async def _address_limited(request: Request, gateway: GatewayDep) -> None:
+    gateway.limits.check(gateway.limits.address, client_address(request, gateway.settings))
+
+
+async def _limited_visitor(request: Request, gateway: GatewayDep, visitor: VisitorDep) -> Caller:
+    await _address_limited(request, gateway)
+    gateway.limits.check(gateway.limits.identity, f"{visitor.site_id}/{visitor.subject}")
+    return visitor
+
+
+AddressLimited = Depends(_address_limited)
+"""Public routes without an identity (a new visitor): limited per client address."""
+LimitedVisitorDep = Annotated[Caller, Depends(_limited_visitor)]
+"""A visitor on a public route that costs the others: limited per identity and per address."""

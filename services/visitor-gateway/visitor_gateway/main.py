@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiormq.exceptions import AMQPError
 from fastapi import FastAPI, Request
@@ -26,12 +27,15 @@ from visitor_gateway import (
     message_queue_api,
     monitor_api,
     operator_api,
+    redaction,
     sockets,
     summary_api,
     visitor_api,
 )
+from visitor_gateway.body_limit import BodyLimit
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
+from visitor_gateway.identity_provider import IdentityProvider
 from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
@@ -49,6 +53,7 @@ COMMAND_OWNERS = (QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    redaction.install()
     configure_logging("visitor-gateway", settings.log_level)
     warn_about_development_secrets(settings, log)
     if settings.token_secret == DEV_SECRET:
@@ -59,7 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # never accepted and dropped, nor left waiting.
     bus = Bus(broker, VISITOR_GATEWAY, answers_callers=True)
     hub = Hub()
-    monitor = SiteMonitor(timedelta(seconds=settings.browsing_timeout_seconds))
+    monitor = SiteMonitor(
+        timedelta(seconds=settings.browsing_timeout_seconds),
+        memory=timedelta(seconds=settings.site_monitor_memory_seconds),
+    )
 
     async def consume(message: Message) -> None:
         if isinstance(message, VisitorBrowsing):
@@ -74,7 +82,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     summary = SummaryClient(settings.summary_projector_url, settings.internal_api_token)
 
+    housekeeping: list[asyncio.Task[None]] = []
+
+    async def start_housekeeping() -> None:
+        gateway = app.state.gateway
+        assert isinstance(gateway, Gateway)
+        housekeeping.append(asyncio.create_task(forget_the_idle(gateway)))
+
     async def close_clients() -> None:
+        for task in housekeeping:
+            task.cancel()
         for client in (sessions, offline_messages, summary):
             await client.close()
 
@@ -96,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bus=bus,
         consumer=consumer,
         metrics=metrics,
+        before_consuming=start_housekeeping,
         after_stopping=close_clients,
         ready_when=(command_queues_exist,),
     )
@@ -107,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offline_messages=offline_messages,
         summary=summary,
         monitor=monitor,
+        provider=identity_provider(settings),
     )
     routers = (
         visitor_api.router,
@@ -118,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for routes in routers:
         app.include_router(routes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(BrokerUnavailable)
     @app.exception_handler(AMQPError)
@@ -132,3 +152,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+def identity_provider(settings: Settings) -> IdentityProvider | None:
+    if not settings.operator_jwks_url:
+        return None
+    assert settings.operator_token_issuer and settings.operator_token_audience  # see Settings
+    return IdentityProvider(
+        jwks_url=settings.operator_jwks_url,
+        issuer=settings.operator_token_issuer,
+        audience=settings.operator_token_audience,
+        algorithms=tuple(settings.operator_token_algorithms),
+        leeway=timedelta(seconds=settings.token_leeway_seconds),
+        site_claim=settings.operator_site_claim,
+        role_claim=settings.operator_role_claim,
+        keys_cached_for=timedelta(seconds=settings.jwks_cache_seconds),
+    )
+
+
+HOUSEKEEPING_SECONDS = 5.0
+
+
+async def forget_the_idle(gateway: Gateway) -> None:
+    """Every few seconds, forget silent Site Monitor visitors and idle rate-limit buckets, so
+    memory shrinks back after a flood even if nothing else happens."""
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+        gateway.monitor.forget_silent(datetime.now(UTC))
+        gateway.limits.forget_idle()

@@ -17,11 +17,12 @@ from livechat_shared.contracts import (
 from livechat_shared.contracts.views import MessageQueue
 from pydantic import BaseModel, ConfigDict, Field
 
-from visitor_gateway.gateway import GatewayDep, OperatorDep, VisitorDep
-from visitor_gateway.sessions_client import SessionsUnavailable
-from visitor_gateway.visitor_api import Accepted, SiteId
+from visitor_gateway.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
+from visitor_gateway.gateway import GatewayDep, LimitedVisitorDep, OperatorDep
+from visitor_gateway.sessions_client import SessionsUnavailable, path
+from visitor_gateway.visitor_api import Accepted, SitePath
 
-router = APIRouter(prefix="/v1", tags=["message queue"])
+router = APIRouter(prefix="/v1", tags=["message queue"], responses=EVERY_ROUTE)
 
 
 class OfflineMessage(BaseModel):
@@ -51,11 +52,11 @@ class WidgetConfig(BaseModel):
 
 
 @router.get("/sites/{site_id}/widget", tags=["visitors"])
-async def widget_config(site_id: SiteId, gateway: GatewayDep) -> WidgetConfig:
+async def widget_config(site_id: SitePath, gateway: GatewayDep) -> WidgetConfig:
     """What the widget needs to decide between a chat request and an offline message."""
     online: int | None = None
     with contextlib.suppress(SessionsUnavailable, ValueError, KeyError, TypeError):
-        status_code, body = await gateway.summary.read(f"/v1/sites/{site_id}/summary")
+        status_code, body = await gateway.summary.read(path("v1", "sites", site_id, "summary"))
         if status_code == 200:
             online = int(json.loads(body)["operators"]["online"])
     return WidgetConfig(
@@ -64,9 +65,14 @@ async def widget_config(site_id: SiteId, gateway: GatewayDep) -> WidgetConfig:
     )
 
 
-@router.post("/visitor/offline-messages", status_code=status.HTTP_202_ACCEPTED, tags=["visitors"])
+@router.post(
+    "/visitor/offline-messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["visitors"],
+    responses=SIGNED_IN | LIMITED,
+)
 async def leave_message(
-    body: OfflineMessage, visitor: VisitorDep, gateway: GatewayDep
+    body: OfflineMessage, visitor: LimitedVisitorDep, gateway: GatewayDep
 ) -> MessageReceived:
     """Leave a message when nobody is online, or instead of waiting."""
     message_id = uuid.uuid4()
@@ -86,7 +92,7 @@ async def leave_message(
 Status = Literal["waiting", "taken", "replied", "closed", "all"]
 
 
-@router.get("/operator/offline-messages")
+@router.get("/operator/offline-messages", responses=SIGNED_IN)
 async def message_queue(
     op: OperatorDep,
     gateway: GatewayDep,
@@ -97,7 +103,9 @@ async def message_queue(
     return await gateway.offline_messages.queue(op.site_id, status, limit)
 
 
-@router.post("/operator/offline-messages/next", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/operator/offline-messages/next", status_code=status.HTTP_202_ACCEPTED, responses=SIGNED_IN
+)
 async def next_message(op: OperatorDep, gateway: GatewayDep) -> Accepted:
     """Next message: the oldest waiting message arrives on the socket as OfflineMessageTaken
     (or CommandRejected when none waits). No two operators get the same message."""
@@ -105,7 +113,9 @@ async def next_message(op: OperatorDep, gateway: GatewayDep) -> Accepted:
     return Accepted(detail="next message requested")
 
 
-@router.post("/operator/offline-messages/{offline_message_id}/reply", status_code=202)
+@router.post(
+    "/operator/offline-messages/{offline_message_id}/reply", status_code=202, responses=SIGNED_IN
+)
 async def reply(
     offline_message_id: uuid.UUID, body: Reply, op: OperatorDep, gateway: GatewayDep
 ) -> Accepted:
@@ -120,7 +130,9 @@ async def reply(
     return Accepted(detail="reply sent")
 
 
-@router.post("/operator/offline-messages/{offline_message_id}/close", status_code=202)
+@router.post(
+    "/operator/offline-messages/{offline_message_id}/close", status_code=202, responses=SIGNED_IN
+)
 async def close(offline_message_id: uuid.UUID, op: OperatorDep, gateway: GatewayDep) -> Accepted:
     await gateway.publisher.publish(
         CloseMessage(

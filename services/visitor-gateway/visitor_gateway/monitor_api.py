@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, status
@@ -11,10 +11,11 @@ from livechat_shared.contracts import AnswerInvitation, Channel, InviteVisitor, 
 from livechat_shared.contracts.envelope import Identifier
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from visitor_gateway.gateway import GatewayDep, OperatorDep, VisitorDep
+from visitor_gateway.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
+from visitor_gateway.gateway import GatewayDep, LimitedVisitorDep, OperatorDep, VisitorDep
 from visitor_gateway.visitor_api import Accepted
 
-router = APIRouter(prefix="/v1", tags=["site monitor"])
+router = APIRouter(prefix="/v1", tags=["site monitor"], responses=EVERY_ROUTE)
 
 
 class Heartbeat(BaseModel):
@@ -45,8 +46,13 @@ class Invitation(BaseModel):
     channel: Channel = Channel.CHAT
 
 
-@router.post("/visitor/heartbeat", status_code=status.HTTP_202_ACCEPTED, tags=["visitors"])
-async def heartbeat(body: Heartbeat, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+@router.post(
+    "/visitor/heartbeat",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["visitors"],
+    responses=SIGNED_IN | LIMITED,
+)
+async def heartbeat(body: Heartbeat, visitor: LimitedVisitorDep, gateway: GatewayDep) -> Accepted:
     """The widget calls this every few seconds while the visitor browses."""
     await gateway.publisher.publish(
         VisitorBrowsing(
@@ -60,11 +66,10 @@ async def heartbeat(body: Heartbeat, visitor: VisitorDep, gateway: GatewayDep) -
     return Accepted(detail="seen")
 
 
-@router.get("/operator/site-monitor")
+@router.get("/operator/site-monitor", responses=SIGNED_IN)
 async def site_monitor(op: OperatorDep, gateway: GatewayDep) -> SiteMonitorView:
     """Visitors browsing the site now (a heartbeat within the browsing timeout)."""
     now = datetime.now(UTC)
-    gateway.monitor.forget_older_than(now - timedelta(hours=12))
     return SiteMonitorView(
         visitors=[
             BrowsingVisitor(
@@ -82,7 +87,7 @@ async def site_monitor(op: OperatorDep, gateway: GatewayDep) -> SiteMonitorView:
     )
 
 
-@router.post("/operator/invitations", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/operator/invitations", status_code=status.HTTP_202_ACCEPTED, responses=SIGNED_IN)
 async def invite(body: Invitation, op: OperatorDep, gateway: GatewayDep) -> Accepted:
     """Invite a browsing visitor; its widget gets VisitorInvited, the answer comes back here."""
     await gateway.publisher.publish(
@@ -100,6 +105,7 @@ async def invite(body: Invitation, op: OperatorDep, gateway: GatewayDep) -> Acce
     "/visitor/invitations/{invitation_id}/{answer}",
     status_code=status.HTTP_202_ACCEPTED,
     tags=["visitors"],
+    responses=SIGNED_IN,
 )
 async def answer_invitation(
     invitation_id: uuid.UUID,

@@ -24,10 +24,11 @@ from livechat_shared.contracts.envelope import Identifier
 from livechat_shared.contracts.views import MessagePage, SessionList
 from pydantic import BaseModel, ConfigDict
 
+from visitor_gateway.errors import EVERY_ROUTE, IN_A_SESSION, SIGNED_IN
 from visitor_gateway.gateway import GatewayDep, OperatorDep, ongoing
 from visitor_gateway.visitor_api import Accepted, NewMessage
 
-router = APIRouter(prefix="/v1/operator", tags=["operators"])
+router = APIRouter(prefix="/v1/operator", tags=["operators"], responses=EVERY_ROUTE | SIGNED_IN)
 
 
 class PresenceChange(BaseModel):
@@ -93,7 +94,9 @@ async def pick_visitor(body: Pick, op: OperatorDep, gateway: GatewayDep) -> Acce
     return Accepted(detail="pick sent")
 
 
-@router.post("/sessions/{session_id}/messages", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/sessions/{session_id}/messages", status_code=status.HTTP_202_ACCEPTED, responses=IN_A_SESSION
+)
 async def send_message(
     session_id: uuid.UUID, body: NewMessage, op: OperatorDep, gateway: GatewayDep
 ) -> Accepted:
@@ -114,7 +117,9 @@ async def send_message(
 Step = Literal["hold", "resume", "end"]
 
 
-@router.post("/sessions/{session_id}/{step}", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/sessions/{session_id}/{step}", status_code=status.HTTP_202_ACCEPTED, responses=IN_A_SESSION
+)
 async def change_session(
     session_id: uuid.UUID, step: Step, op: OperatorDep, gateway: GatewayDep
 ) -> Accepted:

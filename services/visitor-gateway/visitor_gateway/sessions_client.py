@@ -6,8 +6,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypeVar
+from urllib.parse import quote
 
 import httpx
+from livechat_shared.contracts.envelope import Identifier
 from livechat_shared.contracts.views import (
     MessagePage,
     MessageQueue,
@@ -15,9 +17,19 @@ from livechat_shared.contracts.views import (
     SessionView,
     Transcript,
 )
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 V = TypeVar("V", bound=BaseModel)
+_SEGMENT: TypeAdapter[str] = TypeAdapter(Identifier)
+
+
+def path(*segments: str | uuid.UUID) -> str:
+    """An internal API path from its segments, each one checked to be an id and encoded.
+
+    The ids come from tokens (checked at the edge already); checking again here means no caller
+    string can ever become `..` or `/` in a URL, whatever a future route forgets."""
+    words = [str(s) if isinstance(s, uuid.UUID) else _SEGMENT.validate_python(s) for s in segments]
+    return "/" + "/".join(quote(word, safe="") for word in words)
 
 
 class SessionsUnavailable(Exception):
@@ -49,14 +61,16 @@ class InternalApi:
 
 class SessionsClient(InternalApi):
     async def session(self, site_id: str, session_id: uuid.UUID) -> SessionView | None:
-        return await self._get(f"/v1/sites/{site_id}/sessions/{session_id}", SessionView)
+        return await self._get(path("v1", "sites", site_id, "sessions", session_id), SessionView)
 
     async def visitor_session(self, site_id: str, visitor_id: str) -> SessionView | None:
-        return await self._get(f"/v1/sites/{site_id}/visitors/{visitor_id}/session", SessionView)
+        return await self._get(
+            path("v1", "sites", site_id, "visitors", visitor_id, "session"), SessionView
+        )
 
     async def transcript(self, site_id: str, session_id: uuid.UUID, after_seq: int) -> Transcript:
         found = await self._get(
-            f"/v1/sites/{site_id}/sessions/{session_id}/messages",
+            path("v1", "sites", site_id, "sessions", session_id, "messages"),
             Transcript,
             after_seq=after_seq,
             limit=500,
@@ -65,7 +79,7 @@ class SessionsClient(InternalApi):
 
     async def operator_sessions(self, site_id: str, operator_id: str) -> SessionList:
         found = await self._get(
-            f"/v1/sites/{site_id}/operators/{operator_id}/sessions", SessionList
+            path("v1", "sites", site_id, "operators", operator_id, "sessions"), SessionList
         )
         return found or SessionList(sessions=[])
 
@@ -73,7 +87,7 @@ class SessionsClient(InternalApi):
         self, site_id: str, operator_id: str, page: int, page_size: int
     ) -> MessagePage:
         found = await self._get(
-            f"/v1/sites/{site_id}/operators/{operator_id}/messages",
+            path("v1", "sites", site_id, "operators", operator_id, "messages"),
             MessagePage,
             page=page,
             page_size=page_size,
@@ -84,7 +98,7 @@ class SessionsClient(InternalApi):
 class OfflineMessagesClient(InternalApi):
     async def queue(self, site_id: str, status: str, limit: int) -> MessageQueue:
         found = await self._get(
-            f"/v1/sites/{site_id}/messages", MessageQueue, status=status, limit=limit
+            path("v1", "sites", site_id, "messages"), MessageQueue, status=status, limit=limit
         )
         return found or MessageQueue(messages=[])
 

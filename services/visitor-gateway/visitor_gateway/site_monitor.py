@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,11 +22,21 @@ class Browsing:
 
 
 class SiteMonitor:
-    """Pure bookkeeping: heartbeats in, the visitors seen within `timeout` out."""
+    """Pure bookkeeping: heartbeats in, the visitors seen within `timeout` out.
 
-    def __init__(self, timeout: timedelta) -> None:
+    A visitor silent for `memory` is forgotten (with its visit count), by every heartbeat and
+    by `forget_silent` which the gateway calls every few seconds: memory follows the visitors
+    browsing now, not every identity ever seen."""
+
+    def __init__(self, timeout: timedelta, memory: timedelta = timedelta(hours=1)) -> None:
         self.timeout = timeout
+        self.memory = max(memory, timeout)
         self._sites: dict[str, dict[str, Browsing]] = {}
+        # every visitor once, least recently seen first: forgetting is cheap from the front
+        self._by_last_seen: OrderedDict[tuple[str, str], datetime] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._by_last_seen)
 
     def heartbeat(self, beat: VisitorBrowsing) -> None:
         visitors = self._sites.setdefault(beat.site_id, {})
@@ -34,18 +45,21 @@ class SiteMonitor:
         page = str(beat.page)
         referrer = str(beat.referrer) if beat.referrer else None
         if seen is None:
-            visitors[beat.visitor_id] = Browsing(
-                beat.visitor_id, page, beat.title, referrer, at, at, 1, 1
-            )
-            return
-        if at - seen.last_seen > self.timeout:  # it had dropped off: this is a new visit
-            seen.visits += 1
-            seen.visit_started = at
-            seen.pages_viewed = 0
-        if page != seen.page or seen.pages_viewed == 0:
-            seen.pages_viewed += 1
-        seen.page, seen.title, seen.last_seen = page, beat.title, max(seen.last_seen, at)
-        seen.referrer = referrer or seen.referrer
+            seen = Browsing(beat.visitor_id, page, beat.title, referrer, at, at, 1, 1)
+            visitors[beat.visitor_id] = seen
+        else:
+            if at - seen.last_seen > self.timeout:  # it had dropped off: this is a new visit
+                seen.visits += 1
+                seen.visit_started = at
+                seen.pages_viewed = 0
+            if page != seen.page or seen.pages_viewed == 0:
+                seen.pages_viewed += 1
+            seen.page, seen.title, seen.last_seen = page, beat.title, max(seen.last_seen, at)
+            seen.referrer = referrer or seen.referrer
+        key = (beat.site_id, beat.visitor_id)
+        self._by_last_seen.pop(key, None)
+        self._by_last_seen[key] = seen.last_seen
+        self.forget_silent(at)
 
     def browsing(self, site_id: str, now: datetime) -> list[Browsing]:
         """Visitors with a heartbeat within the timeout, longest on the site first."""
@@ -55,8 +69,23 @@ class SiteMonitor:
             key=lambda b: b.visit_started,
         )
 
-    def forget_older_than(self, cutoff: datetime) -> None:
-        """Drop visitors not seen since `cutoff` (their visit count goes with them)."""
-        for visitors in self._sites.values():
-            for visitor_id in [v for v, b in visitors.items() if b.last_seen < cutoff]:
-                del visitors[visitor_id]
+    def forget_silent(self, now: datetime) -> int:
+        """Forget visitors silent for `memory`; how many were forgotten.
+
+        Heartbeats from replicas may arrive a little out of order, so the order is by arrival
+        and a late one only delays forgetting; nobody seen within `memory` is dropped."""
+        cutoff = now - self.memory
+        forgotten = 0
+        while self._by_last_seen:
+            (site_id, visitor_id), last_seen = next(iter(self._by_last_seen.items()))
+            if last_seen >= cutoff:
+                break
+            del self._by_last_seen[(site_id, visitor_id)]
+            visitors = self._sites[site_id]
+            del visitors[visitor_id]
+            if not visitors:
+                del self._sites[site_id]
+            forgotten += 1
+        if forgotten and not self._by_last_seen:
+            self._by_last_seen = OrderedDict()  # a dict keeps its size after deletes: let it go
+        return forgotten

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from livechat_shared.contracts import VisitorDisconnected, VisitorReconnected
 from livechat_shared.runtime.broker import BrokerUnavailable
 
-from visitor_gateway.auth import Role
+from visitor_gateway.auth import Caller, Role
 from visitor_gateway.gateway import Gateway
 
 log = logging.getLogger(__name__)
@@ -18,19 +18,44 @@ router = APIRouter(prefix="/v1")
 
 POLICY_VIOLATION = 4401  # application close code: the token was refused
 TRY_AGAIN_LATER = 1013  # the broker is away: the client reconnects after a pause
+TOO_MANY_SOCKETS = 4429  # application close code: this identity holds its share of sockets
+BEARER_PROTOCOL = "bearer"
+
+
+def credentials(socket: WebSocket, query_token: str | None) -> tuple[str | None, str | None]:
+    """The token and the subprotocol to answer with. Preferred: `Sec-WebSocket-Protocol:
+    bearer, <token>` (never in a URL, so never in a log); then an Authorization header; then
+    `?token=` for clients that can do neither (logs redact it)."""
+    offered = list(socket.scope.get("subprotocols") or [])
+    if len(offered) >= 2 and offered[0] == BEARER_PROTOCOL:
+        return offered[1], BEARER_PROTOCOL
+    header = socket.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:], None
+    return query_token, None
 
 
 async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
     gateway = socket.app.state.gateway
     assert isinstance(gateway, Gateway)
-    header = socket.headers.get("authorization", "")
-    token = token or (header[7:] if header.lower().startswith("bearer ") else None)
-    await socket.accept()
+    token, subprotocol = credentials(socket, token)
+    await socket.accept(subprotocol=subprotocol)
     try:
-        caller = gateway.caller(token, role)
+        caller = await gateway.caller(token, role)
     except HTTPException as refused:
         await socket.close(code=POLICY_VIOLATION, reason=str(refused.detail))
         return
+    who = (caller.site_id, role, caller.subject)
+    if not gateway.limits.sockets.acquire(who):
+        await socket.close(code=TOO_MANY_SOCKETS, reason="too many sockets for this identity")
+        return
+    try:
+        await _connected(socket, gateway, caller, role)
+    finally:
+        gateway.limits.sockets.release(who)
+
+
+async def _connected(socket: WebSocket, gateway: Gateway, caller: Caller, role: Role) -> None:
     who = (caller.site_id, role, caller.subject)
     gateway.hub.add(who, socket)
     await socket.send_text(json.dumps({"type": "Connected", "role": role, "id": caller.subject}))

@@ -8,9 +8,11 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
+from visitor_gateway.errors import EVERY_ROUTE, SIGNED_IN
 from visitor_gateway.gateway import GatewayDep, OperatorDep
+from visitor_gateway.sessions_client import path
 
-router = APIRouter(prefix="/v1/operator", tags=["summary"])
+router = APIRouter(prefix="/v1/operator", tags=["summary"], responses=EVERY_ROUTE | SIGNED_IN)
 
 View = Literal["full", "minimized"]
 
@@ -23,20 +25,20 @@ def _json(status_code: int, body: bytes) -> Response:
 async def summary(op: OperatorDep, gateway: GatewayDep, view: View = "full") -> Response:
     """In Progress, Queues (with the longest waits) and Operators of the site; `view=minimized`
     returns only the Queues."""
-    return _json(*await gateway.summary.read(f"/v1/sites/{op.site_id}/summary", view=view))
+    return _json(*await gateway.summary.read(path("v1", "sites", op.site_id, "summary"), view=view))
 
 
 @router.get("/summary/me")
 async def my_summary(op: OperatorDep, gateway: GatewayDep) -> Response:
     """This operator's chats in progress, pending offers and free capacity."""
-    path = f"/v1/sites/{op.site_id}/operators/{op.subject}/summary"
-    return _json(*await gateway.summary.read(path))
+    mine = path("v1", "sites", op.site_id, "operators", op.subject, "summary")
+    return _json(*await gateway.summary.read(mine))
 
 
 @router.get("/summary/stream")
 async def summary_stream(op: OperatorDep, gateway: GatewayDep, view: View = "full") -> Response:
     """Server-Sent Events: the summary now, then after every change."""
-    opened = gateway.summary.stream(f"/v1/sites/{op.site_id}/summary/stream", view=view)
+    opened = gateway.summary.stream(path("v1", "sites", op.site_id, "summary", "stream"), view=view)
     chunks = await opened.__aenter__()
 
     async def relay() -> AsyncIterator[bytes]:
@@ -52,4 +54,4 @@ async def summary_stream(op: OperatorDep, gateway: GatewayDep, view: View = "ful
 @router.get("/queue")
 async def communication_queue(op: OperatorDep, gateway: GatewayDep) -> Response:
     """The Communication Queue: waiting and offered visitors with time in queue, badge, status."""
-    return _json(*await gateway.summary.read(f"/v1/sites/{op.site_id}/queue"))
+    return _json(*await gateway.summary.read(path("v1", "sites", op.site_id, "queue")))

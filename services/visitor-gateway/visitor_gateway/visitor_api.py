@@ -15,16 +15,23 @@ from livechat_shared.contracts import (
     VisitorLeftQueue,
     VisitorWaiting,
 )
-from livechat_shared.contracts.envelope import ClientMessageId, MessageText
+from livechat_shared.contracts.envelope import ClientMessageId, MessageText, SiteId
 from livechat_shared.contracts.views import SessionView, TranscriptMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from visitor_gateway.auth import Caller, issue
-from visitor_gateway.gateway import GatewayDep, VisitorDep, ongoing
+from visitor_gateway.errors import EVERY_ROUTE, IN_A_SESSION, LIMITED, SIGNED_IN
+from visitor_gateway.gateway import (
+    AddressLimited,
+    GatewayDep,
+    LimitedVisitorDep,
+    VisitorDep,
+    ongoing,
+)
 
-router = APIRouter(prefix="/v1", tags=["visitors"])
+router = APIRouter(prefix="/v1", tags=["visitors"], responses=EVERY_ROUTE)
 
-SiteId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+SitePath = Annotated[SiteId, Path(description="The site's id (the contracts' SiteId).")]
 
 
 class _In(BaseModel):
@@ -57,8 +64,13 @@ class VisitorSession(BaseModel):
     messages: list[TranscriptMessage]
 
 
-@router.post("/sites/{site_id}/visitors", status_code=status.HTTP_201_CREATED)
-async def new_visitor(site_id: SiteId, gateway: GatewayDep) -> VisitorIdentity:
+@router.post(
+    "/sites/{site_id}/visitors",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AddressLimited],
+    responses=LIMITED,
+)
+async def new_visitor(site_id: SitePath, gateway: GatewayDep) -> VisitorIdentity:
     """A visitor arrives on the site: it gets an id and a token that shows only its own things."""
     caller = Caller(role="visitor", site_id=site_id, subject=f"v-{uuid.uuid4().hex}")
     ttl = timedelta(seconds=gateway.settings.visitor_token_ttl_seconds)
@@ -67,8 +79,12 @@ async def new_visitor(site_id: SiteId, gateway: GatewayDep) -> VisitorIdentity:
     )
 
 
-@router.post("/visitor/chat-requests", status_code=status.HTTP_202_ACCEPTED)
-async def request_chat(body: ChatRequest, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
+@router.post(
+    "/visitor/chat-requests", status_code=status.HTTP_202_ACCEPTED, responses=SIGNED_IN | LIMITED
+)
+async def request_chat(
+    body: ChatRequest, visitor: LimitedVisitorDep, gateway: GatewayDep
+) -> Accepted:
     """Ask for a chat or a call: the visitor waits in the queue of that channel."""
     await gateway.publisher.publish(
         VisitorWaiting(
@@ -81,7 +97,7 @@ async def request_chat(body: ChatRequest, visitor: VisitorDep, gateway: GatewayD
     return Accepted(detail=f"waiting for an operator ({body.channel.value})")
 
 
-@router.delete("/visitor/queue", status_code=status.HTTP_202_ACCEPTED)
+@router.delete("/visitor/queue", status_code=status.HTTP_202_ACCEPTED, responses=SIGNED_IN)
 async def leave_queue(visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
     await gateway.publisher.publish(
         VisitorLeftQueue(site_id=visitor.site_id, visitor_id=visitor.subject)
@@ -89,7 +105,7 @@ async def leave_queue(visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
     return Accepted(detail="left the queue")
 
 
-@router.get("/visitor/session")
+@router.get("/visitor/session", responses=SIGNED_IN | IN_A_SESSION)
 async def my_session(visitor: VisitorDep, gateway: GatewayDep) -> VisitorSession:
     """The visitor's current (or latest) chat and its messages, oldest first."""
     session = await gateway.current_session(visitor)
@@ -97,7 +113,11 @@ async def my_session(visitor: VisitorDep, gateway: GatewayDep) -> VisitorSession
     return VisitorSession(session=session, messages=transcript.messages)
 
 
-@router.post("/visitor/sessions/{session_id}/messages", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/visitor/sessions/{session_id}/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=SIGNED_IN | IN_A_SESSION,
+)
 async def send_message(
     session_id: uuid.UUID, body: NewMessage, visitor: VisitorDep, gateway: GatewayDep
 ) -> Accepted:
@@ -116,7 +136,11 @@ async def send_message(
     return Accepted(detail="message sent")
 
 
-@router.post("/visitor/sessions/{session_id}/end", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/visitor/sessions/{session_id}/end",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=SIGNED_IN | IN_A_SESSION,
+)
 async def end_chat(session_id: uuid.UUID, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
     ongoing(await gateway.session_of(visitor, session_id))
     await gateway.publisher.publish(

@@ -20,9 +20,13 @@ def _must_be_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_must_be_utc)]
-Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
-"""Ids of sites, visitors, operators and sessions: safe to use in routing keys and logs."""
-SiteId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9_:@-][A-Za-z0-9_.:@-]*$"
+SITE_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=IDENTIFIER_PATTERN)]
+"""Ids of visitors, operators and the like: ASCII letters, digits and `_.:@-`, never starting with
+a dot (so never `.` or `..`). The one definition every service and the gateway use: safe in
+routing keys, logs and URL paths, and what a token's `sub` must be."""
+SiteId = Annotated[str, Field(min_length=1, max_length=64, pattern=SITE_ID_PATTERN)]
 """A site id is the last word of every routing key: no dots, so `*` bindings match it."""
 ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 """Chosen by the sender of a chat message; a retry with the same id is stored once."""

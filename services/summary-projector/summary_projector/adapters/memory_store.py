@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from livechat_shared.contracts import Event
 
@@ -12,9 +12,11 @@ from summary_projector.ports import SiteRecord, WriteConflict
 
 
 class MemorySummaryStore:
-    def __init__(self) -> None:
+    def __init__(self, retention: timedelta | None = None) -> None:
         self._records: dict[str, SiteRecord] = {}
+        # in the order archived, which is about the order they occurred: pruned from the front
         self._archive: dict[str, tuple[datetime, int, Event]] = {}
+        self.retention = retention
         self._arrivals = itertools.count()
 
     async def load(self, site_id: str) -> SiteRecord:
@@ -35,7 +37,20 @@ class MemorySummaryStore:
         if event_id in self._archive:
             return False
         self._archive[event_id] = (event.occurred_at, next(self._arrivals), event)
+        self._forget_older_than(event.occurred_at)
         return True
+
+    def _forget_older_than(self, newest: datetime) -> None:
+        """Retention as MongoDB's TTL index keeps it, measured from the newest event: the
+        store needs no clock, and the archive holds one retention window of events."""
+        if self.retention is None:
+            return
+        cutoff = newest - self.retention
+        while self._archive:
+            event_id, (occurred_at, _, _) = next(iter(self._archive.items()))
+            if occurred_at >= cutoff:
+                return
+            del self._archive[event_id]
 
     async def is_archived(self, event_id: str) -> bool:
         return event_id in self._archive

@@ -9,30 +9,49 @@ from typing import Any
 
 from livechat_shared.contracts import Event, parse_message
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from summary_projector.adapters.documents import decode_state, encode_state
 from summary_projector.ports import SiteRecord, WriteConflict
 
 SUMMARIES = "communication_summary"
 ARCHIVE = "event_archive"
+RETENTION_INDEX = "retention"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class MongoSummaryStore:
     """`database` is a pymongo AsyncDatabase (or anything with the same async surface)."""
 
-    def __init__(self, database: Any, close: Any = None) -> None:
+    def __init__(
+        self, database: Any, close: Any = None, retention: timedelta | None = None
+    ) -> None:
         self._summaries = database[SUMMARIES]
         self._archive = database[ARCHIVE]
         self._close = close
         self._last_arrival = 0
+        self.retention = retention
 
     async def ensure_indexes(self) -> None:
         # The archive is unique on the event id by being its _id; replays read it in this order.
         await self._archive.create_index(
             [("occurred_us", ASCENDING), ("arrival", ASCENDING)], name="replay_order"
         )
+        if self.retention is not None:
+            await self._expire_after(int(self.retention.total_seconds()))
+
+    async def _expire_after(self, seconds: int) -> None:
+        """MongoDB drops archived events `seconds` after they occurred (its TTL monitor runs
+        every minute). A changed retention replaces the index: its options cannot be altered."""
+        try:
+            await self._archive.create_index(
+                [("occurred_at", ASCENDING)], name=RETENTION_INDEX, expireAfterSeconds=seconds
+            )
+        except OperationFailure:
+            await self._archive.drop_index(RETENTION_INDEX)
+            await self._archive.create_index(
+                [("occurred_at", ASCENDING)], name=RETENTION_INDEX, expireAfterSeconds=seconds
+            )
 
     async def load(self, site_id: str) -> SiteRecord:
         doc = await self._summaries.find_one({"_id": site_id})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from livechat_shared.contracts import Event, parse_message
@@ -40,9 +40,15 @@ REPLAY_BATCH = 500
 """Archived events read per round trip to the store's thread while replaying."""
 
 
+PRUNE_EVERY = timedelta(minutes=1)
+"""How far the archive's newest event moves before the events past retention are deleted."""
+
+
 class SqliteSummaryStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention: timedelta | None = None) -> None:
         self.database = EmbeddedDatabase(path, SCHEMA)
+        self.retention = retention
+        self._pruned_at: datetime | None = None
 
     async def load(self, site_id: str) -> SiteRecord:
         row = await self.database.read(
@@ -102,7 +108,19 @@ class SqliteSummaryStore:
             )
             return inserted.rowcount == 1
 
-        return await self.database.write(insert)
+        archived = await self.database.write(insert)
+        await self._keep_retention(event.occurred_at)
+        return archived
+
+    async def _keep_retention(self, newest: datetime) -> None:
+        """Retention as MongoDB's TTL index keeps it, measured from the newest event (no clock),
+        pruned once a minute of event time rather than on every write."""
+        if self.retention is None:
+            return
+        if self._pruned_at is not None and newest - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = newest
+        await self.prune(newest - self.retention)
 
     async def is_archived(self, event_id: str) -> bool:
         row = await self.database.read(
