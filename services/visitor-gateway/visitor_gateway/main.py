@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = ServiceMetrics("visitor-gateway")
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "visitor-gateway")
     bus = Bus(broker, VISITOR_GATEWAY)
-    hub = Hub()
+    hub = Hub(settings.socket_buffer_frames, settings.socket_send_timeout_seconds)
     monitor = SiteMonitor(timedelta(seconds=settings.browsing_timeout_seconds))
 
     async def consume(message: Message) -> None:

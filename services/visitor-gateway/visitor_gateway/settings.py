@@ -28,3 +28,15 @@ class Settings(ServiceSettings):
     offer_message_after_seconds: int = Field(
         default=120, ge=0, le=3600, description="Widget offers to leave a message after this wait."
     )
+    socket_buffer_frames: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Frames queued per socket; a socket whose buffer fills is closed (1013).",
+    )
+    socket_send_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Longest one frame may take to send; a slower socket is closed (4408).",
+    )

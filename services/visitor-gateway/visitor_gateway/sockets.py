@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 
@@ -9,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from livechat_shared.contracts import VisitorDisconnected, VisitorReconnected
 
 from visitor_gateway.auth import Role
+from visitor_gateway.delivery import Recipient
 from visitor_gateway.gateway import Gateway
 
 log = logging.getLogger(__name__)
@@ -30,25 +33,39 @@ async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
         await socket.close(code=POLICY_VIOLATION, reason=str(refused.detail))
         return
     who = (caller.site_id, role, caller.subject)
-    gateway.hub.add(who, socket)
-    await socket.send_text(json.dumps({"type": "Connected", "role": role, "id": caller.subject}))
-    if role == "visitor":
-        if (place := gateway.hub.place_of(who)) is not None:
-            await socket.send_text(json.dumps(place))
-        await gateway.publisher.publish(
-            VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
-        )
+    greeting = [json.dumps({"type": "Connected", "role": role, "id": caller.subject})]
+    if role == "visitor" and (place := gateway.hub.place_of(who)) is not None:
+        greeting.append(json.dumps(place))
+    gateway.hub.add(who, socket, greeting)
     try:
-        while True:
-            await socket.receive_text()  # clients only keep the connection alive
-    except WebSocketDisconnect:
-        pass
+        if role == "visitor":
+            await gateway.publisher.publish(
+                VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
+            )
+        await _until_gone(gateway, who, socket)
     finally:
         last = gateway.hub.remove(who, socket)
         if role == "visitor" and last:
             await gateway.publisher.publish(
                 VisitorDisconnected(site_id=caller.site_id, visitor_id=caller.subject)
             )
+
+
+async def _until_gone(gateway: Gateway, who: Recipient, socket: WebSocket) -> None:
+    """Until the client leaves, or the hub drops the socket for falling behind."""
+    listening = asyncio.create_task(_listen(socket))
+    dropped = asyncio.create_task(gateway.hub.until_dropped(who, socket))
+    try:
+        await asyncio.wait({listening, dropped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (listening, dropped):
+            task.cancel()
+
+
+async def _listen(socket: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await socket.receive_text()  # clients only keep the connection alive
 
 
 @router.websocket("/visitor/ws")
