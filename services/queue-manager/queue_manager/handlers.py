@@ -16,10 +16,13 @@ from datetime import datetime
 
 from livechat_shared.contracts import (
     ChatOffered,
+    CheckOperatorConnection,
     Event,
     ExpireInvitation,
     ExpireOffer,
     Message,
+    OperatorConnected,
+    OperatorDisconnected,
     VisitorInvited,
     parse_message,
 )
@@ -176,6 +179,8 @@ class RoutingService:
         """Publish a decision's events in order, awaiting all their confirms together."""
         sends: list[Awaitable[None]] = []
         for event in events:
+            if isinstance(event, OperatorConnected | OperatorDisconnected):
+                sends.append(self._check_console_later(event))
             if event.message_id == cause.message_id:
                 continue  # a consumed fact we kept (ChatEnded): not ours to publish
             sends.append(self.publisher.publish(event))
@@ -204,3 +209,16 @@ class RoutingService:
                     )
                 )
         await asyncio.gather(*sends)
+
+    def _check_console_later(self, event: OperatorConnected | OperatorDisconnected) -> Awaitable[None]:
+        """After the grace (and after a claim's lease, for a renewal), check the console is back."""
+        delay = self.policy.disconnect_grace
+        if isinstance(event, OperatorConnected):
+            delay += self.policy.connection_lease
+        check = CheckOperatorConnection(
+            command_id=uuid.uuid5(_ID_NAMESPACE, f"check-console/{event.event_id}"),
+            site_id=event.site_id,
+            correlation_id=event.correlation_id,
+            operator_id=event.operator_id,
+        )
+        return self.publisher.publish_delayed(check, delay.total_seconds())
