@@ -17,6 +17,7 @@ OFFER_TIMEOUT_SECONDS = 3
 VISITOR_GRACE_SECONDS = 1
 BROWSING_TIMEOUT_SECONDS = 5
 INVITATION_TIMEOUT_SECONDS = 2
+OPERATOR_DISCONNECT_GRACE_SECONDS = 2
 
 
 @dataclass
@@ -51,6 +52,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "SUMMARY_PROJECTOR_LOG_LEVEL": "WARNING",
         "VISITOR_GATEWAY_BROWSING_TIMEOUT_SECONDS": str(BROWSING_TIMEOUT_SECONDS),
         "QUEUE_MANAGER_INVITATION_TIMEOUT_SECONDS": str(INVITATION_TIMEOUT_SECONDS),
+        "QUEUE_MANAGER_OPERATOR_DISCONNECT_GRACE_SECONDS": str(OPERATOR_DISCONNECT_GRACE_SECONDS),
     }
     # started one after another: each declares its queues before the next one publishes
     sessions = ServiceProcess("session_service", env, logs / "session_service.log")

@@ -210,7 +210,9 @@ class RoutingService:
                 )
         await asyncio.gather(*sends)
 
-    def _check_console_later(self, event: OperatorConnected | OperatorDisconnected) -> Awaitable[None]:
+    def _check_console_later(
+        self, event: OperatorConnected | OperatorDisconnected
+    ) -> Awaitable[None]:
         """After the grace (and after a claim's lease, for a renewal), check the console is back."""
         delay = self.policy.disconnect_grace
         if isinstance(event, OperatorConnected):

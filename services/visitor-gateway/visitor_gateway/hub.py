@@ -66,6 +66,9 @@ class Hub:
         """Everyone with at least one socket on this replica."""
         return [who for who, sockets in self._sockets.items() if sockets]
 
+    def holds(self, who: Recipient) -> bool:
+        return bool(self._sockets.get(who))
+
     def place_of(self, who: Recipient) -> dict[str, object] | None:
         return self._places.get(who)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from visitor_gateway import (
     summary_api,
     visitor_api,
 )
+from visitor_gateway.consoles import Consoles
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
 from visitor_gateway.sessions_client import (
@@ -65,9 +67,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     summary = SummaryClient(settings.summary_projector_url, settings.internal_api_token)
 
+    consoles = Consoles(hub, bus, bus.instance_id, settings.presence_refresh_seconds)
+    renewing: set[asyncio.Task[None]] = set()
+
+    async def start_renewing() -> None:
+        renewing.add(asyncio.create_task(consoles.keep_announcing()))
+
     async def close_clients() -> None:
+        for task in renewing:
+            task.cancel()
         for client in (sessions, offline_messages, summary):
             await client.close()
+
+    async def reconnected() -> None:
+        """After the consumer's queue is back (a broker restart): events meanwhile are lost,
+        so every socket is told to re-read, and the queue manager hears our consoles again.
+        To be called by the runtime's reconnect hook (Bus.on_reconnected)."""
+        await hub.resync_all("the gateway reconnected to the broker: events may have been missed")
+        await consoles.announce_all()
 
     router = RabbitRouter()
     subscribe(router, bus, metrics, consume)
@@ -78,8 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         broker=broker,
         bus=bus,
         metrics=metrics,
+        before_consuming=start_renewing,
         after_stopping=close_clients,
     )
+    app.state.consoles = consoles
+    app.state.reconnected = reconnected
     app.state.gateway = Gateway(
         settings=settings,
         publisher=bus,

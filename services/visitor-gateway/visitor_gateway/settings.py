@@ -40,3 +40,10 @@ class Settings(ServiceSettings):
         le=300,
         description="Longest one frame may take to send; a slower socket is closed (4408).",
     )
+    presence_refresh_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description="How often the replica renews its operators' console claims; keep it well "
+        "under QUEUE_MANAGER_OPERATOR_CONNECTION_LEASE_SECONDS.",
+    )

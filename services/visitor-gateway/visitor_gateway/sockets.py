@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from livechat_shared.contracts import VisitorDisconnected, VisitorReconnected
 
 from visitor_gateway.auth import Role
+from visitor_gateway.consoles import Consoles
 from visitor_gateway.delivery import Recipient
 from visitor_gateway.gateway import Gateway
 
@@ -36,8 +37,12 @@ async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
     greeting = [json.dumps({"type": "Connected", "role": role, "id": caller.subject})]
     if role == "visitor" and (place := gateway.hub.place_of(who)) is not None:
         greeting.append(json.dumps(place))
-    gateway.hub.add(who, socket, greeting)
+    consoles = socket.app.state.consoles
+    assert isinstance(consoles, Consoles)
+    first = gateway.hub.add(who, socket, greeting)
     try:
+        if role == "operator" and first:
+            await consoles.opened(who)
         if role == "visitor":
             await gateway.publisher.publish(
                 VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
@@ -45,6 +50,8 @@ async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
         await _until_gone(gateway, who, socket)
     finally:
         last = gateway.hub.remove(who, socket)
+        if role == "operator" and last:
+            await consoles.closed(who)
         if role == "visitor" and last:
             await gateway.publisher.publish(
                 VisitorDisconnected(site_id=caller.site_id, visitor_id=caller.subject)

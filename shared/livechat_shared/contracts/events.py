@@ -92,7 +92,9 @@ class VisitorRequeued(Event):
     visitor_id: Identifier
     channel: Channel
     waiting_since: UtcDatetime
-    reason: Literal["declined", "put_back", "timed_out", "operator_offline", "operator_disconnected"]
+    reason: Literal[
+        "declined", "put_back", "timed_out", "operator_offline", "operator_disconnected"
+    ]
 
 
 class QueuePositionsChanged(Event):

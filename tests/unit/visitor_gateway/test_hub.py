@@ -16,6 +16,7 @@ from livechat_shared.contracts import (
     ChatOffered,
     QueuePositionsChanged,
 )
+from visitor_gateway.delivery import Recipient
 from visitor_gateway.hub import Hub
 from visitor_gateway.outbox import BUFFER_FULL, SEND_TIMEOUT
 
@@ -71,9 +72,12 @@ def _offer(operator_id: str) -> ChatOffered:
 
 
 async def _eventually(condition: Any, within: float = 2.0) -> None:
-    async with asyncio.timeout(within):
-        while not condition():
-            await asyncio.sleep(0.01)
+    """Poll a condition the writers reach on their own, within a bound."""
+    for _ in range(int(within / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition was not reached in time")
 
 
 async def test_a_socket_whose_buffer_fills_is_closed_and_the_others_still_get_theirs() -> None:
@@ -97,7 +101,7 @@ async def test_a_socket_whose_buffer_fills_is_closed_and_the_others_still_get_th
 async def test_a_send_that_takes_too_long_closes_that_socket_with_a_reason() -> None:
     hub = Hub(buffer_frames=100, send_timeout_seconds=0.05)
     slow = FakeSocket(stuck=True)
-    who = ("acme", "operator", "ann")
+    who: Recipient = ("acme", "operator", "ann")
     hub.add(who, _socket(slow))
     await hub.deliver(_offer("ann"))
     async with asyncio.timeout(2):
@@ -109,7 +113,7 @@ async def test_the_close_frame_names_the_reason_when_the_client_can_still_take_i
     hub = Hub(buffer_frames=2, send_timeout_seconds=1)
     slow = FakeSocket()
     slow.stuck = True
-    who = ("acme", "visitor", "v1")
+    who: Recipient = ("acme", "visitor", "v1")
     hub.add(who, _socket(slow))
     for seq in range(1, 4):  # one in flight, two queued, the third overflows
         await hub.deliver(_message("v1", seq))
@@ -143,9 +147,7 @@ async def test_resync_tells_every_socket_what_to_reread() -> None:
     hub.add(("acme", "visitor", "v1"), _socket(visitor))
     hub.add(("acme", "visitor", "v2"), _socket(other))
     await hub.deliver(
-        QueuePositionsChanged(
-            site_id="acme", channel=Channel.CHAT, waiting=["v1"], total_waiting=1
-        )
+        QueuePositionsChanged(site_id="acme", channel=Channel.CHAT, waiting=["v1"], total_waiting=1)
     )
     await hub.resync_all("the gateway's consumer reconnected")
     await _eventually(lambda: operator.sent and len(visitor.sent) == 3 and other.sent)
