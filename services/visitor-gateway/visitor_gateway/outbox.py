@@ -22,6 +22,10 @@ SEND_TIMEOUT = 4408
 """Application code: one frame could not be written within the send timeout."""
 
 
+_closing: set[asyncio.Task[None]] = set()
+"""Close attempts under way: held here so they finish after the hub forgot their socket."""
+
+
 class Outbox:
     def __init__(
         self,
@@ -36,7 +40,6 @@ class Outbox:
         self._on_closed = on_closed
         self._closed = asyncio.Event()
         self._writer = asyncio.create_task(self._write())
-        self._closing: asyncio.Task[None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -83,7 +86,9 @@ class Outbox:
         self._on_closed(self)
         # The close frame itself waits for room in the same stuck connection: bounded, in its
         # own task, so neither the consumer nor this socket's handler waits on it.
-        self._closing = asyncio.create_task(self._close(code, reason))
+        closing = asyncio.create_task(self._close(code, reason))
+        _closing.add(closing)
+        closing.add_done_callback(_closing.discard)
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
