@@ -28,6 +28,7 @@ from livechat_shared.contracts import (
 )
 
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
+from queue_manager.domain.presence import consoles_to_recheck
 from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
 
 log = logging.getLogger(__name__)
@@ -224,3 +225,15 @@ class RoutingService:
             operator_id=event.operator_id,
         )
         return self.publisher.publish_delayed(check, delay.total_seconds())
+
+    async def recheck_consoles(self) -> int:
+        """After a load: a fresh check, once a lease and the grace have passed, for every
+        operator whose presence hangs on console claims; returns how many were scheduled."""
+        delay = (self.policy.connection_lease + self.policy.disconnect_grace).total_seconds()
+        checks = [
+            CheckOperatorConnection(site_id=site.site_id, operator_id=operator_id)
+            for site in self.sites.values()
+            for operator_id in consoles_to_recheck(site)
+        ]
+        await asyncio.gather(*(self.publisher.publish_delayed(c, delay) for c in checks))
+        return len(checks)

@@ -64,6 +64,7 @@ def create_app(
             await store.ensure_indexes()
         replayed = await service.load()
         log.info("routing state loaded", extra={"journal_entries": replayed})
+        await service.recheck_consoles()
 
     async def stop() -> None:
         await service.close()

@@ -27,7 +27,7 @@ from livechat_shared.contracts import (
 )
 
 from queue_manager.domain.decision import Decision
-from queue_manager.domain.model import Operator
+from queue_manager.domain.model import Operator, Site
 
 
 def set_presence(d: Decision, m: SetOperatorPresence) -> None:
@@ -86,6 +86,16 @@ def console_gone_since(operator: Operator, now: datetime, lease: timedelta) -> d
     if operator.console_gone_at is not None:
         ends.append(operator.console_gone_at)
     return max(ends, default=None)
+
+
+def consoles_to_recheck(site: Site) -> list[str]:
+    """Operators whose presence hangs on console claims: after a restart each gets a fresh
+    check, in case the one pending was lost with the broker (a check twice is harmless)."""
+    return sorted(
+        o.operator_id
+        for o in site.operators.values()
+        if o.presence is not Presence.OFFLINE and (o.consoles or o.console_gone_at is not None)
+    )
 
 
 def _release(d: Decision, operator: Operator, reason: str) -> None:
