@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiormq.exceptions import AMQPError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from faststream.rabbit import RabbitRouter
+from faststream.rabbit import RabbitBroker, RabbitRouter
 from livechat_shared.contracts import Message, VisitorBrowsing
 from livechat_shared.contracts.services import VISITOR_GATEWAY
 from livechat_shared.runtime.app import create_service_app
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def start_renewing() -> None:
         renewing.add(asyncio.create_task(consoles.keep_announcing()))
+        _when_reconnected(broker, reconnected)
 
     async def close_clients() -> None:
         for task in renewing:
@@ -132,3 +134,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+def _when_reconnected(broker: RabbitBroker, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` each time the connection came back with its channels, queues and consumers
+    restored (aio-pika calls reconnect callbacks only then).
+
+    Stand-in until the shared runtime offers this hook (Bus.on_reconnected): then register
+    `reconnected` there and delete this function.
+    """
+    connection = getattr(broker, "_connection", None)
+    if connection is None:
+        log.warning("no broker connection to watch: sockets will not be told to resync")
+        return
+
+    async def on_reconnect(*_: object) -> None:
+        await callback()
+
+    connection.reconnect_callbacks.add(on_reconnect)
