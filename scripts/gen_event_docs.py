@@ -67,6 +67,8 @@ PUBLISHERS: dict[str, tuple[str, ...]] = {
     "OfferTimedOut": (QUEUE_MANAGER,),
     "OfferWithdrawn": (QUEUE_MANAGER,),
     "OperatorPresenceChanged": (QUEUE_MANAGER,),
+    "OperatorConnected": (GATEWAY,),
+    "OperatorDisconnected": (GATEWAY,),
     "OperatorCapacityChanged": (QUEUE_MANAGER,),
     "NextChatRequested": (QUEUE_MANAGER,),
     "OperatorFreed": (QUEUE_MANAGER,),
@@ -92,6 +94,7 @@ PUBLISHERS: dict[str, tuple[str, ...]] = {
     "AnswerInvitation": (GATEWAY,),
     "ExpireInvitation": (QUEUE_MANAGER,),
     "ExpireOffer": (QUEUE_MANAGER,),
+    "CheckOperatorConnection": (QUEUE_MANAGER,),
     "PostChatMessage": (GATEWAY,),
     "HoldChat": (GATEWAY,),
     "ResumeChat": (GATEWAY,),
@@ -101,7 +104,9 @@ PUBLISHERS: dict[str, tuple[str, ...]] = {
     "ReplyToMessage": (GATEWAY,),
     "CloseMessage": (GATEWAY,),
 }
-DELAYED = frozenset({"ExpireOffer", "ExpireInvitation", "EndChatIfVisitorGone"})
+DELAYED = frozenset(
+    {"ExpireOffer", "ExpireInvitation", "EndChatIfVisitorGone", "CheckOperatorConnection"}
+)
 """Sent by a service to itself through a delay queue; they come back as `<kind>.<Type>.delayed`."""
 
 
@@ -125,6 +130,7 @@ SAMPLE_VALUES: dict[str, Any] = {
     "site_id": "acme",
     "visitor_id": "v-5f2c9a",
     "operator_id": "ann",
+    "replica_id": "a1b2c3d4e5f6",
     "author_id": "ann",
     "by_id": "ann",
     "offer_id": _OFFER,

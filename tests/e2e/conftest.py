@@ -18,6 +18,7 @@ OFFER_TIMEOUT_SECONDS = 3
 VISITOR_GRACE_SECONDS = 1
 BROWSING_TIMEOUT_SECONDS = 5
 INVITATION_TIMEOUT_SECONDS = 2
+OPERATOR_DISCONNECT_GRACE_SECONDS = 2
 
 
 @dataclass
@@ -58,6 +59,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "VISITOR_GATEWAY_IDENTITY_REQUEST_BURST": "10000",
         "VISITOR_GATEWAY_ADDRESS_REQUESTS_PER_SECOND": "10000",
         "VISITOR_GATEWAY_ADDRESS_REQUEST_BURST": "100000",
+        "QUEUE_MANAGER_OPERATOR_DISCONNECT_GRACE_SECONDS": str(OPERATOR_DISCONNECT_GRACE_SECONDS),
     }
     # started one after another: each declares its queues before the next one publishes
     sessions = ServiceProcess("session_service", env, logs / "session_service.log")

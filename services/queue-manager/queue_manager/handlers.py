@@ -16,16 +16,20 @@ from datetime import datetime
 
 from livechat_shared.contracts import (
     ChatOffered,
+    CheckOperatorConnection,
     Event,
     ExpireInvitation,
     ExpireOffer,
     Message,
+    OperatorConnected,
+    OperatorDisconnected,
     VisitorInvited,
     parse_message,
 )
 
 from queue_manager import timers
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
+from queue_manager.domain.presence import consoles_to_recheck
 from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
 
 log = logging.getLogger(__name__)
@@ -188,6 +192,8 @@ class RoutingService:
         """Publish a decision's events in order, awaiting all their confirms together."""
         sends: list[Awaitable[None]] = []
         for event in events:
+            if isinstance(event, OperatorConnected | OperatorDisconnected):
+                sends.append(self._check_console_later(event))
             if event.message_id == cause.message_id:
                 continue  # a consumed fact we kept (ChatEnded): not ours to publish
             sends.append(self.publisher.publish(event))
@@ -216,3 +222,30 @@ class RoutingService:
                     )
                 )
         await asyncio.gather(*sends)
+
+    def _check_console_later(
+        self, event: OperatorConnected | OperatorDisconnected
+    ) -> Awaitable[None]:
+        """After the grace (and after a claim's lease, for a renewal), check the console is back."""
+        delay = self.policy.disconnect_grace
+        if isinstance(event, OperatorConnected):
+            delay += self.policy.connection_lease
+        check = CheckOperatorConnection(
+            command_id=uuid.uuid5(_ID_NAMESPACE, f"check-console/{event.event_id}"),
+            site_id=event.site_id,
+            correlation_id=event.correlation_id,
+            operator_id=event.operator_id,
+        )
+        return self.publisher.publish_delayed(check, delay.total_seconds())
+
+    async def recheck_consoles(self) -> int:
+        """After a load: a fresh check, once a lease and the grace have passed, for every
+        operator whose presence hangs on console claims; returns how many were scheduled."""
+        delay = (self.policy.connection_lease + self.policy.disconnect_grace).total_seconds()
+        checks = [
+            CheckOperatorConnection(site_id=site.site_id, operator_id=operator_id)
+            for site in self.sites.values()
+            for operator_id in consoles_to_recheck(site)
+        ]
+        await asyncio.gather(*(self.publisher.publish_delayed(c, delay) for c in checks))
+        return len(checks)

@@ -107,6 +107,7 @@ def create_app(
             "routing state loaded",
             extra={"journal_entries": replayed, "timers_rearmed": rearmed},
         )
+        await service.recheck_consoles()
 
     async def stop() -> None:
         await service.close()

@@ -22,6 +22,18 @@ class QueueManagerSettings(ServiceSettings):
     max_calls: int = Field(default=1, ge=1, le=10, description="Maximum calls per operator.")
     offer_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     invitation_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    operator_disconnect_grace_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="An online operator without a console socket this long is made away.",
+    )
+    operator_connection_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How long a gateway replica's connection claim counts unless renewed.",
+    )
     calls_block_chats: bool = Field(
         default=False, description="An operator on a call gets no new chats."
     )
@@ -41,5 +53,7 @@ class QueueManagerSettings(ServiceSettings):
             max_calls=self.max_calls,
             offer_timeout=timedelta(seconds=self.offer_timeout_seconds),
             invitation_timeout=timedelta(seconds=self.invitation_timeout_seconds),
+            disconnect_grace=timedelta(seconds=self.operator_disconnect_grace_seconds),
+            connection_lease=timedelta(seconds=self.operator_connection_lease_seconds),
             calls_block_chats=self.calls_block_chats,
         )

@@ -51,6 +51,23 @@ def position_frames(update: QueuePositionsChanged) -> list[tuple[Recipient, dict
     return frames
 
 
+REREAD: dict[str, list[str]] = {
+    "operator": [
+        "GET /v1/operator/sessions",
+        "GET /v1/operator/summary/me",
+        "GET /v1/operator/queue",
+    ],
+    "visitor": ["GET /v1/visitor/session"],
+}
+"""What a client re-reads after a Resync: the state its missed events would have changed."""
+
+
+def resync_frame(who: Recipient, reason: str) -> dict[str, object]:
+    """Events for this socket may have been lost (the gateway's consumer reconnected): what to
+    re-read. A waiting visitor also gets its latest known place right after this frame."""
+    return {"type": "Resync", "reason": reason, "reread": REREAD[who[1]]}
+
+
 def recipients(message: Message) -> list[Recipient]:
     site = message.site_id
     match message:

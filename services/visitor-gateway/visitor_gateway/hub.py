@@ -1,31 +1,43 @@
-"""The sockets this replica holds, and delivery of consumed events to them."""
+"""The sockets this replica holds, and delivery of consumed events to them.
+
+Delivery never waits on a socket: each socket has its own bounded outbox and writer
+(outbox.py), so a client that stops reading is closed and the others carry on.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 from fastapi import WebSocket
 from livechat_shared.contracts import Message, QueuePositionsChanged
 
-from visitor_gateway.delivery import Recipient, position_frames, recipients
+from visitor_gateway.delivery import Recipient, position_frames, recipients, resync_frame
+from visitor_gateway.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 
 class Hub:
-    def __init__(self) -> None:
-        self._sockets: dict[Recipient, set[WebSocket]] = defaultdict(set)
+    def __init__(self, buffer_frames: int = 256, send_timeout_seconds: float = 10.0) -> None:
+        self._buffer_frames = buffer_frames
+        self._send_timeout = send_timeout_seconds
+        self._sockets: dict[Recipient, dict[WebSocket, Outbox]] = defaultdict(dict)
         # The latest place of every listed waiting visitor, so a visitor who reconnects
         # (to any replica: each one consumes every update) learns it at once.
         self._places: dict[Recipient, dict[str, object]] = {}
         self._listed: dict[tuple[str, str], list[Recipient]] = {}
 
-    def add(self, who: Recipient, socket: WebSocket) -> bool:
-        """Register a socket; True if it is this recipient's first one here."""
+    def add(self, who: Recipient, socket: WebSocket, first_frames: Sequence[str] = ()) -> bool:
+        """Register a socket, queueing `first_frames` ahead of any event; True if it is this
+        recipient's first socket here."""
         first = not self._sockets[who]
-        self._sockets[who].add(socket)
+        outbox = Outbox(socket, self._buffer_frames, self._send_timeout, self._dropped(who))
+        for frame in first_frames:
+            outbox.put(frame)
+        self._sockets[who][socket] = outbox
         return first
 
     def remove(self, who: Recipient, socket: WebSocket) -> bool:
@@ -33,27 +45,51 @@ class Hub:
         sockets = self._sockets.get(who)
         if sockets is None:
             return True
-        sockets.discard(socket)
+        outbox = sockets.pop(socket, None)
+        if outbox is not None:
+            outbox.stop()
         if not sockets:
             del self._sockets[who]
             return True
         return False
 
+    async def until_dropped(self, who: Recipient, socket: WebSocket) -> None:
+        """Returns when the hub gave up on this socket because it fell behind."""
+        outbox = self._sockets.get(who, {}).get(socket)
+        if outbox is not None:
+            await outbox.wait_closed()
+
     def connected(self) -> int:
         return sum(len(s) for s in self._sockets.values())
+
+    def holders(self) -> list[Recipient]:
+        """Everyone with at least one socket on this replica."""
+        return [who for who, sockets in self._sockets.items() if sockets]
+
+    def holds(self, who: Recipient) -> bool:
+        return bool(self._sockets.get(who))
 
     def place_of(self, who: Recipient) -> dict[str, object] | None:
         return self._places.get(who)
 
     async def deliver(self, message: Message) -> None:
+        """Queue the message for its recipients' sockets; never waits on a socket."""
         if isinstance(message, QueuePositionsChanged):
-            await self._positions(message)
+            self._positions(message)
             return
         payload = message.model_dump_json()
         for who in recipients(message):
-            await self._send(who, payload)
+            self._send(who, payload)
 
-    async def _positions(self, update: QueuePositionsChanged) -> None:
+    async def resync_all(self, reason: str) -> None:
+        """Tell every socket that events may have been missed (the consumer reconnected),
+        and what to re-read."""
+        for who in list(self._sockets):
+            self._send(who, json.dumps(resync_frame(who, reason)))
+            if (place := self._places.get(who)) is not None:
+                self._send(who, json.dumps(place))
+
+    def _positions(self, update: QueuePositionsChanged) -> None:
         board = (update.site_id, update.channel.value)
         for who in self._listed.pop(board, []):
             self._places.pop(who, None)
@@ -61,12 +97,14 @@ class Hub:
         self._listed[board] = [who for who, _ in frames]
         for who, frame in frames:
             self._places[who] = frame
-            await self._send(who, json.dumps(frame))
+            self._send(who, json.dumps(frame))
 
-    async def _send(self, who: Recipient, payload: str) -> None:
-        for socket in list(self._sockets.get(who, ())):
-            try:
-                await socket.send_text(payload)
-            except Exception:  # the socket went away under us; its handler cleans up
-                log.info("dropping a closed socket", extra={"role": who[1]})
-                self.remove(who, socket)
+    def _send(self, who: Recipient, payload: str) -> None:
+        for outbox in list(self._sockets.get(who, {}).values()):
+            outbox.put(payload)
+
+    def _dropped(self, who: Recipient) -> Callable[[Outbox], None]:
+        def forget(outbox: Outbox) -> None:
+            self.remove(who, outbox.socket)
+
+        return forget

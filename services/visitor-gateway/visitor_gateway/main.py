@@ -33,6 +33,7 @@ from visitor_gateway import (
     visitor_api,
 )
 from visitor_gateway.body_limit import BodyLimit
+from visitor_gateway.consoles import Consoles
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
 from visitor_gateway.identity_provider import IdentityProvider
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A request nobody would receive, or sent while the broker is away, is refused (503),
     # never accepted and dropped, nor left waiting.
     bus = Bus(broker, VISITOR_GATEWAY, answers_callers=True)
-    hub = Hub()
+    hub = Hub(settings.socket_buffer_frames, settings.socket_send_timeout_seconds)
     monitor = SiteMonitor(
         timedelta(seconds=settings.browsing_timeout_seconds),
         memory=timedelta(seconds=settings.site_monitor_memory_seconds),
@@ -82,12 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     summary = SummaryClient(settings.summary_projector_url, settings.internal_api_token)
 
+    consoles = Consoles(hub, bus, bus.instance_id, settings.presence_refresh_seconds)
     housekeeping: list[asyncio.Task[None]] = []
 
     async def start_housekeeping() -> None:
         gateway = app.state.gateway
         assert isinstance(gateway, Gateway)
         housekeeping.append(asyncio.create_task(forget_the_idle(gateway)))
+        housekeeping.append(asyncio.create_task(consoles.keep_announcing()))
 
     async def close_clients() -> None:
         for task in housekeeping:
@@ -98,8 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     consumer = subscribe(bus, metrics, consume, settings)
 
     async def reconnected() -> None:
-        # Events published while this replica's queue was gone never reach its sockets.
-        log.warning("the gateway consumes again; events of the outage may have been missed")
+        """After the consumer's queue is back (a broker restart): events meanwhile are lost,
+        so every socket is told to re-read, and the queue manager hears our consoles again."""
+        log.warning("the gateway consumes again; sockets are told to resync")
+        await hub.resync_all("the gateway reconnected to the broker: events may have been missed")
+        await consoles.announce_all()
 
     bus.on_reconnected(reconnected)
 
@@ -117,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         after_stopping=close_clients,
         ready_when=(command_queues_exist,),
     )
+    app.state.consoles = consoles
+    app.state.reconnected = reconnected
     app.state.gateway = Gateway(
         settings=settings,
         publisher=bus,

@@ -86,6 +86,26 @@ class Settings(ServiceSettings):
         "sets it); otherwise the peer address.",
     )
 
+    socket_buffer_frames: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Frames queued per socket; a socket whose buffer fills is closed (1013).",
+    )
+    socket_send_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Longest one frame may take to send; a slower socket is closed (4408).",
+    )
+    presence_refresh_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description="How often the replica renews its operators' console claims; keep it well "
+        "under QUEUE_MANAGER_OPERATOR_CONNECTION_LEASE_SECONDS.",
+    )
+
     @model_validator(mode="after")
     def _provider_needs_issuer_and_audience(self) -> Settings:
         if self.operator_jwks_url and not (

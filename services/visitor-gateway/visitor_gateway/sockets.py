@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 
@@ -10,6 +12,8 @@ from livechat_shared.contracts import VisitorDisconnected, VisitorReconnected
 from livechat_shared.runtime.broker import BrokerUnavailable
 
 from visitor_gateway.auth import Caller, Role
+from visitor_gateway.consoles import Consoles
+from visitor_gateway.delivery import Recipient
 from visitor_gateway.gateway import Gateway
 
 log = logging.getLogger(__name__)
@@ -57,27 +61,29 @@ async def _serve(socket: WebSocket, role: Role, token: str | None) -> None:
 
 async def _connected(socket: WebSocket, gateway: Gateway, caller: Caller, role: Role) -> None:
     who = (caller.site_id, role, caller.subject)
-    gateway.hub.add(who, socket)
-    await socket.send_text(json.dumps({"type": "Connected", "role": role, "id": caller.subject}))
-    if role == "visitor":
-        if (place := gateway.hub.place_of(who)) is not None:
-            await socket.send_text(json.dumps(place))
-        try:
-            await gateway.publisher.publish(
-                VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
-            )
-        except BrokerUnavailable as error:
-            log.warning("refused a visitor socket: the broker is away", extra={"error": str(error)})
-            gateway.hub.remove(who, socket)
-            await socket.close(code=TRY_AGAIN_LATER, reason="try again later")
-            return
+    greeting = [json.dumps({"type": "Connected", "role": role, "id": caller.subject})]
+    if role == "visitor" and (place := gateway.hub.place_of(who)) is not None:
+        greeting.append(json.dumps(place))
+    consoles = socket.app.state.consoles
+    assert isinstance(consoles, Consoles)
+    first = gateway.hub.add(who, socket, greeting)
     try:
-        while True:
-            await socket.receive_text()  # clients only keep the connection alive
-    except WebSocketDisconnect:
-        pass
+        if role == "operator" and first:
+            await consoles.opened(who)  # never raises: a claim lost now is renewed later
+        if role == "visitor":
+            try:
+                await gateway.publisher.publish(
+                    VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
+                )
+            except BrokerUnavailable as error:
+                log.warning("refused a visitor socket: the broker is away", extra={"error": str(error)})
+                await socket.close(code=TRY_AGAIN_LATER, reason="try again later")
+                return
+        await _until_gone(gateway, who, socket)
     finally:
         last = gateway.hub.remove(who, socket)
+        if role == "operator" and last:
+            await consoles.closed(who)
         if role == "visitor" and last:
             try:
                 await gateway.publisher.publish(
@@ -85,6 +91,22 @@ async def _connected(socket: WebSocket, gateway: Gateway, caller: Caller, role: 
                 )
             except BrokerUnavailable as error:
                 log.warning("a visitor left while the broker was away", extra={"error": str(error)})
+
+async def _until_gone(gateway: Gateway, who: Recipient, socket: WebSocket) -> None:
+    """Until the client leaves, or the hub drops the socket for falling behind."""
+    listening = asyncio.create_task(_listen(socket))
+    dropped = asyncio.create_task(gateway.hub.until_dropped(who, socket))
+    try:
+        await asyncio.wait({listening, dropped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (listening, dropped):
+            task.cancel()
+
+
+async def _listen(socket: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await socket.receive_text()  # clients only keep the connection alive
 
 
 @router.websocket("/visitor/ws")

@@ -31,6 +31,8 @@ EVENT_TYPES: tuple[type[e.Event], ...] = (
     e.OfferWithdrawn,
     e.CommandRejected,
     e.OperatorPresenceChanged,
+    e.OperatorConnected,
+    e.OperatorDisconnected,
     e.OperatorCapacityChanged,
     e.NextChatRequested,
     e.OperatorFreed,
@@ -55,6 +57,7 @@ COMMAND_TYPES: tuple[type[c.Command], ...] = (
     c.AnswerInvitation,
     c.ExpireInvitation,
     c.ExpireOffer,
+    c.CheckOperatorConnection,
     c.PostChatMessage,
     c.HoldChat,
     c.ResumeChat,
@@ -87,6 +90,8 @@ AnyMessage = Annotated[
     | e.OfferWithdrawn
     | e.CommandRejected
     | e.OperatorPresenceChanged
+    | e.OperatorConnected
+    | e.OperatorDisconnected
     | e.OperatorCapacityChanged
     | e.NextChatRequested
     | e.OperatorFreed
@@ -109,6 +114,7 @@ AnyMessage = Annotated[
     | c.AnswerInvitation
     | c.ExpireInvitation
     | c.ExpireOffer
+    | c.CheckOperatorConnection
     | c.PostChatMessage
     | c.HoldChat
     | c.ResumeChat

@@ -112,6 +112,14 @@ class ExpireOffer(Command):
     offer_id: uuid.UUID
 
 
+class CheckOperatorConnection(Command):
+    """Sent by the queue manager to itself through a delay queue after an operator's console
+    disconnected (or its claim was last renewed): still no socket? Then the operator is away."""
+
+    type: Literal["CheckOperatorConnection"] = "CheckOperatorConnection"
+    operator_id: Identifier
+
+
 # --- session service -----------------------------------------------------------------------
 
 

@@ -92,7 +92,9 @@ class VisitorRequeued(Event):
     visitor_id: Identifier
     channel: Channel
     waiting_since: UtcDatetime
-    reason: Literal["declined", "put_back", "timed_out", "operator_offline"]
+    reason: Literal[
+        "declined", "put_back", "timed_out", "operator_offline", "operator_disconnected"
+    ]
 
 
 class QueuePositionsChanged(Event):
@@ -210,13 +212,14 @@ class OfferTimedOut(Event):
 
 
 class OfferWithdrawn(Event):
-    """The offer no longer stands: the visitor left, or the operator went offline."""
+    """The offer no longer stands: the visitor left, the operator went offline, or its console
+    stayed disconnected past the grace period."""
 
     type: Literal["OfferWithdrawn"] = "OfferWithdrawn"
     offer_id: uuid.UUID
     visitor_id: Identifier
     operator_id: Identifier
-    reason: Literal["visitor_left", "operator_offline"]
+    reason: Literal["visitor_left", "operator_offline", "operator_disconnected"]
 
 
 class CommandRejected(Event):
@@ -234,10 +237,31 @@ class CommandRejected(Event):
 
 
 class OperatorPresenceChanged(Event):
+    """Online, away or offline: set by the operator, or away after an unanswered offer
+    (`offer_timed_out`) or once no console socket stayed open past the grace (`disconnected`)."""
+
     type: Literal["OperatorPresenceChanged"] = "OperatorPresenceChanged"
     operator_id: Identifier
     presence: Presence
-    reason: Literal["operator", "offer_timed_out"] = "operator"
+    reason: Literal["operator", "offer_timed_out", "disconnected"] = "operator"
+
+
+class OperatorConnected(Event):
+    """An operator's console socket is open on this gateway replica: sent when the first one
+    opens there, and again every refresh interval while one stays open (a claim the queue
+    manager trusts for a lease, so the sockets of a replica that crashed stop counting)."""
+
+    type: Literal["OperatorConnected"] = "OperatorConnected"
+    operator_id: Identifier
+    replica_id: Identifier
+
+
+class OperatorDisconnected(Event):
+    """The operator's last console socket on this gateway replica closed."""
+
+    type: Literal["OperatorDisconnected"] = "OperatorDisconnected"
+    operator_id: Identifier
+    replica_id: Identifier
 
 
 class OperatorCapacityChanged(Event):

@@ -13,6 +13,8 @@ QUEUE_MANAGER = ServiceQueues(
         e.VisitorWaiting,
         e.VisitorLeftQueue,
         e.ChatEnded,
+        e.OperatorConnected,
+        e.OperatorDisconnected,
         c.SetOperatorPresence,
         c.SetOperatorCapacity,
         c.AcceptOffer,
@@ -24,6 +26,7 @@ QUEUE_MANAGER = ServiceQueues(
         c.AnswerInvitation,
         c.ExpireInvitation,
         c.ExpireOffer,
+        c.CheckOperatorConnection,
     ),
     # Routing decisions are serialized: one consumer at a time, further replicas stand by.
     single_active_consumer=True,

@@ -18,6 +18,7 @@ from livechat_shared.contracts import (
     ChatOffered,
     ChatResumed,
     ChatStarted,
+    CheckOperatorConnection,
     CloseMessage,
     CommandRejected,
     DeclineOffer,
@@ -40,6 +41,8 @@ from livechat_shared.contracts import (
     OfflineMessageReplied,
     OfflineMessageTaken,
     OperatorCapacityChanged,
+    OperatorConnected,
+    OperatorDisconnected,
     OperatorFreed,
     OperatorPresenceChanged,
     PickVisitor,
@@ -119,6 +122,8 @@ EXAMPLES: list[Message] = [
     CommandRejected(
         **S, command_id=uuid.uuid4(), command_type="AcceptOffer", operator_id="op1", reason="gone"
     ),
+    OperatorConnected(**S, operator_id="op1", replica_id="a1b2c3d4e5f6"),
+    OperatorDisconnected(**S, operator_id="op1", replica_id="a1b2c3d4e5f6"),
     OperatorPresenceChanged(
         **S, operator_id="op1", presence=Presence.AWAY, reason="offer_timed_out"
     ),
@@ -174,6 +179,7 @@ EXAMPLES: list[Message] = [
     PutBackInQueue(**S, offer_id=OFFER, operator_id="op1"),
     RequestNextChat(**S, operator_id="op1", channel=Channel.CHAT),
     ExpireOffer(**S, offer_id=OFFER),
+    CheckOperatorConnection(**S, operator_id="op1"),
     PickVisitor(**S, operator_id="op1", visitor_id="v1", channel=Channel.CALL),
     InviteVisitor(**S, operator_id="op1", visitor_id="v1"),
     AnswerInvitation(**S, invitation_id=OFFER, visitor_id="v1", accept=True),

@@ -18,6 +18,8 @@ from livechat_shared.contracts import (
     OfferTimedOut,
     OfferWithdrawn,
     OperatorCapacityChanged,
+    OperatorConnected,
+    OperatorDisconnected,
     OperatorPresenceChanged,
     Presence,
     VisitorAbandoned,
@@ -158,6 +160,9 @@ def _(event: ChatEnded, site: Site) -> None:
 def _(event: OperatorPresenceChanged, site: Site) -> None:
     operator = site.operator(event.operator_id)
     operator.presence = event.presence
+    if event.reason == "disconnected":  # its consoles are gone: nothing left to wait for
+        operator.consoles.clear()
+        operator.console_gone_at = None
     if event.presence is Presence.ONLINE:
         operator.idle_since = event.occurred_at
         operator.auto_offers = True
@@ -171,3 +176,17 @@ def _(event: OperatorCapacityChanged, site: Site) -> None:
 @_apply.register
 def _(event: NextChatRequested, site: Site) -> None:
     site.operator(event.operator_id).auto_offers = True
+
+
+@_apply.register
+def _(event: OperatorConnected, site: Site) -> None:
+    operator = site.operator(event.operator_id)
+    operator.consoles[event.replica_id] = event.occurred_at
+    operator.console_gone_at = None
+
+
+@_apply.register
+def _(event: OperatorDisconnected, site: Site) -> None:
+    operator = site.operator(event.operator_id)
+    if operator.consoles.pop(event.replica_id, None) is not None:
+        operator.console_gone_at = event.occurred_at

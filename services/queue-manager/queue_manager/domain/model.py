@@ -72,6 +72,10 @@ class Operator:
     idle_since: datetime | None = None
     """When it last got an offer, or came online: ties between equally loaded operators go to
     the one idle longest."""
+    consoles: dict[str, datetime] = field(default_factory=dict)
+    """Gateway replica id -> when it last said a console socket of this operator is open there."""
+    console_gone_at: datetime | None = None
+    """When a replica last said its console sockets closed (None after one opens)."""
     chats: dict[Channel, set[uuid.UUID]] = field(
         default_factory=lambda: {channel: set() for channel in Channel}
     )

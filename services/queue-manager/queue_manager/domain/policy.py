@@ -15,6 +15,11 @@ class RoutingPolicy:
     max_calls: int = 1
     offer_timeout: timedelta = timedelta(seconds=30)
     invitation_timeout: timedelta = timedelta(seconds=60)
+    disconnect_grace: timedelta = timedelta(seconds=30)
+    """How long an online operator may have no console socket before it is made away."""
+    connection_lease: timedelta = timedelta(seconds=60)
+    """How long one gateway replica's word that a console is connected counts; replicas renew
+    it more often, so only the claims of a replica that crashed (or stopped) run out."""
     calls_block_chats: bool = False
     """How chats and calls combine for one operator. False: independently (chats up to their
     maximum and calls up to theirs, at the same time). True: an operator on a call, or with a
@@ -27,6 +32,8 @@ class RoutingPolicy:
             raise ValueError("max_calls must be between 1 and 10")
         if self.offer_timeout <= timedelta(0) or self.invitation_timeout <= timedelta(0):
             raise ValueError("offer and invitation timeouts must be positive")
+        if self.disconnect_grace <= timedelta(0) or self.connection_lease <= timedelta(0):
+            raise ValueError("the disconnect grace and the connection lease must be positive")
 
     def room(
         self, channel: Channel, operator_max_chats: int | None, chat_load: int, call_load: int
