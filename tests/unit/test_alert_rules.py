@@ -34,9 +34,25 @@ MONITORING = ROOT / "deploy" / "monitoring"
 CHECK_ALERTS = ROOT / "scripts" / "check-alerts.sh"
 PROMTOOL_MISSING = 77
 
-WHEN_PRESENT: frozenset[str] = frozenset()
+WHEN_PRESENT: frozenset[str] = frozenset({"livechat_consumer_active"})
 """Metrics the dashboard or the rules may name before the code has them (a service being
-built). Name them here, and mark their panels "(when present)"; empty while none is pending."""
+built). Name them here, and mark their panels "(when present)"; empty while none is pending.
+livechat_consumer_active{service}: 1 on the replica RabbitMQ delivers the service's input
+queue to, 0 on a standby."""
+
+RABBITMQ_METRICS: dict[str, frozenset[str]] = {
+    f"rabbitmq_detailed_queue_{name}": frozenset({"vhost", "queue"})
+    for name in (
+        "consumers",
+        "messages",
+        "messages_ready",
+        "messages_unacked",
+        "head_message_timestamp",
+    )
+}
+"""RabbitMQ's own metrics that the rules and the dashboard read, with their labels: served by
+the broker's rabbitmq_prometheus plugin at /metrics/detailed (families queue_coarse_metrics
+and queue_metrics), not by our code."""
 
 ALWAYS_THERE = frozenset({"job", "instance"})  # labels Prometheus adds to every scraped series
 
@@ -170,6 +186,8 @@ def exposed() -> dict[str, set[str]]:
     )
     for sample in _faststream_samples():
         names.setdefault(sample, {"*"})
+    for name, labels in RABBITMQ_METRICS.items():
+        names.setdefault(name, set(labels))
     return names
 
 
