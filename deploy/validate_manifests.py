@@ -524,7 +524,7 @@ def main() -> int:
         help="a rendered production overlay: images by digest, NetworkPolicies, PDBs",
     )
     parser.add_argument("manifests", nargs="*", type=Path)
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     problems = 0
     for path in args.manifests + args.production:
         production = path in args.production
