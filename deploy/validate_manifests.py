@@ -36,6 +36,9 @@ SECRET_ENV = {
 SERVICE_SECRET_ENV = {
     "visitor_gateway": {"VISITOR_GATEWAY_TOKEN_SECRET": "token-secret"},
 }
+# Variables whose key may also be the service's own, `<key>-<service>` (components/
+# broker-user-per-service: each service connects to RabbitMQ as its own user).
+PER_SERVICE = {"AMQP_URL"}
 # What a container without a command runs: the image's CMD (see the Dockerfile).
 IMAGE_DEFAULT_APP = "queue_manager"
 # The shortest value the services accept (their settings refuse to start with less).
@@ -156,8 +159,11 @@ def container_errors(
     env = {e["name"]: e for e in c.get("env") or []}
     for var, key in (SECRET_ENV | SERVICE_SECRET_ENV.get(app_of(c), {})).items():
         ref = ((env.get(var) or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
-        if (ref.get("name"), ref.get("key")) != (SECRET_NAME, key):
-            errs.append(f"{var} is not read from secret {SECRET_NAME} key {key}")
+        keys = {key} | ({f"{key}-{app_of(c).replace('_', '-')}"} if var in PER_SERVICE else set())
+        if ref.get("name") != SECRET_NAME or ref.get("key") not in keys:
+            errs.append(
+                f"{var} is not read from secret {SECRET_NAME} key {' or '.join(sorted(keys))}"
+            )
     errs += shutdown_errors(pod, c)
     image = str(c.get("image", ""))
     if "@" in image and not DIGEST.search(image):

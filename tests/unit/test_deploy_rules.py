@@ -228,3 +228,20 @@ def test_internal_read_apis_admit_only_the_gateway_besides_prometheus(rules: Mod
     for service in ("session-service", "offline-messages", "summary-projector"):
         assert admitted(service) == {"visitor-gateway", "namespace monitoring"}, service
     assert admitted("queue-manager") == {"namespace monitoring"}
+
+
+def test_a_service_reads_the_broker_address_shared_or_its_own_and_no_other(
+    rules: ModuleType,
+) -> None:
+    w = next(w for w in _workloads() if w["metadata"]["name"] == "queue-manager")
+    pod = _pod(w)
+
+    def amqp_errors(key: str) -> list[str]:
+        container = copy.deepcopy(pod["containers"][0])
+        (amqp,) = [e for e in container["env"] if e["name"] == "AMQP_URL"]
+        amqp["valueFrom"]["secretKeyRef"]["key"] = key
+        return [e for e in rules.container_errors(pod, {}, container) if "AMQP_URL" in e]
+
+    assert amqp_errors("amqp-url") == []
+    assert amqp_errors("amqp-url-queue-manager") == []  # components/broker-user-per-service
+    assert amqp_errors("amqp-url-session-service"), "another service's user"
