@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Static check of deploy/ (what `make deploy-check` runs): renders every kustomize overlay
-# and validates each document strictly against the Kubernetes schemas (kubernetes-validate)
-# or, for custom resources such as the ServiceMonitor, against the CRD schemas in
-# deploy/crd-schemas (vendored, see its README); checks the house rules for every container; validates
-# deploy/compose.yaml against the Compose specification. Needs no cluster and no Docker
-# engine. Installs its own tools into deploy/.cache on first use.
+# Static check of deploy/ (what `make deploy-check` runs): checks that the PrometheusRule is
+# alerts.yaml as generated, renders every kustomize overlay and validates each document
+# strictly against the Kubernetes schemas (kubernetes-validate) or, for custom resources such
+# as the ServiceMonitor, against the CRD schemas in deploy/crd-schemas (vendored, see its
+# README); checks the house rules (containers, spread, HPA, Ingress, NetworkPolicies, and the
+# production overlay's digests and budgets); validates deploy/compose.yaml against the Compose
+# specification. Needs no cluster and no Docker engine. Installs its own tools into
+# deploy/.cache on first use.
 #
 # Environment (all optional):
 #   K8S_VERSIONS    Kubernetes versions to validate against (default "1.35.0 1.37.0")
