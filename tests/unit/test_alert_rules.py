@@ -186,8 +186,8 @@ def exposed() -> dict[str, set[str]]:
     )
     for sample in _faststream_samples():
         names.setdefault(sample, {"*"})
-    for name, labels in RABBITMQ_METRICS.items():
-        names.setdefault(name, set(labels))
+    for name, broker_labels in RABBITMQ_METRICS.items():
+        names.setdefault(name, set(broker_labels))
     return names
 
 
