@@ -262,7 +262,7 @@ def document_set_errors(docs: list[Doc]) -> list[str]:
         ):
             errs.append(f"{name_of(w)}: no Service selects its pods")
     errs += autoscaler_errors(docs, workloads)
-    errs += ingress_errors(docs, services, workloads)
+    errs += ingress_errors(docs, services)
     errs += network_policy_errors(docs, workloads)
     secrets = {d["metadata"].get("name"): d for d in docs if d.get("kind") == "Secret"}
     if SECRET_NAME in secrets:
@@ -311,7 +311,7 @@ def autoscaler_errors(docs: list[Doc], workloads: list[Doc]) -> list[str]:
     return errs
 
 
-def ingress_errors(docs: list[Doc], services: list[Doc], workloads: list[Doc]) -> list[str]:
+def ingress_errors(docs: list[Doc], services: list[Doc]) -> list[str]:
     """Each Ingress: TLS for its hosts, a backend that exists, long timeouts, no /metrics."""
     errs = []
     by_name = {s["metadata"]["name"]: s for s in services}
@@ -325,9 +325,9 @@ def ingress_errors(docs: list[Doc], services: list[Doc], workloads: list[Doc]) -
                 errs.append(f"{name_of(ing)}: host {rule.get('host')} has no TLS secret")
             for path in (rule.get("http") or {}).get("paths") or []:
                 where = f"{name_of(ing)} path {path.get('path')}"
-                if path.get("pathType") == "Prefix" and "/metrics".startswith(
-                    path.get("path", "/").rstrip("/") or "/"
-                ):
+                prefix = path.get("pathType") == "Prefix"
+                route = path.get("path", "/").rstrip("/") or "/"
+                if route == "/metrics" or (prefix and "/metrics".startswith(route)):
                     errs.append(f"{where} makes /metrics public")
                 backend = (path.get("backend") or {}).get("service") or {}
                 service = by_name.get(backend.get("name"))
@@ -337,7 +337,8 @@ def ingress_errors(docs: list[Doc], services: list[Doc], workloads: list[Doc]) -
                 port = backend.get("port") or {}
                 ports = service["spec"].get("ports") or []
                 if not any(
-                    port.get("name") == p.get("name") or port.get("number") == p.get("port")
+                    ("name" in port and port["name"] == p.get("name"))
+                    or ("number" in port and port["number"] == p.get("port"))
                     for p in ports
                 ):
                     errs.append(f"{where}: {name_of(service)} has no port {port}")

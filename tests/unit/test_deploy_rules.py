@@ -150,23 +150,31 @@ def test_the_gateway_autoscaler_owns_the_replica_count(rules: ModuleType) -> Non
 
 def test_the_ingress_keeps_websockets_open_uses_tls_and_hides_metrics(rules: ModuleType) -> None:
     ingress = _docs(KUSTOMIZE / "components" / "ingress" / "ingress.yaml")[0]
-    services, workloads = _services(), _workloads()
-    assert rules.ingress_errors([ingress], services, workloads) == []
+    services = _services()
+    assert rules.ingress_errors([ingress], services) == []
 
     default_timeouts = copy.deepcopy(ingress)
     for key in rules.NGINX_TIMEOUTS:
         del default_timeouts["metadata"]["annotations"][key]
-    assert len(rules.ingress_errors([default_timeouts], services, workloads)) == 2
+    assert len(rules.ingress_errors([default_timeouts], services)) == 2
 
     everything = copy.deepcopy(ingress)
     everything["spec"]["rules"][0]["http"]["paths"][0]["path"] = "/"
-    assert rules.ingress_errors([everything], services, workloads) == [
+    assert rules.ingress_errors([everything], services) == [
         "Ingress/visitor-gateway path / makes /metrics public"
+    ]
+
+    no_such_port = copy.deepcopy(ingress)
+    no_such_port["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {
+        "number": 80
+    }
+    assert rules.ingress_errors([no_such_port], services) == [
+        "Ingress/visitor-gateway path /v1: Service/visitor-gateway has no port {'number': 80}"
     ]
 
     no_tls = copy.deepcopy(ingress)
     del no_tls["spec"]["tls"]
-    assert rules.ingress_errors([no_tls], services, workloads) == [
+    assert rules.ingress_errors([no_tls], services) == [
         "Ingress/visitor-gateway: host chat.example.com has no TLS secret"
     ]
 
