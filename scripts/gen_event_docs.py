@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import re
 import sys
 import uuid
 from collections.abc import Sequence
@@ -330,12 +331,12 @@ def _exchange_binding(exchange: str) -> dict[str, Any]:
     return {
         "amqp": {
             "is": "routingKey",
+            # No `vhost`: it is the server's (its pathname), not the channel's.
             "exchange": {
                 "name": exchange,
                 "type": "topic",
                 "durable": True,
                 "autoDelete": False,
-                "vhost": "/",
             },
             "bindingVersion": _AMQP,
         }
@@ -385,6 +386,41 @@ def _message(message_type: type[Message]) -> dict[str, Any]:
     }
 
 
+PRODUCTION_VHOST = "livechat"
+"""The vhost of a production broker, as deploy/kustomize/overlays/backing sets it up."""
+SUBSCRIBER_EXAMPLE = "crm"
+"""The example subscriber's name in the permissions below (and in deploy/kustomize/overlays/backing)."""
+
+
+def subscriber_permissions(name: str = SUBSCRIBER_EXAMPLE) -> dict[str, str]:
+    """What a subscriber's RabbitMQ user needs, as anchored regexes (RabbitMQ searches them).
+
+    Its own queues (`<name>.…` durable, `amq.gen-…` temporary) to declare (configure), bind
+    (write) and consume (read); `livechat.events` to bind from (read), and nothing else of
+    ours: the exchange is looked up with a passive declare, which needs no permission.
+    """
+    own = f"{re.escape(name)}\\..+|amq\\.gen-.+"
+    return {
+        "configure": f"^({own})$",
+        "write": f"^({own})$",
+        "read": f"^({own}|{re.escape(topology.EVENTS_EXCHANGE)})$",
+    }
+
+
+_SUBSCRIBER_ACCESS = f"""\
+A RabbitMQ user of your own, given to you by the team that runs the broker, on the vhost
+`{PRODUCTION_VHOST}` with these permissions (`{SUBSCRIBER_EXAMPLE}` stands for your system's name; your queues
+carry it as a prefix):
+
+- configure `{{configure}}`
+- write `{{write}}`
+- read `{{read}}`
+
+Look `{topology.EVENTS_EXCHANGE}` up with a passive declare (aio-pika: `channel.get_exchange`),
+never declare it: that would need configure on it, which would also let you delete it.
+"""
+
+
 _DESCRIPTION = f"""\
 The messages the live-chat routing services exchange over RabbitMQ.
 
@@ -394,7 +430,8 @@ the decision, on `{topology.COMMANDS_EXCHANGE}`; they are internal. Routing keys
 `<kind>.<Type>.<site_id>`. Every message is a JSON object whose `type` names it, with the
 envelope fields `event_id` (events) or `command_id` (commands), `occurred_at`,
 `correlation_id`, `schema_version` and `site_id`. The AMQP properties repeat `message_id`,
-`correlation_id` and `type`.
+`correlation_id` and `type`. Both exchanges are in the vhost of the server you connect to
+(its pathname).
 
 This document's version is the `schema_version` it describes ({SCHEMA_VERSION}); within it
 changes are additive only.
@@ -422,14 +459,41 @@ def asyncapi() -> dict[str, Any]:
         "servers": {
             "local": {
                 "host": "127.0.0.1:5672",
+                "pathname": "/",
                 "protocol": "amqp",
                 "protocolVersion": "0.9.1",
-                "description": "The development broker of `make run`; deployments have their own.",
-            }
+                "description": "The development broker of `make run` (vhost `/`, user guest).",
+            },
+            "production": {
+                "host": "{host}:5671",
+                "pathname": f"/{PRODUCTION_VHOST}",
+                "protocol": "amqps",
+                "protocolVersion": "0.9.1",
+                "title": "Production",
+                "description": (
+                    "A deployment's broker, over TLS, on the vhost"
+                    f" `{PRODUCTION_VHOST}` (the URL's path: `amqps://USER:PASSWORD@HOST:5671/{PRODUCTION_VHOST}`)."
+                    " Subscribers connect with a user of their own (see the security scheme)."
+                ),
+                "variables": {
+                    "host": {
+                        "default": "rabbitmq.example.com",
+                        "description": "The broker's address, from the team that runs it.",
+                    }
+                },
+                "security": [{"$ref": "#/components/securitySchemes/subscriber"}],
+            },
         },
         "channels": channels,
         "operations": operations,
         "components": {
+            "securitySchemes": {
+                "subscriber": {
+                    "type": "userPassword",
+                    "description": _SUBSCRIBER_ACCESS.format(**subscriber_permissions()),
+                    "x-rabbitmq-permissions": subscriber_permissions(),
+                }
+            },
             "parameters": {
                 "site_id": {
                     "description": "The site the message belongs to; `*` in a binding matches every site.",

@@ -34,9 +34,25 @@ MONITORING = ROOT / "deploy" / "monitoring"
 CHECK_ALERTS = ROOT / "scripts" / "check-alerts.sh"
 PROMTOOL_MISSING = 77
 
-WHEN_PRESENT: frozenset[str] = frozenset()
+WHEN_PRESENT: frozenset[str] = frozenset({"livechat_consumer_active"})
 """Metrics the dashboard or the rules may name before the code has them (a service being
-built). Name them here, and mark their panels "(when present)"; empty while none is pending."""
+built). Name them here, and mark their panels "(when present)"; empty while none is pending.
+livechat_consumer_active{service}: 1 on the replica RabbitMQ delivers the service's input
+queue to, 0 on a standby."""
+
+RABBITMQ_METRICS: dict[str, frozenset[str]] = {
+    f"rabbitmq_detailed_queue_{name}": frozenset({"vhost", "queue"})
+    for name in (
+        "consumers",
+        "messages",
+        "messages_ready",
+        "messages_unacked",
+        "head_message_timestamp",
+    )
+}
+"""RabbitMQ's own metrics that the rules and the dashboard read, with their labels: served by
+the broker's rabbitmq_prometheus plugin at /metrics/detailed (families queue_coarse_metrics
+and queue_metrics), not by our code."""
 
 ALWAYS_THERE = frozenset({"job", "instance"})  # labels Prometheus adds to every scraped series
 
@@ -170,6 +186,8 @@ def exposed() -> dict[str, set[str]]:
     )
     for sample in _faststream_samples():
         names.setdefault(sample, {"*"})
+    for name, broker_labels in RABBITMQ_METRICS.items():
+        names.setdefault(name, set(broker_labels))
     return names
 
 
@@ -345,3 +363,34 @@ def test_promtool_accepts_every_dashboard_query(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the Kubernetes objects made of them ---------------------------------------------------
+
+
+def test_the_prometheusrule_is_alerts_yaml_wrapped_and_up_to_date(tmp_path: Path) -> None:
+    from scripts import gen_prometheusrule as gen
+
+    wrapped = yaml.safe_load((ROOT / gen.TARGET).read_text(encoding="utf-8"))
+    assert wrapped["kind"] == "PrometheusRule"
+    assert wrapped["spec"] == _rules(), "stale: run make monitoring"
+    assert gen.main(["--check"]) == 0
+
+    (tmp_path / gen.SOURCE).parent.mkdir(parents=True)
+    (tmp_path / gen.SOURCE).write_text(
+        (ROOT / gen.SOURCE).read_text().replace("for: 2m", "for: 3m")
+    )
+    (tmp_path / gen.TARGET).write_text((ROOT / gen.TARGET).read_text())
+    assert gen.main(["--check", "--root", str(tmp_path)]) == 1
+    assert gen.main(["--root", str(tmp_path)]) == 0
+    assert yaml.safe_load((tmp_path / gen.TARGET).read_text())["spec"] == yaml.safe_load(
+        (tmp_path / gen.SOURCE).read_text()
+    )
+
+
+def test_the_dashboard_configmap_is_labelled_for_the_grafana_sidecar() -> None:
+    component = yaml.safe_load((MONITORING / "kustomization.yaml").read_text(encoding="utf-8"))
+    (generator,) = component["configMapGenerator"]
+    assert generator["options"]["labels"]["grafana_dashboard"] == "1"
+    (file_entry,) = generator["files"]
+    assert file_entry.endswith("=grafana-dashboard.json"), "the dashboard file itself, no copy"

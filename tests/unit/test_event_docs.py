@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import sys
 import uuid
@@ -113,12 +114,11 @@ def test_asyncapi_document_lists_every_message_with_its_exchange_and_services() 
         amqp = _resolve(document, channel["bindings"]["$ref"])["amqp"]
         exchange = EVENTS_EXCHANGE if message_type in EVENT_TYPES else COMMANDS_EXCHANGE
         assert amqp["is"] == "routingKey"
-        assert amqp["exchange"] == {
+        assert amqp["exchange"] == {  # the vhost is the server's pathname
             "name": exchange,
             "type": "topic",
             "durable": True,
             "autoDelete": False,
-            "vhost": "/",
         }
         message = _resolve(document, channel["messages"][name]["$ref"])
         assert _resolve(document, message["payload"]["$ref"])["title"] == name
@@ -128,6 +128,40 @@ def test_asyncapi_document_lists_every_message_with_its_exchange_and_services() 
         receivers = {op["tags"][0]["name"] for op in mine if op["action"] == "receive"}
         assert senders == set(gen.PUBLISHERS[name]), name
         assert receivers == {q.service for q in ALL_SERVICES if message_type in q.consumes}, name
+
+
+def test_asyncapi_names_a_production_server_and_what_a_subscriber_may_do() -> None:
+    document = _asyncapi()
+    production = document["servers"]["production"]
+    assert production["protocol"] == "amqps"
+    assert production["pathname"] == f"/{gen.PRODUCTION_VHOST}"
+    assert set(re.findall(r"\{(\w+)\}", production["host"])) == set(production["variables"])
+    (scheme,) = [_resolve(document, s["$ref"]) for s in production["security"]]
+    assert scheme["type"] == "userPassword"
+    granted = scheme["x-rabbitmq-permissions"]
+    for what, regex in granted.items():
+        assert f"{what} `{regex}`" in scheme["description"]
+    own = f"{gen.SUBSCRIBER_EXAMPLE}.livechat-events"
+    assert all(re.search(granted[w], own) for w in ("configure", "write", "read"))
+    assert all(re.search(granted[w], "amq.gen-JhXq2uR1nZ8") for w in ("configure", "write", "read"))
+    assert re.search(granted["read"], EVENTS_EXCHANGE)
+    assert not re.search(granted["configure"], EVENTS_EXCHANGE), "it could delete the exchange"
+    for what in granted:
+        assert not re.search(granted[what], COMMANDS_EXCHANGE), what
+        for queues in ALL_SERVICES:
+            assert not re.search(granted[what], queues.input_queue), (what, queues.input_queue)
+
+
+def test_asyncapi_and_the_example_broker_grant_a_subscriber_the_same() -> None:
+    users = ROOT / "deploy" / "kustomize" / "overlays" / "backing" / "rabbitmq-users.yaml"
+    (permission,) = [
+        d["spec"]["permissions"]
+        for d in yaml.safe_load_all(users.read_text(encoding="utf-8"))
+        if d
+        and d["kind"] == "Permission"
+        and d["spec"]["userReference"]["name"] == f"subscriber-{gen.SUBSCRIBER_EXAMPLE}"
+    ]
+    assert permission == gen.subscriber_permissions()
 
 
 @pytest.mark.parametrize("name", sorted(MESSAGE_TYPES))
@@ -202,10 +236,16 @@ async def test_example_subscriber_prints_each_event_once_and_stops_by_itself() -
     site_id = f"docs-{uuid.uuid4().hex[:8]}"
     queued = _for_site(gen.sample(VisitorQueued), site_id)
     offered = _for_site(gen.sample(ChatOffered), site_id)
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        # Our services declare the exchange; the subscriber only looks it up.
+        channel = await connection.channel()
+        await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+    # No --queue: the default, a temporary queue.
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(SUBSCRIBER),
-        *("--url", AMQP_URL, "--temporary", "--site", site_id, "--max", "2", "--seconds", "20"),
+        *("--url", AMQP_URL, "--site", site_id, "--max", "2", "--seconds", "20"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -213,12 +253,11 @@ async def test_example_subscriber_prints_each_event_once_and_stops_by_itself() -
         assert process.stderr is not None
         ready = await asyncio.wait_for(process.stderr.readline(), timeout=20)
         assert b"consuming" in ready, ready
+        queue_name = ready.decode().split()[1]
         connection = await aio_pika.connect_robust(AMQP_URL)
         async with connection:
             channel = await connection.channel()
-            exchange = await channel.declare_exchange(
-                EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-            )
+            exchange = await channel.get_exchange(EVENTS_EXCHANGE)
 
             async def publish(body: dict[str, Any], key: str) -> None:
                 await exchange.publish(aio_pika.Message(json.dumps(body).encode()), routing_key=key)
@@ -240,3 +279,9 @@ async def test_example_subscriber_prints_each_event_once_and_stops_by_itself() -
     assert process.returncode == 0
     printed = [json.loads(line) for line in out.decode().splitlines()]
     assert [e["event_id"] for e in printed] == [str(queued.message_id), str(offered.message_id)]
+    # Nothing is left behind to fill up: the temporary queue went with the subscriber.
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
+            await channel.declare_queue(queue_name, passive=True)

@@ -76,7 +76,9 @@ async def _connected(socket: WebSocket, gateway: Gateway, caller: Caller, role: 
                     VisitorReconnected(site_id=caller.site_id, visitor_id=caller.subject)
                 )
             except BrokerUnavailable as error:
-                log.warning("refused a visitor socket: the broker is away", extra={"error": str(error)})
+                log.warning(
+                    "refused a visitor socket: the broker is away", extra={"error": str(error)}
+                )
                 await socket.close(code=TRY_AGAIN_LATER, reason="try again later")
                 return
         await _until_gone(gateway, who, socket)
@@ -91,6 +93,7 @@ async def _connected(socket: WebSocket, gateway: Gateway, caller: Caller, role: 
                 )
             except BrokerUnavailable as error:
                 log.warning("a visitor left while the broker was away", extra={"error": str(error)})
+
 
 async def _until_gone(gateway: Gateway, who: Recipient, socket: WebSocket) -> None:
     """Until the client leaves, or the hub drops the socket for falling behind."""
