@@ -1,0 +1,102 @@
+"""The system under faults: a private RabbitMQ node, the five services as processes on it (embedded
+mode, their files in a temporary folder), and one run of load and faults shared by the checks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.faults.load import TOKEN_SECRET
+from tests.faults.scenario import OFFER_TIMEOUT_SECONDS, Figures, Fleet, Run
+from tests.support.fleet import LocalProcess
+from tests.support.rabbit_node import RabbitNode
+
+RESULTS = Path(__file__).parent / "results"
+_figures: list[Figures] = []
+
+
+def _services(node: RabbitNode, base: Path) -> dict[str, LocalProcess]:
+    env = {
+        "AMQP_URL": node.url,
+        "INTERNAL_API_TOKEN": "faults-internal-token-0123456789",
+        "VISITOR_GATEWAY_TOKEN_SECRET": TOKEN_SECRET,
+        "QUEUE_MANAGER_OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT_SECONDS),
+        "QUEUE_MANAGER_INVITATION_TIMEOUT_SECONDS": "3",
+        # sockets stay open in this run; a visitor's chat ends only when the load ends it
+        "SESSION_SERVICE_VISITOR_GRACE_SECONDS": "30",
+    }
+    work = base / "work"  # every service's working directory: `.data/` lands here, as in `make run`
+    logs = base / "logs"
+    logs.mkdir()
+
+    def service(package: str, name: str) -> LocalProcess:
+        process = LocalProcess(package, env, logs / f"{name}.log", work, name)
+        process.env.pop("MONGO_URL", None)  # the embedded mode, whatever the caller's shell says
+        return process
+
+    sessions = service("session_service", "session_service")
+    offline = service("offline_messages", "offline_messages")
+    projector = service("summary_projector", "summary_projector")
+    env["VISITOR_GATEWAY_SESSION_SERVICE_URL"] = sessions.url
+    env["VISITOR_GATEWAY_OFFLINE_MESSAGES_URL"] = offline.url
+    env["VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL"] = projector.url
+    queue_manager = service("queue_manager", "queue_manager")
+    gateway = service("visitor_gateway", "gateway")
+    # one after another: each declares its queues before the next one publishes to them
+    return {
+        "queue_manager": queue_manager,
+        "session_service": sessions,
+        "offline_messages": offline,
+        "summary_projector": projector,
+        "gateway": gateway,
+    }
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Figures]:
+    base = tmp_path_factory.mktemp("faults")
+    node = RabbitNode("faults").start()
+    services = _services(node, base)
+    try:
+        for process in services.values():
+            process.start()
+        fleet = Fleet(node, services, services["gateway"].url, str(base / "logs"))
+        result = asyncio.run(Run(fleet).run())
+    finally:
+        for process in services.values():
+            process.stop()
+        node.stop()
+    result.details["service logs"] = [fleet.logs]
+    _figures.append(result)
+    _write(result)
+    for line in result.lines():
+        print(line)
+    yield result
+
+
+def _write(figures: Figures) -> None:
+    """The figures of the latest run, for the README to quote."""
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    (RESULTS / "latest.json").write_text(
+        json.dumps({"run_at": stamp, **asdict(figures)}, indent=2) + "\n"
+    )
+    lines = [f"# Fault suite, latest run ({stamp})", "", "```", *figures.lines(), "```", ""]
+    for name, found in figures.details.items():
+        if found:
+            lines += [f"## {name}", "", *(f"- {item}" for item in found[:40]), ""]
+    (RESULTS / "latest.md").write_text("\n".join(lines))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for figures in _figures:
+        terminalreporter.section("fault suite figures")
+        for line in figures.lines():
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"faults: service logs in {figures.details['service logs'][0]}")
