@@ -33,6 +33,7 @@ class Tally:
     retried_503: int = 0
     unexpected: Counter[str] = field(default_factory=Counter)
     transport_errors: Counter[str] = field(default_factory=Counter)
+    transport_times: list[float] = field(default_factory=list)
     socket_reconnects: int = 0
     gave_up: Counter[str] = field(default_factory=Counter)
 
@@ -65,12 +66,13 @@ class Edge:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.give_up_after
-        what = f"{method} {path.split('/')[2] if path.count('/') > 2 else path}"
+        what = f"{method} {_route(path)}"
         while loop.time() < deadline:
             try:
                 response = await self.http.request(method, path, headers=headers, json=json)
             except httpx.HTTPError as error:
-                self.tally.transport_errors[f"{type(error).__name__}"] += 1
+                self.tally.transport_errors[f"{type(error).__name__} on {what}"] += 1
+                self.tally.transport_times.append(loop.time())
                 await asyncio.sleep(0.5)
                 continue
             if response.status_code == 503:
@@ -79,12 +81,20 @@ class Edge:
                 await asyncio.sleep(min(2.0, float(retry_after) if retry_after.isdigit() else 1.0))
                 continue
             if response.status_code >= 500:
-                self.tally.unexpected[f"http {response.status_code}"] += 1
+                self.tally.unexpected[f"http {response.status_code} on {what}"] += 1
                 await asyncio.sleep(0.5)
                 continue
             return response
         self.tally.gave_up[what] += 1
         return None
+
+
+def _route(path: str) -> str:
+    """The path with its ids (sessions, offers, sites) left out: what kind of request it was."""
+    words = path.split("?")[0].split("/")
+    return "/".join(
+        "{id}" if any(c.isdigit() for c in w) or w.startswith("faults-") else w for w in words
+    )
 
 
 class Socket:

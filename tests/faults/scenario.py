@@ -75,6 +75,8 @@ class Figures:
     offers_unanswered_before_restart: int = 0
     offers_declined: int = 0
     offers_timed_out: int = 0
+    invitations_unanswered: int = 0
+    invitations_expired: int = 0
     offers_never_on_socket: int = 0
     back_online: int = 0
     resyncs: int = 0
@@ -113,6 +115,7 @@ class Run:
         self.rng = random.Random(10)
         self.log: list[str] = []
         self.started = time.monotonic()
+        self.loop_started = 0.0
 
     def note(self, text: str) -> None:
         line = f"{time.monotonic() - self.started:6.1f}s {text}"
@@ -180,11 +183,22 @@ class Run:
         loop = asyncio.get_running_loop()
         # offers made just before the outage go unanswered: their timeouts fall due while it is down
         self.behaviour.ignore_window = (loop.time() - 0.1, loop.time() + 1.5)
-        await asyncio.sleep(1.5)
+        # and one invitation per site that its visitor never answers: it expires during the outage
+        await asyncio.gather(*(self.unanswered_invitation(site_id) for site_id in SITES))
+        await asyncio.sleep(max(0.0, self.behaviour.ignore_window[1] - loop.time()))
         self.note(f"broker restart ({BROKER_DOWN_SECONDS:.0f} s down)")
         await asyncio.to_thread(self.fleet.node.restart, BROKER_DOWN_SECONDS)
         self.figures.faults.append(f"broker restart, {BROKER_DOWN_SECONDS:.0f} s down")
         self.note("broker back")
+
+    async def unanswered_invitation(self, site_id: str) -> None:
+        invitee = VisitorWidget(self.edge, self.crowd, site_id)
+        self.visitors.append(invitee)
+        if await invitee.arrive():
+            console = self.operators[(site_id, "op0")]
+            await self.edge.request(
+                "POST", "/v1/operator/invitations", console.token, {"visitor_id": invitee.id}
+            )
 
     async def faults(self) -> None:
         schedule: list[tuple[float, Callable[[], Any]]] = [
@@ -295,6 +309,7 @@ class Run:
             await self.sign_in_operators()
             self.note(f"{len(self.operators)} operators online on {len(SITES)} sites; load starts")
             self.started = time.monotonic()
+            self.loop_started = asyncio.get_running_loop().time()
             await asyncio.gather(self.arrivals(VISITORS, ARRIVAL_SECONDS), self.faults())
             self.note(f"arrivals done: {len(self.asked())} visitors asked")
             drained = await self.auditor.wait_until(self.drained, within=60)
@@ -384,6 +399,8 @@ class Run:
         f.chats_ended = a.counts["ChatEnded"]
         f.offers = a.counts["ChatOffered"]
         f.offers_timed_out = a.counts["OfferTimedOut"]
+        f.invitations_unanswered = a.counts["VisitorInvited"]
+        f.invitations_expired = a.counts["InvitationExpired"]
         consoles = self.operators.values()
         f.offers_unanswered_before_restart = sum(c.ignored_in_window for c in consoles)
         f.offers_declined = sum(c.declined for c in consoles)
@@ -398,6 +415,10 @@ class Run:
         f.details["transport errors (retried)"] = [
             f"{k}: {n}" for k, n in self.tally.transport_errors.items()
         ]
+        f.details["transport errors (retried)"].append(
+            "at (s): "
+            + ", ".join(f"{t - self.loop_started:.1f}" for t in self.tally.transport_times)
+        )
         f.details["rejected commands"] = [r for c in consoles for r in c.rejected]
         f.socket_reconnects = self.tally.socket_reconnects
         f.events_audited = len(a.seen)
