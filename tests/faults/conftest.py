@@ -27,7 +27,7 @@ def _services(node: RabbitNode, base: Path) -> dict[str, LocalProcess]:
         "INTERNAL_API_TOKEN": "faults-internal-token-0123456789",
         "VISITOR_GATEWAY_TOKEN_SECRET": TOKEN_SECRET,
         "QUEUE_MANAGER_OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT_SECONDS),
-        "QUEUE_MANAGER_INVITATION_TIMEOUT_SECONDS": "3",
+        "QUEUE_MANAGER_INVITATION_TIMEOUT_SECONDS": str(OFFER_TIMEOUT_SECONDS),
         # sockets stay open in this run; a visitor's chat ends only when the load ends it
         "SESSION_SERVICE_VISITOR_GRACE_SECONDS": "30",
     }

@@ -1,11 +1,12 @@
 """One run under faults: load through the gateway, SIGKILLs and a broker restart, then the audit.
 
-Timeline (seconds after the first visitor): the queue manager is killed at 8, the session
-service at 15, the projector at 21, offline-messages at 27, the broker restarts at 33 (down a few
-seconds); visitors keep arriving until about 45. Then the system drains (operators keep accepting
-and ending chats), a last wave of visitors fills every operator (chats are no longer ended), and the
-Communication Summary is compared with the audit. Finally the waiting visitors leave, the operators
-go offline and every chat still open is ended through the API.
+Timeline (seconds after the first visitor): the queue manager is killed at 8, then (each once the
+one before is ready again, at the earliest at 15, 21 and 27) the session service, the projector and
+offline-messages, and the broker restarts at 31.5 (down 8 s); visitors keep arriving until 45 and,
+on a busy machine where restarts are slow, until the broker is back. Then the system drains
+(operators keep accepting and ending chats), a last wave of visitors fills every operator (chats
+are no longer ended), and the Communication Summary is compared with the audit. Finally the waiting
+visitors leave, the operators go offline and every chat still open is ended through the API.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ CALL_SHARE = 0.1
 LEAVE_SHARE = 0.15
 VISITOR_ENDS_SHARE = 0.1
 OFFLINE_MESSAGES = 12
-BROKER_DOWN_SECONDS = 5.0
+BROKER_DOWN_SECONDS = 8.0
+"""Longer than the offer and invitation timeouts: timers set just before fall due meanwhile."""
 STUCK_GRACE = timedelta(seconds=15)
 """An offer still pending this long after its expiry is stuck (its timer was lost)."""
 
@@ -111,6 +113,7 @@ class Run:
         self.operators: dict[tuple[str, str], OperatorConsole] = {}
         self.visitors: list[VisitorWidget] = []
         self.messages_left: Counter[str] = Counter()
+        self.invitees: dict[str, VisitorWidget] = {}
         self.figures = Figures()
         self.rng = random.Random(10)
         self.log: list[str] = []
@@ -158,9 +161,15 @@ class Run:
         if await widget.arrive() and await widget.leave_message():
             self.messages_left[site_id] += 1
 
-    async def arrivals(self, count: int, seconds: float, leaving: bool = True) -> None:
+    async def arrivals(
+        self, count: int, seconds: float, leaving: bool = True, until: asyncio.Event | None = None
+    ) -> None:
+        """`count` visitors over `seconds`; more at the same pace while `until` is not set (a
+        busy machine slows the restarts, and the load must go on through every fault), up to
+        twice as many."""
         waves = []
-        for n in range(count):
+        n = 0
+        while n < count or (until is not None and not until.is_set() and n < 2 * count):
             site_id = self._site_for()
             channel = "call" if self.rng.random() < CALL_SHARE else "chat"
             leave = leaving and self.rng.random() < LEAVE_SHARE
@@ -168,6 +177,7 @@ class Run:
             waves.append(asyncio.create_task(self.visitor(site_id, channel, leave, ends)))
             if n % (max(1, count // OFFLINE_MESSAGES)) == 0 and leaving:
                 waves.append(asyncio.create_task(self.offline_message(site_id)))
+            n += 1
             await asyncio.sleep(seconds / count)
         await asyncio.gather(*waves)
 
@@ -181,26 +191,31 @@ class Run:
 
     async def restart_broker(self) -> None:
         loop = asyncio.get_running_loop()
-        # offers made just before the outage go unanswered: their timeouts fall due while it is down
+        # offers made just before the outage go unanswered, and each site's first operator invites
+        # a visitor who never answers: these timers fall due while the broker is down
         self.behaviour.ignore_window = (loop.time() - 0.1, loop.time() + 1.5)
-        # and one invitation per site that its visitor never answers: it expires during the outage
-        await asyncio.gather(*(self.unanswered_invitation(site_id) for site_id in SITES))
+        await asyncio.gather(*(self.invite(site_id, v) for site_id, v in self.invitees.items()))
         await asyncio.sleep(max(0.0, self.behaviour.ignore_window[1] - loop.time()))
         self.note(f"broker restart ({BROKER_DOWN_SECONDS:.0f} s down)")
         await asyncio.to_thread(self.fleet.node.restart, BROKER_DOWN_SECONDS)
         self.figures.faults.append(f"broker restart, {BROKER_DOWN_SECONDS:.0f} s down")
         self.note("broker back")
 
-    async def unanswered_invitation(self, site_id: str) -> None:
-        invitee = VisitorWidget(self.edge, self.crowd, site_id)
-        self.visitors.append(invitee)
-        if await invitee.arrive():
-            console = self.operators[(site_id, "op0")]
-            await self.edge.request(
-                "POST", "/v1/operator/invitations", console.token, {"visitor_id": invitee.id}
-            )
+    async def invite(self, site_id: str, invitee: VisitorWidget) -> None:
+        console = self.operators[(site_id, "op0")]
+        await self.edge.request(
+            "POST", "/v1/operator/invitations", console.token, {"visitor_id": invitee.id}
+        )
 
-    async def faults(self) -> None:
+    async def prepare_invitees(self) -> None:
+        """Visitors who browse and will be invited, arrived beforehand so inviting is quick."""
+        for site_id in SITES:
+            invitee = VisitorWidget(self.edge, self.crowd, site_id)
+            self.visitors.append(invitee)
+            assert await invitee.arrive(), "a visitor could not arrive before the load"
+            self.invitees[site_id] = invitee
+
+    async def faults(self, done: asyncio.Event) -> None:
         schedule: list[tuple[float, Callable[[], Any]]] = [
             (8, lambda: self.kill_and_restart("queue_manager")),
             (15, lambda: self.kill_and_restart("session_service")),
@@ -212,6 +227,7 @@ class Run:
         for at, fault in schedule:
             await asyncio.sleep(max(0.0, at - (time.monotonic() - began)))
             await fault()
+        done.set()
 
     # --- settling --------------------------------------------------------------------------------
 
@@ -307,10 +323,15 @@ class Run:
         await self.auditor.start()
         try:
             await self.sign_in_operators()
+            await self.prepare_invitees()
             self.note(f"{len(self.operators)} operators online on {len(SITES)} sites; load starts")
             self.started = time.monotonic()
             self.loop_started = asyncio.get_running_loop().time()
-            await asyncio.gather(self.arrivals(VISITORS, ARRIVAL_SECONDS), self.faults())
+            faults_done = asyncio.Event()
+            await asyncio.gather(
+                self.arrivals(VISITORS, ARRIVAL_SECONDS, until=faults_done),
+                self.faults(faults_done),
+            )
             self.note(f"arrivals done: {len(self.asked())} visitors asked")
             drained = await self.auditor.wait_until(self.drained, within=60)
             self.note(f"drained: {drained}")
@@ -326,6 +347,8 @@ class Run:
             mismatches = await self.compare_summaries(within=20)
             f.details["summary (full)"] = mismatches
             f.details["offline messages"] = await self.offline_messages_listed()
+            # a console learns of its presence on its socket (or re-reads it after a Resync)
+            await self.auditor.wait_until(lambda: not self.unaware_away(), within=15)
             f.details["unaware away"] = self.unaware_away()
 
             # close: the waiting leave, operators go offline, every open chat is ended

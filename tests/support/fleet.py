@@ -28,7 +28,7 @@ class LocalProcess(ServiceProcess):
         self.name = name
         self.starts = 0
 
-    def start(self, timeout: float = 60.0) -> LocalProcess:
+    def start(self, timeout: float = 120.0) -> LocalProcess:
         """Start (again, on the same port) and wait until `/readyz` answers 200."""
         self.starts += 1
         self.workdir.mkdir(parents=True, exist_ok=True)
