@@ -166,6 +166,9 @@ class Behaviour:
     ignore_window: tuple[float, float] = (0.0, 0.0)
     """Offers that arrive in this (loop time) window are not answered: nobody at the desk."""
     decline_share: float = 0.1
+    declined_visitors: set[str] = field(default_factory=set)
+    """A visitor is declined at most once: declined by every operator of its site, it would
+    rightly never be offered again, and the run could not settle."""
     chat_seconds: tuple[float, float] = (2.0, 5.0)
 
 
@@ -186,6 +189,7 @@ class OperatorConsole:
         self.back_online = 0
         self.resyncs = 0
         self.rejected: list[str] = []
+        self.long_chat = ""
 
     async def open(self) -> None:
         self.socket.open()
@@ -223,8 +227,10 @@ class OperatorConsole:
     async def _answer(self, offer: Frame) -> None:
         await asyncio.sleep(random.uniform(0.2, 1.0))
         answer = "accept"
-        if random.random() < self.behaviour.decline_share:
+        declined = self.behaviour.declined_visitors
+        if offer["visitor_id"] not in declined and random.random() < self.behaviour.decline_share:
             answer = "decline"
+            declined.add(offer["visitor_id"])
             self.declined += 1
         await self.edge.request(
             "POST", f"/v1/operator/offers/{offer['offer_id']}/{answer}", self.token
@@ -238,6 +244,12 @@ class OperatorConsole:
             self.token,
             {"client_message_id": uuid.uuid4().hex, "text": "Hello, how can I help?"},
         )
+        if not self.long_chat:
+            # the operator's first chat is put on hold and stays open through every fault:
+            # state each service must still know after its restart
+            self.long_chat = session
+            await self.edge.request("POST", f"/v1/operator/sessions/{session}/hold", self.token)
+            return
         await asyncio.sleep(random.uniform(*self.behaviour.chat_seconds))
         await self.behaviour.ending_chats.wait()
         await self.edge.request("POST", f"/v1/operator/sessions/{session}/end", self.token)

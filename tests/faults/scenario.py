@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.faults.auditor import CHATTING, ENDED, LEFT, OPEN, WAITING, Auditor, Truth
+from tests.faults.auditor import BETWEEN, CHATTING, ENDED, LEFT, OPEN, WAITING, Auditor, Truth
 from tests.faults.load import (
     Behaviour,
     Crowd,
@@ -36,7 +36,7 @@ SITES = {"faults-a": 3, "faults-b": 3, "faults-c": 2, "faults-d": 2}
 """Operators per site: 10 in all, each with up to MAX_CHATS chats."""
 MAX_CHATS = 3
 MAX_CALLS = 1
-OFFER_TIMEOUT_SECONDS = 4.0
+OFFER_TIMEOUT_SECONDS = 6.0
 VISITORS = 120
 ARRIVAL_SECONDS = 45.0
 CALL_SHARE = 0.1
@@ -202,7 +202,13 @@ class Run:
         self.note("broker back")
 
     async def invite(self, site_id: str, invitee: VisitorWidget) -> None:
-        console = self.operators[(site_id, "op0")]
+        # by the operator with the most room, so that the invitation is made
+        _, operator_id = max(
+            (self.auditor.free_slots(site_id, op, "chat"), op)
+            for (site, op) in self.operators
+            if site == site_id
+        )
+        console = self.operators[(site_id, operator_id)]
         await self.edge.request(
             "POST", "/v1/operator/invitations", console.token, {"visitor_id": invitee.id}
         )
@@ -237,31 +243,28 @@ class Run:
     def _now(self) -> datetime:
         return datetime.now(UTC)
 
-    def drained(self) -> bool:
-        """Nobody waits or is being offered, apart from offers already stuck."""
-        stuck = {h.visitor_id for _, h in self.auditor.stuck(self._now(), STUCK_GRACE)}
-        for v in self.asked():
-            status = self.auditor.status(v.site_id, v.id)
-            if status in (WAITING, OPEN) and v.id not in stuck:
-                return False
-            if status is None or status not in (CHATTING, ENDED, LEFT, WAITING, OPEN):
-                return False
-        return True
+    def settled(self) -> bool:
+        return not self.unsettled()
 
-    def filled(self) -> bool:
-        """Every site: no offer pending (but stuck ones), and nobody waits while room is free."""
+    def unsettled(self) -> list[str]:
+        """Why the system is not settled yet: an offer pending (but a stuck one), a visitor not
+        (yet) in the queue, or one waiting while an online operator has room for it."""
         a = self.auditor
-        now = self._now()
-        stuck = {i for i, _ in a.stuck(now, STUCK_GRACE)}
-        if any(i not in stuck for i in a.holds):
-            return False
+        stuck = {i for i, _ in a.stuck(self._now(), STUCK_GRACE)}
+        why = [f"offer {i} pending" for i in a.holds if i not in stuck]
+        why += [
+            f"{v.site_id}/{v.id} {a.status(v.site_id, v.id)}"
+            for v in self.asked()
+            if a.status(v.site_id, v.id) in (None, BETWEEN)
+        ]
         for site_id in SITES:
             truth = a.truth(site_id)
+            ops = [op for (site, op) in self.operators if site == site_id]
             for channel, waiting in (("chat", truth.waiting_chats), ("call", truth.waiting_calls)):
-                ops = [op for (site, op) in a.presence if site == site_id]
-                if waiting and any(a.free_slots(site_id, op, channel) for op in ops):
-                    return False
-        return True
+                free = [op for op in ops if a.free_slots(site_id, op, channel)]
+                if waiting and free:
+                    why.append(f"{site_id}: {waiting} waiting for a {channel}, room at {free}")
+        return why
 
     async def compare_summaries(self, within: float) -> list[str]:
         """Poll each site's summary until it equals the audit; the sites that never did."""
@@ -333,17 +336,17 @@ class Run:
                 self.faults(faults_done),
             )
             self.note(f"arrivals done: {len(self.asked())} visitors asked")
-            drained = await self.auditor.wait_until(self.drained, within=60)
-            self.note(f"drained: {drained}")
+            drained = await self.auditor.wait_until(self.settled, within=60)
+            self.note(f"drained: {drained} {self.unsettled()[:5]}")
 
             # a last wave while chats are no longer ended: every operator fills up, some wait
             self.behaviour.ending_chats.clear()
             capacity = sum(SITES.values()) * MAX_CHATS
             await self.arrivals(capacity + 10, 6.0, leaving=False)
-            filled = await self.auditor.wait_until(self.filled, within=45)
+            filled = await self.auditor.wait_until(self.settled, within=60)
             # measured now: closing below withdraws every pending offer, stuck ones too
             self.stuck_offers()
-            self.note(f"filled: {filled}; comparing the summary with the audit")
+            self.note(f"filled: {filled} {self.unsettled()[:5]}; comparing the summary")
             mismatches = await self.compare_summaries(within=20)
             f.details["summary (full)"] = mismatches
             f.details["offline messages"] = await self.offline_messages_listed()
