@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -17,7 +18,9 @@ from tests.faults.scenario import OFFER_TIMEOUT_SECONDS, Figures, Fleet, Run
 from tests.support.fleet import LocalProcess
 from tests.support.rabbit_node import RabbitNode
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS_VARIABLE = "FAULTS_RESULTS_DIR"
+"""Where the figures are written besides the run's temporary folder: `make faults` sets it to
+tests/faults/results (quoted by the README); `make test` leaves the repository untouched."""
 _figures: list[Figures] = []
 
 
@@ -74,24 +77,35 @@ def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Figures]:
         node.stop()
     result.details["service logs"] = [fleet.logs]
     _figures.append(result)
-    _write(result)
+    _write(result, base)
+    if os.environ.get(RESULTS_VARIABLE):
+        _write(result, Path(os.environ[RESULTS_VARIABLE]))
     for line in result.lines():
         print(line)
     yield result
 
 
-def _write(figures: Figures) -> None:
-    """The figures of the latest run, for the README to quote."""
-    RESULTS.mkdir(exist_ok=True)
+def _write(figures: Figures, folder: Path) -> None:
+    """The figures of the latest run (latest.md, latest.json), for the README to quote."""
+    folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    (RESULTS / "latest.json").write_text(
+    (folder / "latest.json").write_text(
         json.dumps({"run_at": stamp, **asdict(figures)}, indent=2) + "\n"
     )
-    lines = [f"# Fault suite, latest run ({stamp})", "", "```", *figures.lines(), "```", ""]
+    lines = [
+        f"# Fault suite, latest run ({stamp})",
+        "",
+        f"Faults: {'; '.join(figures.faults)}.",
+        "",
+        "```",
+        *figures.lines(),
+        "```",
+        "",
+    ]
     for name, found in figures.details.items():
         if found:
             lines += [f"## {name}", "", *(f"- {item}" for item in found[:40]), ""]
-    (RESULTS / "latest.md").write_text("\n".join(lines))
+    (folder / "latest.md").write_text("\n".join(lines))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -99,4 +113,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("fault suite figures")
         for line in figures.lines():
             terminalreporter.write_line(line)
-        terminalreporter.write_line(f"faults: service logs in {figures.details['service logs'][0]}")
+        base = Path(figures.details["service logs"][0]).parent
+        terminalreporter.write_line(f"faults: service logs and latest.md in {base}")
