@@ -202,15 +202,19 @@ class Run:
         self.note("broker back")
 
     async def invite(self, site_id: str, invitee: VisitorWidget) -> None:
-        # by the operator with the most room, so that the invitation is made
+        # to a call, by the operator with the most room: chat slots are mostly full under the
+        # load, while calls are few
         _, operator_id = max(
-            (self.auditor.free_slots(site_id, op, "chat"), op)
+            (self.auditor.free_slots(site_id, op, "call"), op)
             for (site, op) in self.operators
             if site == site_id
         )
         console = self.operators[(site_id, operator_id)]
         await self.edge.request(
-            "POST", "/v1/operator/invitations", console.token, {"visitor_id": invitee.id}
+            "POST",
+            "/v1/operator/invitations",
+            console.token,
+            {"visitor_id": invitee.id, "channel": "call"},
         )
 
     async def prepare_invitees(self) -> None:
