@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -62,8 +64,10 @@ def _services(node: RabbitNode, base: Path) -> dict[str, LocalProcess]:
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Figures]:
-    base = tmp_path_factory.mktemp("faults")
+def figures() -> Iterator[Figures]:
+    # not pytest's tmp_path: pytest keeps only its last three runs' folders, and the logs of a
+    # failed run must outlive the next test runs on a shared machine. Removed when all is well.
+    base = Path(tempfile.mkdtemp(prefix="livechat-faults-"))
     node = RabbitNode("faults").start()
     services = _services(node, base)
     try:
@@ -83,6 +87,8 @@ def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Figures]:
     for line in result.lines():
         print(line)
     yield result
+    if result.all_well():
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _write(figures: Figures, folder: Path) -> None:
@@ -114,4 +120,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for line in figures.lines():
             terminalreporter.write_line(line)
         base = Path(figures.details["service logs"][0]).parent
-        terminalreporter.write_line(f"faults: service logs and latest.md in {base}")
+        if figures.all_well():
+            terminalreporter.write_line("faults: all well; the run's folder was removed")
+        else:
+            terminalreporter.write_line(f"faults: service logs and latest.md kept in {base}")

@@ -93,6 +93,11 @@ class Figures:
 
     CHECKS = ("lost", "double", "over_capacity", "stuck", "unended", "summary_mismatch")
 
+    ASSERTED = (*CHECKS, "offline_lost", "unaware_away", "unexpected_errors")
+
+    def all_well(self) -> bool:
+        return all(getattr(self, name) == 0 for name in self.ASSERTED)
+
     def line(self) -> str:
         return "faults: " + " ".join(f"{name}={getattr(self, name)}" for name in self.CHECKS)
 
