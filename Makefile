@@ -3,11 +3,12 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help env rabbitmq run test unit lint deploy-check bench clean docs docs-check promtool alerts-check monitoring
+.PHONY: help env rabbitmq run test unit faults lint deploy-check bench clean docs docs-check promtool alerts-check monitoring
 
 help:
 	@echo "make run          start RabbitMQ (if needed) and all five services; Ctrl-C stops them"
 	@echo "make test         install the environment and run the whole suite on the real RabbitMQ"
+	@echo "make faults       only the fault suite (its own RabbitMQ node; SIGKILLs, a broker restart)"
 	@echo "make lint         ruff, mypy and import-linter"
 	@echo "make deploy-check render and validate the Kubernetes manifests, compose file and alert rules"
 	@echo "make docs         regenerate docs/asyncapi.yaml and docs/schemas from the contracts"
@@ -29,6 +30,9 @@ run: env rabbitmq
 test: env rabbitmq promtool
 	@AMQP_URL=$$(bash scripts/test-vhost.sh) && echo "tests use $$AMQP_URL" && \
 	  AMQP_URL=$$AMQP_URL $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+faults: env
+	@FAULTS_RESULTS_DIR=tests/faults/results $(UV) run --frozen pytest tests/faults $(PYTEST_ARGS)
 
 unit: env promtool
 	@$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)

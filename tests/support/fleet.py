@@ -1,0 +1,78 @@
+"""The five services as processes on one broker, each working in a folder of its own run.
+
+Unlike `ServiceProcess` alone, every process here runs with its working directory in the run's
+temporary folder, so whatever a service keeps on disk in the embedded mode (`.data/...`, the
+journal) lands there and survives a SIGKILL and restart of that service, never in the repository.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.processes import ServiceProcess
+
+
+class LocalProcess(ServiceProcess):
+    """A service process that starts in `workdir` and can be killed and started again."""
+
+    def __init__(
+        self, package: str, env: dict[str, str], log_path: Path, workdir: Path, name: str
+    ) -> None:
+        super().__init__(package, env, log_path)
+        self.workdir = workdir
+        self.name = name
+        self.starts = 0
+
+    def start(self, timeout: float = 120.0) -> LocalProcess:
+        """Start (again, on the same port) and wait until `/readyz` answers 200."""
+        self.starts += 1
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        log.write(f"\n----- start #{self.starts} of {self.name} at {time.time():.3f}\n".encode())
+        log.flush()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"{self.package}.main:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--ws-per-message-deflate",
+                "false",
+                "--timeout-graceful-shutdown",
+                "5",
+            ],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise TimeoutError(f"{self.name} not ready: {self.log_path.read_text()[-3000:]}")
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
