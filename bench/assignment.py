@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from visitor_gateway.auth import Caller, issue
+from visitor_gateway.domain.auth import Caller, issue
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.http1 import Http1Pool

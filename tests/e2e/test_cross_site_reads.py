@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from visitor_gateway.auth import Caller, issue
+from visitor_gateway.domain.auth import Caller, issue
 
 from tests.e2e.conftest import System
 from tests.support.clients import TOKEN_SECRET, Operator, Party, Visitor

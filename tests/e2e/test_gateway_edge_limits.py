@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-from visitor_gateway.auth import Caller, issue
+from visitor_gateway.domain.auth import Caller, issue
 
 from tests.support.clients import TOKEN_SECRET
 from tests.support.processes import ServiceProcess

@@ -19,7 +19,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from visitor_gateway.auth import Caller, issue
+from visitor_gateway.domain.auth import Caller, issue
 
 from tests.e2e.conftest import System
 from tests.support.clients import TOKEN_SECRET

@@ -22,7 +22,7 @@ import aio_pika
 import pytest
 from livechat_shared.contracts import Channel, ChatMessagePosted, ChatOffered, Message
 from livechat_shared.contracts.topology import EVENTS_EXCHANGE, routing_key
-from visitor_gateway.auth import Caller, issue
+from visitor_gateway.domain.auth import Caller, issue
 
 from tests.support.broker import AMQP_URL
 from tests.support.clients import TOKEN_SECRET, Operator, Party

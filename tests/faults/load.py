@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import websockets
-from visitor_gateway.auth import Caller, issue
+from visitor_gateway.domain.auth import Caller, issue
 
 Frame = dict[str, Any]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import websockets
-from visitor_gateway.auth import Caller, issue
+from visitor_gateway.domain.auth import Caller, issue
 
 TOKEN_SECRET = "e2e-secret-0123456789-0123456789-abcdef"
 

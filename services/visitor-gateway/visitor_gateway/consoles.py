@@ -13,8 +13,8 @@ from typing import Protocol
 
 from livechat_shared.contracts import Message, OperatorConnected, OperatorDisconnected
 
-from visitor_gateway.delivery import Recipient
-from visitor_gateway.hub import Hub
+from visitor_gateway.adapters.hub import Hub
+from visitor_gateway.domain.delivery import Recipient
 
 log = logging.getLogger(__name__)
 

@@ -23,28 +23,21 @@ from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 from livechat_shared.runtime.settings import warn_about_development_secrets
 
-from visitor_gateway import (
-    message_queue_api,
-    monitor_api,
-    operator_api,
-    redaction,
-    sockets,
-    summary_api,
-    visitor_api,
-)
-from visitor_gateway.body_limit import BodyLimit
-from visitor_gateway.consoles import Consoles
-from visitor_gateway.gateway import Gateway
-from visitor_gateway.hub import Hub
-from visitor_gateway.identity_provider import IdentityProvider
-from visitor_gateway.sessions_client import (
+from visitor_gateway.adapters import redaction
+from visitor_gateway.adapters.hub import Hub
+from visitor_gateway.adapters.identity_provider import IdentityProvider
+from visitor_gateway.adapters.internal_apis import (
     OfflineMessagesClient,
     SessionsClient,
     SessionsUnavailable,
     SummaryClient,
 )
+from visitor_gateway.api.body_limit import BodyLimit
+from visitor_gateway.api.gateway import Gateway
+from visitor_gateway.api.routes import ROUTERS
+from visitor_gateway.consoles import Consoles
+from visitor_gateway.domain.site_monitor import SiteMonitor
 from visitor_gateway.settings import DEV_SECRET, Settings
-from visitor_gateway.site_monitor import SiteMonitor
 
 log = logging.getLogger(__name__)
 
@@ -135,15 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         monitor=monitor,
         provider=identity_provider(settings),
     )
-    routers = (
-        visitor_api.router,
-        operator_api.router,
-        message_queue_api.router,
-        monitor_api.router,
-        summary_api.router,
-        sockets.router,
-    )
-    for routes in routers:
+    for routes in ROUTERS:
         app.include_router(routes)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 

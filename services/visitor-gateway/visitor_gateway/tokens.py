@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from visitor_gateway.auth import InvalidToken, caller_from, issue
+from visitor_gateway.domain.auth import InvalidToken, caller_from, issue
 from visitor_gateway.settings import Settings
 
 

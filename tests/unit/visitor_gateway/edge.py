@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from livechat_shared.contracts import Message
-from visitor_gateway.gateway import Gateway
+from visitor_gateway.api.gateway import Gateway
 from visitor_gateway.main import create_app
 from visitor_gateway.settings import Settings
 

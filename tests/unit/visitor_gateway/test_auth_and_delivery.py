@@ -15,9 +15,9 @@ from livechat_shared.contracts import (
     VisitorBrowsing,
     VisitorQueued,
 )
-from visitor_gateway.auth import Caller, InvalidToken, issue, verify
-from visitor_gateway.delivery import position_frames, recipients
-from visitor_gateway.site_monitor import SiteMonitor
+from visitor_gateway.domain.auth import Caller, InvalidToken, issue, verify
+from visitor_gateway.domain.delivery import position_frames, recipients
+from visitor_gateway.domain.site_monitor import SiteMonitor
 
 SECRET = "unit-secret-0123456789-0123456789-xyz"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

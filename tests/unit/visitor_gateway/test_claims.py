@@ -9,7 +9,7 @@ import jwt
 import pytest
 from livechat_shared.contracts.envelope import Identifier, SiteId
 from pydantic import TypeAdapter, ValidationError
-from visitor_gateway.auth import ISSUER, InvalidToken, verify
+from visitor_gateway.domain.auth import ISSUER, InvalidToken, verify
 
 SECRET = "unit-secret-0123456789-0123456789-xyz"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import jwt
 import pytest
-from visitor_gateway.auth import ISSUER
+from visitor_gateway.domain.auth import ISSUER
 
 from tests.unit.visitor_gateway.edge import SECRET, client, gateway_app
 

@@ -6,8 +6,8 @@ from typing import cast
 
 from fastapi import WebSocket
 from livechat_shared.contracts import Message, OperatorConnected, OperatorDisconnected
+from visitor_gateway.adapters.hub import Hub
 from visitor_gateway.consoles import Consoles
-from visitor_gateway.hub import Hub
 
 from tests.unit.visitor_gateway.test_hub import FakeSocket
 

@@ -16,9 +16,9 @@ from livechat_shared.contracts import (
     ChatOffered,
     QueuePositionsChanged,
 )
-from visitor_gateway.delivery import Recipient
-from visitor_gateway.hub import Hub
-from visitor_gateway.outbox import BUFFER_FULL, SEND_TIMEOUT
+from visitor_gateway.adapters.hub import Hub
+from visitor_gateway.adapters.outbox import BUFFER_FULL, SEND_TIMEOUT
+from visitor_gateway.domain.delivery import Recipient
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

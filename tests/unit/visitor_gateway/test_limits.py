@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from livechat_shared.contracts import VisitorBrowsing
-from visitor_gateway.rate_limits import RateLimit, SocketQuota, retry_after
-from visitor_gateway.site_monitor import SiteMonitor
+from visitor_gateway.domain.limits import RateLimit, SocketQuota, retry_after
+from visitor_gateway.domain.site_monitor import SiteMonitor
 
 from tests.unit.visitor_gateway.edge import client, gateway_app
 

@@ -19,15 +19,15 @@ from livechat_shared.contracts.envelope import ClientMessageId, MessageText, Sit
 from livechat_shared.contracts.views import SessionView, TranscriptMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from visitor_gateway.auth import Caller, issue
-from visitor_gateway.errors import EVERY_ROUTE, IN_A_SESSION, LIMITED, SIGNED_IN
-from visitor_gateway.gateway import (
+from visitor_gateway.api.errors import EVERY_ROUTE, IN_A_SESSION, LIMITED, SIGNED_IN
+from visitor_gateway.api.gateway import (
     AddressLimited,
     GatewayDep,
     LimitedVisitorDep,
     VisitorDep,
     ongoing,
 )
+from visitor_gateway.domain.auth import Caller, issue
 
 router = APIRouter(prefix="/v1", tags=["visitors"], responses=EVERY_ROUTE)
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from fastapi import WebSocket
 from livechat_shared.contracts import Message, QueuePositionsChanged
 
-from visitor_gateway.delivery import Recipient, position_frames, recipients, resync_frame
-from visitor_gateway.outbox import Outbox
+from visitor_gateway.adapters.outbox import Outbox
+from visitor_gateway.domain.delivery import Recipient, position_frames, recipients, resync_frame
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from livechat_shared.contracts import (
     VisitorRequeued,
 )
 
-from visitor_gateway.auth import Role
+from visitor_gateway.domain.auth import Role
 
 Recipient = tuple[str, Role, str]
 """(site id, role, visitor or operator id)"""

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import jwt
 
-from visitor_gateway.auth import Caller, InvalidToken, caller_from, decoded
+from visitor_gateway.domain.auth import Caller, InvalidToken, caller_from, decoded
 
 
 class IdentityProviderUnavailable(Exception):

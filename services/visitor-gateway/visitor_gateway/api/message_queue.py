@@ -17,10 +17,10 @@ from livechat_shared.contracts import (
 from livechat_shared.contracts.views import MessageQueue
 from pydantic import BaseModel, ConfigDict, Field
 
-from visitor_gateway.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
-from visitor_gateway.gateway import GatewayDep, LimitedVisitorDep, OperatorDep
-from visitor_gateway.sessions_client import SessionsUnavailable, path
-from visitor_gateway.visitor_api import Accepted, SitePath
+from visitor_gateway.adapters.internal_apis import SessionsUnavailable, path
+from visitor_gateway.api.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
+from visitor_gateway.api.gateway import GatewayDep, LimitedVisitorDep, OperatorDep
+from visitor_gateway.api.visitor import Accepted, SitePath
 
 router = APIRouter(prefix="/v1", tags=["message queue"], responses=EVERY_ROUTE)
 

@@ -11,10 +11,10 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from livechat_shared.contracts import VisitorDisconnected, VisitorReconnected
 from livechat_shared.runtime.broker import BrokerUnavailable
 
-from visitor_gateway.auth import Caller, Role
+from visitor_gateway.api.gateway import Gateway
 from visitor_gateway.consoles import Consoles
-from visitor_gateway.delivery import Recipient
-from visitor_gateway.gateway import Gateway
+from visitor_gateway.domain.auth import Caller, Role
+from visitor_gateway.domain.delivery import Recipient
 
 log = logging.getLogger(__name__)
 

@@ -13,18 +13,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from livechat_shared.contracts import Message
 from livechat_shared.contracts.views import SessionView
 
-from visitor_gateway.auth import Caller, InvalidToken, Role, WrongRole, algorithm_of, verify
-from visitor_gateway.hub import Hub
-from visitor_gateway.identity_provider import IdentityProvider, IdentityProviderUnavailable
-from visitor_gateway.rate_limits import RateLimit, SocketQuota, retry_after
-from visitor_gateway.sessions_client import (
+from visitor_gateway.adapters.hub import Hub
+from visitor_gateway.adapters.identity_provider import IdentityProvider, IdentityProviderUnavailable
+from visitor_gateway.adapters.internal_apis import (
     OfflineMessagesClient,
     SessionsClient,
     SessionsUnavailable,
     SummaryClient,
 )
+from visitor_gateway.domain.auth import Caller, InvalidToken, Role, WrongRole, algorithm_of, verify
+from visitor_gateway.domain.limits import RateLimit, SocketQuota, retry_after
+from visitor_gateway.domain.site_monitor import SiteMonitor
 from visitor_gateway.settings import Settings
-from visitor_gateway.site_monitor import SiteMonitor
 
 
 class Publisher(Protocol):

@@ -11,9 +11,9 @@ from livechat_shared.contracts import AnswerInvitation, Channel, InviteVisitor, 
 from livechat_shared.contracts.envelope import Identifier
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from visitor_gateway.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
-from visitor_gateway.gateway import GatewayDep, LimitedVisitorDep, OperatorDep, VisitorDep
-from visitor_gateway.visitor_api import Accepted
+from visitor_gateway.api.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
+from visitor_gateway.api.gateway import GatewayDep, LimitedVisitorDep, OperatorDep, VisitorDep
+from visitor_gateway.api.visitor import Accepted
 
 router = APIRouter(prefix="/v1", tags=["site monitor"], responses=EVERY_ROUTE)
 

@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from visitor_gateway.errors import EVERY_ROUTE, SIGNED_IN
-from visitor_gateway.gateway import GatewayDep, OperatorDep
-from visitor_gateway.sessions_client import path
+from visitor_gateway.adapters.internal_apis import path
+from visitor_gateway.api.errors import EVERY_ROUTE, SIGNED_IN
+from visitor_gateway.api.gateway import GatewayDep, OperatorDep
 
 router = APIRouter(prefix="/v1/operator", tags=["summary"], responses=EVERY_ROUTE | SIGNED_IN)
 

@@ -24,9 +24,9 @@ from livechat_shared.contracts.envelope import Identifier
 from livechat_shared.contracts.views import MessagePage, SessionList
 from pydantic import BaseModel, ConfigDict
 
-from visitor_gateway.errors import EVERY_ROUTE, IN_A_SESSION, SIGNED_IN
-from visitor_gateway.gateway import GatewayDep, OperatorDep, ongoing
-from visitor_gateway.visitor_api import Accepted, NewMessage
+from visitor_gateway.api.errors import EVERY_ROUTE, IN_A_SESSION, SIGNED_IN
+from visitor_gateway.api.gateway import GatewayDep, OperatorDep, ongoing
+from visitor_gateway.api.visitor import Accepted, NewMessage
 
 router = APIRouter(prefix="/v1/operator", tags=["operators"], responses=EVERY_ROUTE | SIGNED_IN)
 

@@ -1,0 +1,1 @@
+"""The gateway's outside: the internal services' APIs, the identity provider, sockets, logs."""

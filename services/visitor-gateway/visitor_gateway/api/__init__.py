@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket entry points, and the request and response types they share."""

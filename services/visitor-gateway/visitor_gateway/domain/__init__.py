@@ -1,0 +1,1 @@
+"""The gateway's pure rules: who a caller is, who receives an event, who browses, limits."""
