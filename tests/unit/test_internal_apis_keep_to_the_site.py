@@ -19,7 +19,7 @@ from livechat_shared.contracts.views import (
 )
 from offline_messages.http import build_read_api as build_offline_api
 from session_service.http import build_read_api as build_sessions_api
-from visitor_gateway.adapters.internal_apis import path
+from visitor_gateway.adapters.internal_api import path
 
 TOKEN = "unit-internal-token-0123456789"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from aiormq.exceptions import AMQPError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from livechat_shared.contracts import Message, VisitorBrowsing
 from livechat_shared.contracts.services import (
     OFFLINE_MESSAGES,
     QUEUE_MANAGER,
@@ -18,7 +17,6 @@ from livechat_shared.contracts.services import (
 )
 from livechat_shared.runtime.app import create_service_app
 from livechat_shared.runtime.broker import BrokerUnavailable, Bus, build_broker
-from livechat_shared.runtime.consumer import subscribe
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 from livechat_shared.runtime.settings import warn_about_development_secrets
@@ -26,18 +24,18 @@ from livechat_shared.runtime.settings import warn_about_development_secrets
 from visitor_gateway.adapters import redaction
 from visitor_gateway.adapters.hub import Hub
 from visitor_gateway.adapters.identity_provider import IdentityProvider
-from visitor_gateway.adapters.internal_apis import (
-    OfflineMessagesClient,
-    SessionsClient,
-    SessionsUnavailable,
-    SummaryClient,
-)
+from visitor_gateway.adapters.internal_api import ServiceUnavailable
+from visitor_gateway.adapters.offline_messages import OfflineMessagesClient
+from visitor_gateway.adapters.session_service import SessionServiceClient
+from visitor_gateway.adapters.summary_projector import SummaryProjectorClient
 from visitor_gateway.api.body_limit import BodyLimit
 from visitor_gateway.api.gateway import Gateway
 from visitor_gateway.api.routes import ROUTERS
 from visitor_gateway.consoles import Consoles
 from visitor_gateway.domain.site_monitor import SiteMonitor
+from visitor_gateway.handlers import GatewayService
 from visitor_gateway.settings import DEV_SECRET, Settings
+from visitor_gateway.subscribers import build_consumer
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         memory=timedelta(seconds=settings.site_monitor_memory_seconds),
     )
 
-    async def consume(message: Message) -> None:
-        if isinstance(message, VisitorBrowsing):
-            monitor.heartbeat(message)
-        else:
-            await hub.deliver(message)
-
-    sessions = SessionsClient(settings.session_service_url, settings.internal_api_token)
+    sessions = SessionServiceClient(settings.session_service_url, settings.internal_api_token)
     offline_messages = OfflineMessagesClient(
         settings.offline_messages_url, settings.internal_api_token
     )
 
-    summary = SummaryClient(settings.summary_projector_url, settings.internal_api_token)
+    summary = SummaryProjectorClient(settings.summary_projector_url, settings.internal_api_token)
 
     consoles = Consoles(hub, bus, bus.instance_id, settings.presence_refresh_seconds)
     housekeeping: list[asyncio.Task[None]] = []
@@ -91,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for client in (sessions, offline_messages, summary):
             await client.close()
 
-    consumer = subscribe(bus, metrics, consume, settings)
+    consumer = build_consumer(bus, metrics, GatewayService(hub, monitor), settings)
 
     async def reconnected() -> None:
         """After the consumer's queue is back (a broker restart): events meanwhile are lost,
@@ -134,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(BrokerUnavailable)
     @app.exception_handler(AMQPError)
-    @app.exception_handler(SessionsUnavailable)
+    @app.exception_handler(ServiceUnavailable)
     async def unavailable(_: Request, error: Exception) -> JSONResponse:
         # Infrastructure, not the caller's input: say so, and that a retry may work.
         log.warning("a dependency is unavailable", extra={"error": str(error)})

@@ -15,12 +15,9 @@ from livechat_shared.contracts.views import SessionView
 
 from visitor_gateway.adapters.hub import Hub
 from visitor_gateway.adapters.identity_provider import IdentityProvider, IdentityProviderUnavailable
-from visitor_gateway.adapters.internal_apis import (
-    OfflineMessagesClient,
-    SessionsClient,
-    SessionsUnavailable,
-    SummaryClient,
-)
+from visitor_gateway.adapters.offline_messages import OfflineMessagesClient
+from visitor_gateway.adapters.session_service import SessionServiceClient, SessionServiceUnavailable
+from visitor_gateway.adapters.summary_projector import SummaryProjectorClient
 from visitor_gateway.domain.auth import Caller, InvalidToken, Role, WrongRole, algorithm_of, verify
 from visitor_gateway.domain.limits import RateLimit, SocketQuota, retry_after
 from visitor_gateway.domain.site_monitor import SiteMonitor
@@ -71,9 +68,9 @@ class Gateway:
     settings: Settings
     publisher: Publisher
     hub: Hub
-    sessions: SessionsClient
+    sessions: SessionServiceClient
     offline_messages: OfflineMessagesClient
-    summary: SummaryClient
+    summary: SummaryProjectorClient
     monitor: SiteMonitor
     provider: IdentityProvider | None = None  # operator tokens of a real identity provider
     limits: Limits = field(init=False)
@@ -116,7 +113,7 @@ class Gateway:
         someone else's."""
         try:
             found = await self.sessions.session(caller.site_id, session_id)
-        except SessionsUnavailable as error:
+        except SessionServiceUnavailable as error:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, "sessions unavailable"
             ) from error
@@ -132,7 +129,7 @@ class Gateway:
     async def current_session(self, caller: Caller) -> SessionView:
         try:
             found = await self.sessions.visitor_session(caller.site_id, caller.subject)
-        except SessionsUnavailable as error:
+        except SessionServiceUnavailable as error:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, "sessions unavailable"
             ) from error

@@ -15,18 +15,18 @@ from livechat_shared.contracts import (
     TakeNextMessage,
 )
 from livechat_shared.contracts.views import MessageQueue
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from visitor_gateway.adapters.internal_apis import SessionsUnavailable, path
+from visitor_gateway.adapters.internal_api import path
+from visitor_gateway.adapters.summary_projector import SummaryProjectorUnavailable
 from visitor_gateway.api.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
 from visitor_gateway.api.gateway import GatewayDep, LimitedVisitorDep, OperatorDep
-from visitor_gateway.api.visitor import Accepted, SitePath
+from visitor_gateway.api.types import Accepted, RequestBody, SitePath
 
 router = APIRouter(prefix="/v1", tags=["message queue"], responses=EVERY_ROUTE)
 
 
-class OfflineMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OfflineMessage(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     text: str = Field(min_length=1, max_length=10_000)
@@ -37,8 +37,7 @@ class MessageReceived(BaseModel):
     detail: str = "message left; an operator will answer by email"
 
 
-class Reply(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Reply(RequestBody):
     text: str = Field(min_length=1, max_length=10_000)
 
 
@@ -55,7 +54,7 @@ class WidgetConfig(BaseModel):
 async def widget_config(site_id: SitePath, gateway: GatewayDep) -> WidgetConfig:
     """What the widget needs to decide between a chat request and an offline message."""
     online: int | None = None
-    with contextlib.suppress(SessionsUnavailable, ValueError, KeyError, TypeError):
+    with contextlib.suppress(SummaryProjectorUnavailable, ValueError, KeyError, TypeError):
         status_code, body = await gateway.summary.read(path("v1", "sites", site_id, "summary"))
         if status_code == 200:
             online = int(json.loads(body)["operators"]["online"])

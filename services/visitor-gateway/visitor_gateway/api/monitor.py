@@ -9,17 +9,16 @@ from typing import Literal
 from fastapi import APIRouter, status
 from livechat_shared.contracts import AnswerInvitation, Channel, InviteVisitor, VisitorBrowsing
 from livechat_shared.contracts.envelope import Identifier
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, Field, HttpUrl
 
 from visitor_gateway.api.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
 from visitor_gateway.api.gateway import GatewayDep, LimitedVisitorDep, OperatorDep, VisitorDep
-from visitor_gateway.api.visitor import Accepted
+from visitor_gateway.api.types import Accepted, RequestBody
 
 router = APIRouter(prefix="/v1", tags=["site monitor"], responses=EVERY_ROUTE)
 
 
-class Heartbeat(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Heartbeat(RequestBody):
     page: HttpUrl
     title: str | None = Field(default=None, max_length=300)
     referrer: HttpUrl | None = None
@@ -40,8 +39,7 @@ class SiteMonitorView(BaseModel):
     visitors: list[BrowsingVisitor]
 
 
-class Invitation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Invitation(RequestBody):
     visitor_id: Identifier
     channel: Channel = Channel.CHAT
 

@@ -22,22 +22,19 @@ from livechat_shared.contracts import (
 )
 from livechat_shared.contracts.envelope import Identifier
 from livechat_shared.contracts.views import MessagePage, SessionList
-from pydantic import BaseModel, ConfigDict
 
 from visitor_gateway.api.errors import EVERY_ROUTE, IN_A_SESSION, SIGNED_IN
 from visitor_gateway.api.gateway import GatewayDep, OperatorDep, ongoing
-from visitor_gateway.api.visitor import Accepted, NewMessage
+from visitor_gateway.api.types import Accepted, NewMessage, RequestBody
 
 router = APIRouter(prefix="/v1/operator", tags=["operators"], responses=EVERY_ROUTE | SIGNED_IN)
 
 
-class PresenceChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PresenceChange(RequestBody):
     presence: Presence
 
 
-class NextRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NextRequest(RequestBody):
     channel: Channel = Channel.CHAT
 
 
@@ -73,8 +70,7 @@ async def next_visitor(body: NextRequest, op: OperatorDep, gateway: GatewayDep) 
     return Accepted(detail=f"next {body.channel.value} requested")
 
 
-class Pick(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Pick(RequestBody):
     visitor_id: Identifier
     channel: Channel | None = None
 

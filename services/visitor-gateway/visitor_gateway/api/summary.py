@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from visitor_gateway.adapters.internal_apis import path
+from visitor_gateway.adapters.internal_api import path
 from visitor_gateway.api.errors import EVERY_ROUTE, SIGNED_IN
 from visitor_gateway.api.gateway import GatewayDep, OperatorDep
 

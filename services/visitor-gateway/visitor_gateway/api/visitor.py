@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 from livechat_shared.contracts import (
     Channel,
     EndChat,
@@ -15,9 +14,8 @@ from livechat_shared.contracts import (
     VisitorLeftQueue,
     VisitorWaiting,
 )
-from livechat_shared.contracts.envelope import ClientMessageId, MessageText, SiteId
 from livechat_shared.contracts.views import SessionView, TranscriptMessage
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from visitor_gateway.api.errors import EVERY_ROUTE, IN_A_SESSION, LIMITED, SIGNED_IN
 from visitor_gateway.api.gateway import (
@@ -27,15 +25,10 @@ from visitor_gateway.api.gateway import (
     VisitorDep,
     ongoing,
 )
+from visitor_gateway.api.types import Accepted, NewMessage, RequestBody, SitePath
 from visitor_gateway.domain.auth import Caller, issue
 
 router = APIRouter(prefix="/v1", tags=["visitors"], responses=EVERY_ROUTE)
-
-SitePath = Annotated[SiteId, Path(description="The site's id (the contracts' SiteId).")]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class VisitorIdentity(BaseModel):
@@ -44,19 +37,9 @@ class VisitorIdentity(BaseModel):
     websocket: str = "/v1/visitor/ws?token=<token>"
 
 
-class ChatRequest(_In):
+class ChatRequest(RequestBody):
     channel: Channel = Channel.CHAT
     badge: VisitorBadge = Field(default_factory=VisitorBadge)
-
-
-class Accepted(BaseModel):
-    status: str = "accepted"
-    detail: str
-
-
-class NewMessage(_In):
-    client_message_id: ClientMessageId
-    text: MessageText
 
 
 class VisitorSession(BaseModel):
