@@ -21,7 +21,7 @@ from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.sqlite_store import SqliteSummaryStore
 from summary_projector.handlers import Projector
 from summary_projector.ports import SiteRecord
-from summary_projector.replay import start_read_model
+from summary_projector.read_model import start_read_model
 
 from tests.unit.summary_projector.workload import SITE, Workload
 

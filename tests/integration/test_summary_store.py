@@ -27,7 +27,7 @@ from summary_projector.domain import (
 )
 from summary_projector.handlers import Projector
 from summary_projector.ports import SiteRecord, SummaryStore, WriteConflict
-from summary_projector.replay import rebuild
+from summary_projector.read_model import rebuild
 
 from tests.support.mongo import StandInDatabase, fresh_database, mongo_kind
 from tests.unit.summary_projector.workload import SITE, Workload

@@ -20,7 +20,7 @@ from livechat_shared.runtime.mongo import open_database
 from livechat_shared.runtime.settings import warn_about_development_secrets
 from pymongo.errors import PyMongoError
 
-from summary_projector import api
+from summary_projector import http
 from summary_projector.adapters.metrics import ProjectionMetrics
 from summary_projector.adapters.mongo_store import MongoSummaryStore
 from summary_projector.adapters.sqlite_store import SqliteSummaryStore
@@ -28,7 +28,7 @@ from summary_projector.changes import Changes
 from summary_projector.handlers import Projector
 from summary_projector.ports import SummaryStore
 from summary_projector.queries import Summaries
-from summary_projector.replay import start_read_model
+from summary_projector.read_model import start_read_model
 from summary_projector.settings import Settings
 from summary_projector.subscribers import build_consumer
 
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, store: SummaryStore | None = No
     )
     # Internal: consoles reach the summary through the gateway, with an operator's token.
     guard = Depends(internal_token_guard(settings.internal_api_token))
-    app.include_router(api.router, dependencies=[guard])
+    app.include_router(http.router, dependencies=[guard])
 
     @app.exception_handler(PyMongoError)
     async def store_unavailable(_: Request, error: Exception) -> JSONResponse:

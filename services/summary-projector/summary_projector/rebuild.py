@@ -32,7 +32,7 @@ from livechat_shared.runtime.logging import configure_logging
 
 from summary_projector.adapters.mongo_store import MongoSummaryStore
 from summary_projector.main import build_store
-from summary_projector.replay import Rebuilt, rebuild
+from summary_projector.read_model import Rebuilt, rebuild
 from summary_projector.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from summary_projector.adapters.metrics import ProjectionMetrics
 from summary_projector.domain import SummaryState, summarize
 from summary_projector.handlers import Projector
 from summary_projector.ports import SiteRecord
-from summary_projector.replay import rebuild, start_read_model
+from summary_projector.read_model import rebuild, start_read_model
 
 from tests.unit.summary_projector.events import SITE, at, ids, online, queued
 from tests.unit.summary_projector.workload import Workload

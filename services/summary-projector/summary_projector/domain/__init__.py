@@ -1,5 +1,6 @@
 """The Communication Summary rules, pure: state and event in, state out; no I/O, no clock."""
 
+from summary_projector.domain.counts import summarize, summarize_operator
 from summary_projector.domain.evolve import affects_summary, apply
 from summary_projector.domain.queue_overview import QueueEntry, communication_queue
 from summary_projector.domain.state import (
@@ -10,7 +11,6 @@ from summary_projector.domain.state import (
     SummaryState,
     Waiting,
 )
-from summary_projector.domain.summarize import summarize, summarize_operator
 from summary_projector.domain.summary import (
     InProgress,
     Operators,
