@@ -24,7 +24,7 @@ from livechat_shared.contracts import Message, VisitorLeftQueue
 from livechat_shared.contracts.services import OFFLINE_MESSAGES, QUEUE_MANAGER, SESSION_SERVICE
 from livechat_shared.runtime.broker import Bus
 from visitor_gateway.main import create_app
-from visitor_gateway.settings import Settings
+from visitor_gateway.settings import VisitorGatewaySettings
 
 from tests.support.apps import running
 from tests.support.consuming import consuming, publish_quickly, throwaway, wait_until
@@ -96,7 +96,7 @@ async def declare_owners(url: str) -> None:
 
 
 def gateway_app(url: str) -> FastAPI:
-    settings = Settings.model_validate({"amqp_url": url, "log_level": "WARNING"})
+    settings = VisitorGatewaySettings.model_validate({"amqp_url": url, "log_level": "WARNING"})
     return create_app(settings)
 
 

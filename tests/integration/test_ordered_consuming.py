@@ -19,7 +19,7 @@ from livechat_shared.contracts import (
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.main import create_app
 from summary_projector.ports import SiteRecord
-from summary_projector.settings import Settings
+from summary_projector.settings import SummaryProjectorSettings
 
 from tests.support.apps import running
 from tests.support.broker import AMQP_URL
@@ -75,7 +75,9 @@ async def test_the_projector_applies_one_sites_events_in_the_order_they_were_pub
     site_id: str,
 ) -> None:
     store = SlowStore()
-    settings = Settings.model_validate({"amqp_url": AMQP_URL, "log_level": "WARNING"})
+    settings = SummaryProjectorSettings.model_validate(
+        {"amqp_url": AMQP_URL, "log_level": "WARNING"}
+    )
     changes = [
         OperatorCapacityChanged(site_id=site_id, operator_id="ann", max_chats=n % 7 + 1)
         for n in range(40)

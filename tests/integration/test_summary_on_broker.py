@@ -33,7 +33,7 @@ from livechat_shared.contracts import (
 from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.main import create_app
-from summary_projector.settings import Settings
+from summary_projector.settings import SummaryProjectorSettings
 
 from tests.support.apps import queue_manager_app, routing_of, running
 from tests.support.broker import AMQP_URL, Tap, publish
@@ -45,7 +45,7 @@ Body = dict[str, Any]
 
 
 def projector_app() -> FastAPI:
-    settings = Settings.model_validate(
+    settings = SummaryProjectorSettings.model_validate(
         {
             "amqp_url": AMQP_URL,
             "log_level": "WARNING",

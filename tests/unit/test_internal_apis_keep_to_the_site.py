@@ -123,7 +123,7 @@ async def test_the_summary_never_shows_another_sites_record() -> None:
     from summary_projector.adapters.memory_store import MemorySummaryStore
     from summary_projector.changes import Changes
     from summary_projector.ports import SiteRecord
-    from summary_projector.queries import Summaries
+    from summary_projector.queries import SummaryQueries
 
     class CarelessStore(MemorySummaryStore):
         async def load(self, site_id: str) -> SiteRecord:
@@ -132,7 +132,7 @@ async def test_the_summary_never_shows_another_sites_record() -> None:
     store = CarelessStore()
     victim = SiteRecord.empty("victim")
     await store.save(SiteRecord(victim.state, 7, ("e1",)), 0)
-    summaries = Summaries(store, 3, Changes(), lambda: NOW)
+    summaries = SummaryQueries(store, 3, Changes(), lambda: NOW)
     version, summary = await summaries.site("attacker")
     assert (version, summary.site_id) == (0, "attacker")
     assert (await summaries.operator("attacker", "bob"))[0] == 0

@@ -16,7 +16,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from livechat_shared.contracts.envelope import Identifier, SiteId
 
 from summary_projector.domain import SiteSummary
-from summary_projector.queries import Summaries
+from summary_projector.queries import SummaryQueries
 from summary_projector.views import (
     CommunicationQueueView,
     MinimizedSummaryView,
@@ -46,13 +46,13 @@ class View(StrEnum):
 ViewQuery = Annotated[View, Query(description="full: everything; minimized: only the Queues.")]
 
 
-def summaries_of(request: Request) -> Summaries:
+def summaries_of(request: Request) -> SummaryQueries:
     found = request.app.state.summaries
-    assert isinstance(found, Summaries)
+    assert isinstance(found, SummaryQueries)
     return found
 
 
-SummariesDep = Annotated[Summaries, Depends(summaries_of)]
+SummariesDep = Annotated[SummaryQueries, Depends(summaries_of)]
 
 
 def _render(

@@ -27,9 +27,9 @@ from summary_projector.adapters.sqlite_store import SqliteSummaryStore
 from summary_projector.changes import Changes
 from summary_projector.handlers import Projector
 from summary_projector.ports import SummaryStore
-from summary_projector.queries import Summaries
+from summary_projector.queries import SummaryQueries
 from summary_projector.read_model import start_read_model
-from summary_projector.settings import Settings
+from summary_projector.settings import SummaryProjectorSettings
 from summary_projector.subscribers import build_consumer
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_store(settings: Settings) -> SummaryStore:
+def build_store(settings: SummaryProjectorSettings) -> SummaryStore:
     if settings.mongo_url:
         database, close = open_database(settings)
         return MongoSummaryStore(database, close=close, retention=_retention(settings))
@@ -51,12 +51,14 @@ def build_store(settings: Settings) -> SummaryStore:
     return SqliteSummaryStore(settings.store_path, retention=_retention(settings))
 
 
-def _retention(settings: Settings) -> timedelta:
+def _retention(settings: SummaryProjectorSettings) -> timedelta:
     return timedelta(seconds=settings.archive_retention_seconds)
 
 
-def create_app(settings: Settings | None = None, store: SummaryStore | None = None) -> FastAPI:
-    settings = settings or Settings()
+def create_app(
+    settings: SummaryProjectorSettings | None = None, store: SummaryStore | None = None
+) -> FastAPI:
+    settings = settings or SummaryProjectorSettings()
     configure_logging("summary-projector", settings.log_level)
     warn_about_development_secrets(settings, log)
     metrics = ServiceMetrics("summary-projector")
@@ -103,7 +105,7 @@ def create_app(settings: Settings | None = None, store: SummaryStore | None = No
         readiness_detail=lambda: readiness,
     )
     app.state.projector = projector
-    app.state.summaries = Summaries(
+    app.state.summaries = SummaryQueries(
         summaries_store,
         settings.default_max_chats,
         changes,

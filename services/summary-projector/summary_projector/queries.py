@@ -19,7 +19,7 @@ from summary_projector.domain import (
 from summary_projector.ports import SiteRecord, SummaryStore
 
 
-class Summaries:
+class SummaryQueries:
     def __init__(
         self,
         store: SummaryStore,

@@ -33,12 +33,12 @@ from livechat_shared.runtime.logging import configure_logging
 from summary_projector.adapters.mongo_store import MongoSummaryStore
 from summary_projector.main import build_store
 from summary_projector.read_model import Rebuilt, rebuild
-from summary_projector.settings import Settings
+from summary_projector.settings import SummaryProjectorSettings
 
 log = logging.getLogger(__name__)
 
 
-async def _rebuild(settings: Settings) -> Rebuilt:
+async def _rebuild(settings: SummaryProjectorSettings) -> Rebuilt:
     store = build_store(settings)
     try:
         if isinstance(store, MongoSummaryStore):
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         "(MONGO_URL and MONGO_DATABASE, else the embedded SUMMARY_PROJECTOR_STORE_PATH). "
         "Stop the projector first.",
     ).parse_args(argv)
-    settings = Settings()
+    settings = SummaryProjectorSettings()
     configure_logging("summary-projector", settings.log_level)
     try:
         rebuilt = asyncio.run(_rebuild(settings))

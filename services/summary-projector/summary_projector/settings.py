@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 
-class Settings(ServiceSettings):
+class SummaryProjectorSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="SUMMARY_PROJECTOR_", extra="ignore", validate_by_name=True
     )

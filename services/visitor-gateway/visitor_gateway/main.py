@@ -34,7 +34,7 @@ from visitor_gateway.api.routes import ROUTERS
 from visitor_gateway.consoles import Consoles
 from visitor_gateway.domain.site_monitor import SiteMonitor
 from visitor_gateway.handlers import GatewayService
-from visitor_gateway.settings import DEV_SECRET, Settings
+from visitor_gateway.settings import DEV_SECRET, VisitorGatewaySettings
 from visitor_gateway.subscribers import build_consumer
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,8 @@ COMMAND_OWNERS = (QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES)
 """The services whose input queues receive what the gateway publishes: ready only if they exist."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
+    settings = settings or VisitorGatewaySettings()
     redaction.install()
     configure_logging("visitor-gateway", settings.log_level)
     warn_about_development_secrets(settings, log)
@@ -139,10 +139,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def identity_provider(settings: Settings) -> IdentityProvider | None:
+def identity_provider(settings: VisitorGatewaySettings) -> IdentityProvider | None:
     if not settings.operator_jwks_url:
         return None
-    assert settings.operator_token_issuer and settings.operator_token_audience  # see Settings
+    assert (
+        settings.operator_token_issuer and settings.operator_token_audience
+    )  # see VisitorGatewaySettings
     return IdentityProvider(
         jwks_url=settings.operator_jwks_url,
         issuer=settings.operator_token_issuer,

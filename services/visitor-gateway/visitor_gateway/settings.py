@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 DEV_SECRET = "dev-only-token-secret-change-me-0123456789"
 
 
-class Settings(ServiceSettings):
+class VisitorGatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="VISITOR_GATEWAY_", extra="ignore")
 
     http_port: int = Field(default=8001, ge=1, le=65535)
@@ -107,7 +107,7 @@ class Settings(ServiceSettings):
     )
 
     @model_validator(mode="after")
-    def _provider_needs_issuer_and_audience(self) -> Settings:
+    def _provider_needs_issuer_and_audience(self) -> VisitorGatewaySettings:
         if self.operator_jwks_url and not (
             self.operator_token_issuer and self.operator_token_audience
         ):

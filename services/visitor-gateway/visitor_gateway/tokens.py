@@ -6,7 +6,7 @@ import argparse
 from datetime import timedelta
 
 from visitor_gateway.domain.auth import InvalidToken, caller_from, issue
-from visitor_gateway.settings import Settings
+from visitor_gateway.settings import VisitorGatewaySettings
 
 
 def main() -> None:
@@ -15,7 +15,7 @@ def main() -> None:
     parser.add_argument("--operator", required=True)
     parser.add_argument("--hours", type=float, default=12.0)
     args = parser.parse_args()
-    secret = Settings().token_secret
+    secret = VisitorGatewaySettings().token_secret
     try:  # the gateway would refuse a token whose ids the contracts cannot carry
         claims = {"role": "operator", "site": args.site, "sub": args.operator}
         caller = caller_from(claims, "operator")

@@ -11,7 +11,7 @@ from pymongo.errors import OperationFailure
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.mongo_store import ARCHIVE, RETENTION_INDEX, MongoSummaryStore
 from summary_projector.main import build_store
-from summary_projector.settings import Settings
+from summary_projector.settings import SummaryProjectorSettings
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -71,5 +71,5 @@ async def test_mongo_expires_archived_events_by_a_ttl_index_that_follows_the_set
 
 
 def test_stores_are_built_with_the_retention_setting() -> None:
-    store = build_store(Settings(archive_retention_seconds=7200, mongo_url=None))
+    store = build_store(SummaryProjectorSettings(archive_retention_seconds=7200, mongo_url=None))
     assert getattr(store, "retention", None) == timedelta(hours=2)

@@ -1,10 +1,10 @@
-"""Settings from the environment."""
+"""SummaryProjectorSettings from the environment."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from summary_projector.settings import Settings
+from summary_projector.settings import SummaryProjectorSettings
 
 
 @pytest.fixture(autouse=True)
@@ -14,7 +14,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_defaults_match_the_queue_manager_and_the_port_table() -> None:
-    settings = Settings()
+    settings = SummaryProjectorSettings()
     assert (settings.default_max_chats, settings.http_port) == (3, 8005)
 
 
@@ -22,9 +22,9 @@ def test_the_default_maximum_follows_the_queue_managers_unless_set_here(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("QUEUE_MANAGER_MAX_CHATS", "5")
-    assert Settings().default_max_chats == 5
+    assert SummaryProjectorSettings().default_max_chats == 5
     monkeypatch.setenv("SUMMARY_PROJECTOR_DEFAULT_MAX_CHATS", "4")
-    assert Settings().default_max_chats == 4
+    assert SummaryProjectorSettings().default_max_chats == 4
 
 
 @pytest.mark.parametrize(
@@ -41,4 +41,4 @@ def test_an_invalid_value_stops_the_service_with_the_reason(
     monkeypatch.setenv(variable, value)
     field = variable.removeprefix("SUMMARY_PROJECTOR_")
     with pytest.raises(ValidationError, match=f"(?i){field}"):
-        Settings()
+        SummaryProjectorSettings()

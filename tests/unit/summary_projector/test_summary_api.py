@@ -18,8 +18,8 @@ from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.handlers import Projector
 from summary_projector.main import create_app
 from summary_projector.ports import SiteRecord
-from summary_projector.queries import Summaries
-from summary_projector.settings import Settings
+from summary_projector.queries import SummaryQueries
+from summary_projector.settings import SummaryProjectorSettings
 
 from tests.unit.summary_projector.events import (
     SITE,
@@ -38,7 +38,7 @@ ID = ids("o1", "s1", "m1")
 
 @pytest.fixture
 def app() -> FastAPI:
-    settings = Settings.model_validate(
+    settings = SummaryProjectorSettings.model_validate(
         {"log_level": "WARNING", "default_max_chats": 2, "stream_poll_seconds": 0.05}
     )
     app = create_app(settings, store=MemorySummaryStore())  # no lifespan: nothing connects
@@ -186,7 +186,7 @@ async def stream_while(
 ) -> list[dict[str, Any]]:
     """Read the stream for a short while, feeding the events one by one once it is open."""
     summaries = app.state.summaries
-    assert isinstance(summaries, Summaries)
+    assert isinstance(summaries, SummaryQueries)
     summaries.stream_seconds = 0.2 + 0.15 * len(
         events
     )  # the test transport hands over the body once it ends
@@ -245,7 +245,9 @@ class StoreDown(MemorySummaryStore):
 
 
 async def test_a_store_that_is_down_is_a_503_with_retry_after() -> None:
-    app = create_app(Settings.model_validate({"log_level": "WARNING"}), store=StoreDown())
+    app = create_app(
+        SummaryProjectorSettings.model_validate({"log_level": "WARNING"}), store=StoreDown()
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://projector", headers=INTERNAL

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from livechat_shared.contracts import Message
 from visitor_gateway.api.gateway import Gateway
 from visitor_gateway.main import create_app
-from visitor_gateway.settings import Settings
+from visitor_gateway.settings import VisitorGatewaySettings
 
 SECRET = "unit-secret-0123456789-0123456789-xyz"
 
@@ -25,7 +25,7 @@ class Published:
 
 
 def gateway_app(**settings: Any) -> tuple[FastAPI, Published]:
-    config = Settings.model_validate(
+    config = VisitorGatewaySettings.model_validate(
         {
             "token_secret": SECRET,
             "log_level": "WARNING",

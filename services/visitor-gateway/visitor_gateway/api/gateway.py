@@ -21,7 +21,7 @@ from visitor_gateway.adapters.summary_projector import SummaryProjectorClient
 from visitor_gateway.domain.auth import Caller, InvalidToken, Role, WrongRole, algorithm_of, verify
 from visitor_gateway.domain.limits import RateLimit, SocketQuota, retry_after
 from visitor_gateway.domain.site_monitor import SiteMonitor
-from visitor_gateway.settings import Settings
+from visitor_gateway.settings import VisitorGatewaySettings
 
 
 class Publisher(Protocol):
@@ -35,7 +35,7 @@ class Limits:
     sockets: SocketQuota
 
     @classmethod
-    def of(cls, settings: Settings) -> Limits:
+    def of(cls, settings: VisitorGatewaySettings) -> Limits:
         keys = settings.rate_limit_keys
         return cls(
             identity=RateLimit(
@@ -65,7 +65,7 @@ class Limits:
 
 @dataclass
 class Gateway:
-    settings: Settings
+    settings: VisitorGatewaySettings
     publisher: Publisher
     hub: Hub
     sessions: SessionServiceClient
@@ -175,7 +175,7 @@ VisitorDep = Annotated[Caller, Depends(_visitor)]
 OperatorDep = Annotated[Caller, Depends(_operator)]
 
 
-def client_address(request: Request, settings: Settings) -> str:
+def client_address(request: Request, settings: VisitorGatewaySettings) -> str:
     forwarded = request.headers.get("x-forwarded-for") if settings.trust_forwarded_for else None
     if forwarded:
         return forwarded.split(",")[0].strip()[:64]
