@@ -11,16 +11,11 @@ import logging
 import signal
 import threading
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import QUEUE_MANAGER
-from livechat_shared.runtime.app import create_service_app
-from livechat_shared.runtime.broker import Bus, build_broker
-from livechat_shared.runtime.logging import configure_logging
-from livechat_shared.runtime.metrics import ServiceMetrics
-from livechat_shared.runtime.mongo import open_database
-from livechat_shared.runtime.settings import warn_about_development_secrets
+from livechat_shared.runtime.service import mongo_if_set, service_base
 
 from queue_manager.adapters.file_journal import FileJournal
 from queue_manager.adapters.metrics import RoutingMetrics, RoutingStateCollector
@@ -31,10 +26,6 @@ from queue_manager.settings import QueueManagerSettings
 from queue_manager.subscribers import build_consumer
 
 log = logging.getLogger(__name__)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class StoppedWhileStarting(RuntimeError):
@@ -73,13 +64,9 @@ async def unless_stopped(step: Awaitable[None]) -> None:
 
 
 def build_journal(settings: QueueManagerSettings) -> RoutingJournal:
-    if settings.mongo_url:
-        database, close = open_database(settings)
-        return MongoJournal(database, close=close)
-    log.warning(
-        "MONGO_URL is not set: using the embedded journal file (development only)",
-        extra={"path": str(settings.journal_path)},
-    )
+    database = mongo_if_set(settings, kept="the routing journal is", path=settings.journal_path)
+    if database is not None:
+        return MongoJournal(*database)
     return FileJournal(settings.journal_path, standby=settings.journal_standby)
 
 
@@ -87,17 +74,13 @@ def create_app(
     settings: QueueManagerSettings | None = None, journal: RoutingJournal | None = None
 ) -> FastAPI:
     settings = settings or QueueManagerSettings()
-    configure_logging("queue-manager", settings.log_level)
-    warn_about_development_secrets(settings, log)
-    metrics = ServiceMetrics("queue-manager")
-    broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "queue-manager")
-    bus = Bus(broker, QUEUE_MANAGER)
+    base = service_base(QUEUE_MANAGER, settings)
     store = journal if journal is not None else build_journal(settings)
     service = RoutingService(
-        store, bus, settings.policy(), _utc_now, observe=RoutingMetrics(metrics)
+        store, base.bus, settings.policy(), utc_now, observe=RoutingMetrics(base.metrics)
     )
-    metrics.registry.register(RoutingStateCollector(service))
-    consumer = build_consumer(bus, metrics, service, settings)
+    base.metrics.registry.register(RoutingStateCollector(service))
+    consumer = build_consumer(base.bus, base.metrics, service, settings)
 
     async def before_consuming() -> None:
         await unless_stopped(store.open())
@@ -113,13 +96,9 @@ def create_app(
         await service.close()
         await store.close()
 
-    app = create_service_app(
-        title="queue-manager",
+    app = base.app(
+        consumer,
         description="Owns the waiting queues, operator capacity and fair routing.",
-        broker=broker,
-        bus=bus,
-        consumer=consumer,
-        metrics=metrics,
         before_consuming=before_consuming,
         after_stopping=stop,
     )

@@ -6,16 +6,11 @@ Run with `uvicorn --factory session_service.main:create_app`.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import SESSION_SERVICE
-from livechat_shared.runtime.app import create_service_app
-from livechat_shared.runtime.broker import Bus, build_broker
-from livechat_shared.runtime.logging import configure_logging
-from livechat_shared.runtime.metrics import ServiceMetrics
-from livechat_shared.runtime.mongo import open_database
-from livechat_shared.runtime.settings import warn_about_development_secrets
+from livechat_shared.runtime.service import mongo_if_set, service_base
 
 from session_service.adapters.metrics import SessionMetrics
 from session_service.adapters.mongo_store import MongoSessionStore
@@ -30,19 +25,10 @@ from session_service.subscribers import build_consumer
 log = logging.getLogger(__name__)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def build_store(settings: SessionServiceSettings) -> SessionStore:
-    if settings.mongo_url:
-        database, close = open_database(settings)
-        return MongoSessionStore(database, close=close)
-    log.warning(
-        "MONGO_URL is not set: sessions and transcripts are kept in the embedded store "
-        "(one process only; development and single machine)",
-        extra={"path": str(settings.store_path)},
-    )
+    database = mongo_if_set(settings, kept="sessions and transcripts are", path=settings.store_path)
+    if database is not None:
+        return MongoSessionStore(*database)
     return SqliteSessionStore(settings.store_path)
 
 
@@ -50,17 +36,13 @@ def create_app(
     settings: SessionServiceSettings | None = None, store: SessionStore | None = None
 ) -> FastAPI:
     settings = settings or SessionServiceSettings()
-    configure_logging("session-service", settings.log_level)
-    warn_about_development_secrets(settings, log)
-    metrics = ServiceMetrics("session-service")
-    broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "session-service")
-    bus = Bus(broker, SESSION_SERVICE)
+    base = service_base(SESSION_SERVICE, settings)
     sessions = store if store is not None else build_store(settings)
-    observer = SessionMetrics(metrics, sessions)
+    observer = SessionMetrics(base.metrics, sessions)
     service = SessionService(
-        sessions, bus, _utc_now, settings.visitor_grace_seconds, observe=observer
+        sessions, base.bus, utc_now, settings.visitor_grace_seconds, observe=observer
     )
-    consumer = build_consumer(bus, metrics, service, settings)
+    consumer = build_consumer(base.bus, base.metrics, service, settings)
 
     async def before_consuming() -> None:
         if isinstance(sessions, MongoSessionStore):
@@ -69,13 +51,9 @@ def create_app(
         rearmed = await service.rearm_timers()
         log.info("visitor-gone checks re-armed", extra={"sessions": rearmed})
 
-    app = create_service_app(
-        title="session-service",
+    app = base.app(
+        consumer,
         description="Owns chat sessions and their transcripts: messages, hold, resume, end.",
-        broker=broker,
-        bus=bus,
-        consumer=consumer,
-        metrics=metrics,
         before_consuming=before_consuming,
         after_stopping=sessions.close,
     )

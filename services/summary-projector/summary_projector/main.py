@@ -6,18 +6,14 @@ Run with `uvicorn --factory summary_projector.main:create_app`.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import SUMMARY_PROJECTOR
-from livechat_shared.runtime.app import create_service_app
-from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.internal_api import internal_token_guard
-from livechat_shared.runtime.logging import configure_logging
-from livechat_shared.runtime.metrics import ServiceMetrics
-from livechat_shared.runtime.mongo import open_database
-from livechat_shared.runtime.settings import warn_about_development_secrets
+from livechat_shared.runtime.service import mongo_if_set, service_base
 from pymongo.errors import PyMongoError
 
 from summary_projector import http
@@ -35,43 +31,29 @@ from summary_projector.subscribers import build_consumer
 log = logging.getLogger(__name__)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def build_store(settings: SummaryProjectorSettings) -> SummaryStore:
-    if settings.mongo_url:
-        database, close = open_database(settings)
-        return MongoSummaryStore(database, close=close, retention=_retention(settings))
-    log.warning(
-        "MONGO_URL is not set: the Communication Summary and its event archive are kept in the "
-        "embedded store (one process only; development and single machine)",
-        extra={"path": str(settings.store_path)},
+    retention = timedelta(seconds=settings.archive_retention_seconds)
+    database = mongo_if_set(
+        settings,
+        kept="the Communication Summary and its event archive are",
+        path=settings.store_path,
     )
-    return SqliteSummaryStore(settings.store_path, retention=_retention(settings))
-
-
-def _retention(settings: SummaryProjectorSettings) -> timedelta:
-    return timedelta(seconds=settings.archive_retention_seconds)
+    if database is not None:
+        return MongoSummaryStore(*database, retention=retention)
+    return SqliteSummaryStore(settings.store_path, retention=retention)
 
 
 def create_app(
     settings: SummaryProjectorSettings | None = None, store: SummaryStore | None = None
 ) -> FastAPI:
     settings = settings or SummaryProjectorSettings()
-    configure_logging("summary-projector", settings.log_level)
-    warn_about_development_secrets(settings, log)
-    metrics = ServiceMetrics("summary-projector")
-    broker = build_broker(
-        settings.amqp_url, settings.prefetch, metrics.registry, "summary-projector"
-    )
-    bus = Bus(broker, SUMMARY_PROJECTOR)
+    base = service_base(SUMMARY_PROJECTOR, settings)
     summaries_store = store if store is not None else build_store(settings)
     changes = Changes()
     projector = Projector(
-        summaries_store, _utc_now, observer=ProjectionMetrics(metrics), changed=changes.changed
+        summaries_store, utc_now, observer=ProjectionMetrics(base.metrics), changed=changes.changed
     )
-    consumer = build_consumer(bus, metrics, projector, settings)
+    consumer = build_consumer(base.bus, base.metrics, projector, settings)
 
     readiness: dict[str, str] = {}
 
@@ -93,13 +75,9 @@ def create_app(
                 "until operators and visitors act again, it misses what happened before"
             )
 
-    app = create_service_app(
-        title="summary-projector",
+    app = base.app(
+        consumer,
         description="The Communication Summary read model, per site and per operator.",
-        broker=broker,
-        bus=bus,
-        consumer=consumer,
-        metrics=metrics,
         before_consuming=before_consuming,
         after_stopping=summaries_store.close,
         readiness_detail=lambda: readiness,
@@ -109,7 +87,7 @@ def create_app(
         summaries_store,
         settings.default_max_chats,
         changes,
-        _utc_now,
+        utc_now,
         poll_seconds=settings.stream_poll_seconds,
         stream_seconds=settings.stream_max_seconds,
     )

@@ -27,6 +27,7 @@ import asyncio
 import logging
 import sys
 
+from livechat_shared.contracts.services import SUMMARY_PROJECTOR
 from livechat_shared.runtime.embedded import EmbeddedStoreLocked
 from livechat_shared.runtime.logging import configure_logging
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         "Stop the projector first.",
     ).parse_args(argv)
     settings = SummaryProjectorSettings()
-    configure_logging("summary-projector", settings.log_level)
+    configure_logging(SUMMARY_PROJECTOR.service, settings.log_level)
     try:
         rebuilt = asyncio.run(_rebuild(settings))
     except EmbeddedStoreLocked as error:

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiormq.exceptions import AMQPError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import (
     OFFLINE_MESSAGES,
     QUEUE_MANAGER,
     SESSION_SERVICE,
     VISITOR_GATEWAY,
 )
-from livechat_shared.runtime.app import create_service_app
-from livechat_shared.runtime.broker import BrokerUnavailable, Bus, build_broker
-from livechat_shared.runtime.logging import configure_logging
-from livechat_shared.runtime.metrics import ServiceMetrics
-from livechat_shared.runtime.settings import warn_about_development_secrets
+from livechat_shared.runtime.broker import BrokerUnavailable
+from livechat_shared.runtime.service import service_base
 
 from visitor_gateway.adapters import redaction
 from visitor_gateway.adapters.hub import Hub
@@ -46,15 +44,12 @@ COMMAND_OWNERS = (QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES)
 def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
     settings = settings or VisitorGatewaySettings()
     redaction.install()
-    configure_logging("visitor-gateway", settings.log_level)
-    warn_about_development_secrets(settings, log)
-    if settings.token_secret == DEV_SECRET:
-        log.warning("VISITOR_GATEWAY_TOKEN_SECRET is the development default: set your own")
-    metrics = ServiceMetrics("visitor-gateway")
-    broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, "visitor-gateway")
     # A request nobody would receive, or sent while the broker is away, is refused (503),
     # never accepted and dropped, nor left waiting.
-    bus = Bus(broker, VISITOR_GATEWAY, answers_callers=True)
+    base = service_base(VISITOR_GATEWAY, settings, answers_callers=True)
+    if settings.token_secret == DEV_SECRET:
+        log.warning("VISITOR_GATEWAY_TOKEN_SECRET is the development default: set your own")
+    bus = base.bus
     hub = Hub(settings.socket_buffer_frames, settings.socket_send_timeout_seconds)
     monitor = SiteMonitor(
         timedelta(seconds=settings.browsing_timeout_seconds),
@@ -83,7 +78,7 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
         for client in (sessions, offline_messages, summary):
             await client.close()
 
-    consumer = build_consumer(bus, metrics, GatewayService(hub, monitor), settings)
+    consumer = build_consumer(bus, base.metrics, GatewayService(hub, monitor), settings)
 
     async def reconnected() -> None:
         """After the consumer's queue is back (a broker restart): events meanwhile are lost,
@@ -97,13 +92,9 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
     async def command_queues_exist() -> bool:
         return await consumer.queues_exist(tuple(q.input_queue for q in COMMAND_OWNERS))
 
-    app = create_service_app(
-        title="visitor-gateway",
+    app = base.app(
+        consumer,
         description="Public HTTP and WebSocket edge for visitors and operators.",
-        broker=broker,
-        bus=bus,
-        consumer=consumer,
-        metrics=metrics,
         before_consuming=start_housekeeping,
         after_stopping=close_clients,
         ready_when=(command_queues_exist,),
@@ -165,5 +156,5 @@ async def forget_the_idle(gateway: Gateway) -> None:
     memory shrinks back after a flood even if nothing else happens."""
     while True:
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
-        gateway.monitor.forget_silent(datetime.now(UTC))
+        gateway.monitor.forget_silent(utc_now())
         gateway.limits.forget_idle()
