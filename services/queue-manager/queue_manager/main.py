@@ -64,7 +64,12 @@ async def unless_stopped(step: Awaitable[None]) -> None:
 
 
 def build_journal(settings: QueueManagerSettings) -> RoutingJournal:
-    database = mongo_if_set(settings, kept="the routing journal is", path=settings.journal_path)
+    database = mongo_if_set(
+        settings,
+        kept="routing decisions are",
+        path=settings.journal_path,
+        embedded="embedded journal",
+    )
     if database is not None:
         return MongoJournal(*database)
     return FileJournal(settings.journal_path, standby=settings.journal_standby)

@@ -79,14 +79,14 @@ def service_base(
 
 
 def mongo_if_set(
-    settings: ServiceSettings, *, kept: str, path: Path
+    settings: ServiceSettings, *, kept: str, path: Path, embedded: str = "embedded store"
 ) -> tuple[Any, Callable[[], Awaitable[None]]] | None:
     """The MongoDB database and its closer when MONGO_URL is set; else None, and a warning that
     `kept` (what the store holds) lives in the embedded store at `path` (one process only)."""
     if settings.mongo_url:
         return open_database(settings)
     log.warning(
-        f"MONGO_URL is not set: {kept} kept in the embedded store "
+        f"MONGO_URL is not set: {kept} kept in the {embedded} "
         "(one process only; development and single machine)",
         extra={"path": str(path)},
     )
