@@ -12,13 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from livechat_shared.contracts import ExpireInvitation, ExpireOffer
+from livechat_shared.contracts.timers import REARM_MINIMUM_SECONDS
 
 from queue_manager.domain import RoutingPolicy, Site
 from queue_manager.ports import Publisher
-
-REARM_MINIMUM_SECONDS = 1.0
-"""A re-armed timer that fell due while the service was down fires this soon after start-up,
-once the service consumes again."""
 
 Timer = ExpireOffer | ExpireInvitation
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial, reduce
+from typing import Any
 
 from livechat_shared.contracts import (
     ChatMessagePosted,
@@ -30,8 +31,10 @@ from livechat_shared.contracts import (
     VisitorReconnected,
     parse_message,
 )
+from livechat_shared.contracts.timers import Timer
 
 from session_service.domain import Session, apply, decide
+from session_service.domain.timers import rearmed_visitor_gone_check, visitor_gone_check
 from session_service.ports import (
     DuplicateMessage,
     Observer,
@@ -49,9 +52,6 @@ Clock = Callable[[], datetime]
 Locate = Callable[[], Awaitable[StoredSession | None]]
 
 _ID_NAMESPACE = uuid.UUID("0b6c3f4e-58a1-4f4e-8d0c-6a2f1c9e7d35")
-
-REARM_MINIMUM_SECONDS = 1.0
-"""A re-armed check that fell due while the service was down runs this soon after start-up."""
 
 
 def derived_id(key: str) -> uuid.UUID:
@@ -88,38 +88,31 @@ class SessionService:
         # Soonest first: a timer queue expires messages only at its head.
         gone.sort(key=lambda session: session.visitor_gone_since or now)
         for session in gone:
-            assert session.visitor_gone_since is not None
-            elapsed = (now - session.visitor_gone_since).total_seconds()
-            await self.publisher.publish_delayed(
-                EndChatIfVisitorGone(
-                    command_id=uuid.uuid4(),
-                    site_id=session.site_id,
-                    correlation_id=str(session.session_id),
-                    visitor_id=session.visitor_id,
-                    disconnected_at=session.visitor_gone_since,
-                ),
-                self.visitor_grace_seconds,
-                due_in_seconds=max(REARM_MINIMUM_SECONDS, self.visitor_grace_seconds - elapsed),
+            await self._start_timer(
+                rearmed_visitor_gone_check(session, self.visitor_grace_seconds, now, uuid.uuid4())
             )
         return len(gone)
 
     async def handle(self, message: Message) -> None:
-        async with self._lock:
-            match message:
-                case ChatStarted():
-                    await self._start(message)
-                case PostChatMessage():
-                    await self._post(message, retry=True)
-                case HoldChat() | ResumeChat() | EndChat():
-                    locate = partial(self.store.get, message.site_id, message.session_id)
-                    await self._decide(message, locate, retry=True)
-                case VisitorDisconnected() | VisitorReconnected() | EndChatIfVisitorGone():
-                    # The visitor's open session, else its latest: a redelivered check that
-                    # ended the chat finds the ended session and its stored outcome.
-                    locate = partial(
-                        self.store.visitor_session, message.site_id, message.visitor_id
-                    )
-                    await self._decide(message, locate, retry=True)
+        use_case = _USE_CASES.get(type(message))
+        if use_case is not None:
+            async with self._lock:
+                await use_case(self, message)
+
+    async def _in_session(self, message: HoldChat | ResumeChat | EndChat) -> None:
+        locate = partial(self.store.get, message.site_id, message.session_id)
+        await self._decide(message, locate, retry=True)
+
+    async def _of_visitor(
+        self, message: VisitorDisconnected | VisitorReconnected | EndChatIfVisitorGone
+    ) -> None:
+        # The visitor's open session, else its latest: a redelivered check that ended the chat
+        # finds the ended session and its stored outcome.
+        locate = partial(self.store.visitor_session, message.site_id, message.visitor_id)
+        await self._decide(message, locate, retry=True)
+
+    async def _post_message(self, command: PostChatMessage) -> None:
+        await self._post(command, retry=True)
 
     async def _start(self, event: ChatStarted) -> None:
         stored = await self.store.get(event.site_id, event.session_id)
@@ -186,21 +179,31 @@ class SessionService:
                 await self.publisher.publish(event)
             elif isinstance(event, VisitorDisconnected):
                 # A consumed fact we kept; what we owe for it is the check after the grace.
-                await self.publisher.publish_delayed(
-                    EndChatIfVisitorGone(
-                        command_id=derived_id(f"{event.event_id}/EndChatIfVisitorGone"),
-                        occurred_at=event.occurred_at,  # all derived: a redelivery sends it again
-                        site_id=event.site_id,
-                        correlation_id=event.correlation_id,
-                        visitor_id=event.visitor_id,
-                        disconnected_at=event.occurred_at,
-                    ),
-                    self.visitor_grace_seconds,
+                await self._start_timer(
+                    visitor_gone_check(event, self.visitor_grace_seconds, derived_id)
                 )
+
+    async def _start_timer(self, timer: Timer) -> None:
+        await self.publisher.publish_delayed(
+            timer.command, timer.delay_seconds, due_in_seconds=timer.due_in_seconds
+        )
 
     async def _observed(self, site_id: str, events: Sequence[Event]) -> None:
         if self.observe is not None and events:
             await self.observe(site_id, events)
+
+
+_USE_CASES: dict[type[Message], Callable[[SessionService, Any], Awaitable[None]]] = {
+    ChatStarted: SessionService._start,
+    PostChatMessage: SessionService._post_message,
+    HoldChat: SessionService._in_session,
+    ResumeChat: SessionService._in_session,
+    EndChat: SessionService._in_session,
+    VisitorDisconnected: SessionService._of_visitor,
+    VisitorReconnected: SessionService._of_visitor,
+    EndChatIfVisitorGone: SessionService._of_visitor,
+}
+"""How each message's session is found: by the session it names, or by its visitor."""
 
 
 def _event(raw: dict[str, object]) -> Event:

@@ -19,10 +19,10 @@ from livechat_shared.contracts import (
     VisitorRequeued,
     VisitorWaiting,
 )
+from livechat_shared.contracts.timers import REARM_MINIMUM_SECONDS
 from queue_manager.adapters.memory_journal import MemoryJournal
 from queue_manager.domain import RoutingPolicy
 from queue_manager.handlers import RoutingService
-from queue_manager.timers import REARM_MINIMUM_SECONDS
 
 from tests.unit.queue_manager.desk import SITE, T0
 from tests.unit.queue_manager.test_routing_service import RecordingPublisher

@@ -12,8 +12,9 @@ from livechat_shared.contracts import (
     VisitorDisconnected,
     VisitorReconnected,
 )
+from livechat_shared.contracts.timers import REARM_MINIMUM_SECONDS
 from session_service.adapters.memory_store import MemorySessionStore
-from session_service.handlers import REARM_MINIMUM_SECONDS, SessionService
+from session_service.handlers import SessionService
 
 from tests.unit.session_service.chat import SITE, T0, VISITOR, RecordingPublisher, started
 

@@ -51,23 +51,21 @@ def decide(
     (else its latest).
     `earlier` is the stored message carrying a PostChatMessage's client_message_id, if any.
     """
-    match message:
-        case ChatStarted():
-            return [] if session is not None else [message]
-        case PostChatMessage():
-            return _post(session, message, now, new_id, earlier)
-        case HoldChat() | ResumeChat():
-            return _hold_or_resume(session, message, now, new_id)
-        case EndChat():
-            return _end(session, message, now, new_id)
-        case VisitorDisconnected():
-            return [message] if session is not None and session.is_open else []
-        case VisitorReconnected():
-            away = session is not None and session.is_open and session.visitor_gone_since
-            return [message] if away else []
-        case EndChatIfVisitorGone():
-            return _end_if_gone(session, message, now, new_id)
-    return []
+    rule = EVENT_HANDLERS.get(type(message)) or COMMAND_HANDLERS.get(type(message))
+    return rule(session, message, now, new_id, earlier) if rule is not None else []
+
+
+def _started(session: Session | None, event: ChatStarted, *_: object) -> list[Event]:
+    return [] if session is not None else [event]
+
+
+def _disconnected(session: Session | None, event: VisitorDisconnected, *_: object) -> list[Event]:
+    return [event] if session is not None and session.is_open else []
+
+
+def _reconnected(session: Session | None, event: VisitorReconnected, *_: object) -> list[Event]:
+    away = session is not None and session.is_open and session.visitor_gone_since
+    return [event] if away else []
 
 
 def _post(
@@ -107,7 +105,11 @@ def _post(
 
 
 def _hold_or_resume(
-    session: Session | None, command: HoldChat | ResumeChat, now: datetime, new_id: NewId
+    session: Session | None,
+    command: HoldChat | ResumeChat,
+    now: datetime,
+    new_id: NewId,
+    *_: object,
 ) -> list[Event]:
     holding = isinstance(command, HoldChat)
 
@@ -128,7 +130,9 @@ def _hold_or_resume(
     return [event_type(**_envelope(command, event_type, now, new_id), **_about(session))]
 
 
-def _end(session: Session | None, command: EndChat, now: datetime, new_id: NewId) -> list[Event]:
+def _end(
+    session: Session | None, command: EndChat, now: datetime, new_id: NewId, *_: object
+) -> list[Event]:
     def reject(reason: str) -> list[Event]:
         return [_rejected(command, reason, command.by, command.by_id, now, new_id)]
 
@@ -142,7 +146,11 @@ def _end(session: Session | None, command: EndChat, now: datetime, new_id: NewId
 
 
 def _end_if_gone(
-    session: Session | None, command: EndChatIfVisitorGone, now: datetime, new_id: NewId
+    session: Session | None,
+    command: EndChatIfVisitorGone,
+    now: datetime,
+    new_id: NewId,
+    *_: object,
 ) -> list[Event]:
     if session is None or not session.is_open:
         return []
@@ -193,3 +201,24 @@ def _about(session: Session) -> dict[str, Any]:
         "visitor_id": session.visitor_id,
         "operator_id": session.operator_id,
     }
+
+
+Rule = Callable[[Session | None, Any, datetime, NewId, ChatMessagePosted | None], list[Event]]
+"""A rule: the session (or None), the message, the time, the id maker and the earlier message
+with the same client_message_id (only a PostChatMessage has one). Returns the events, in order."""
+
+EVENT_HANDLERS: dict[type[Message], Rule] = {
+    ChatStarted: _started,
+    VisitorDisconnected: _disconnected,
+    VisitorReconnected: _reconnected,
+}
+"""Facts other services published, which the session keeps (returned unchanged) or ignores."""
+
+COMMAND_HANDLERS: dict[type[Message], Rule] = {
+    PostChatMessage: _post,
+    HoldChat: _hold_or_resume,
+    ResumeChat: _hold_or_resume,
+    EndChat: _end,
+    EndChatIfVisitorGone: _end_if_gone,
+}
+"""What was asked of the session: each gives its events, or a CommandRejected to the sender."""
