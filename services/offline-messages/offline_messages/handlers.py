@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from livechat_shared.contracts import (
     CloseMessage,
@@ -64,14 +65,10 @@ class OfflineMessages:
         self.observe = observe
 
     async def handle(self, message: Message) -> None:
-        if isinstance(message, MessageLeft):
-            await self.message_left(message)
-        elif isinstance(message, TakeNextMessage):
-            await self.take_next(message)
-        elif isinstance(message, ReplyToMessage | CloseMessage):
-            await self.answer(message)
-        else:
+        use_case = _USE_CASES.get(type(message))
+        if use_case is None:
             raise TypeError(f"offline-messages does not handle {message.type_name()}")
+        await use_case(self, message)
 
     async def message_left(self, event: MessageLeft) -> None:
         if await self.store.add(left(event)):
@@ -127,6 +124,14 @@ class OfflineMessages:
     async def _republish(self, outcome: Outcome) -> None:
         for raw in outcome.events:
             await self.publisher.publish(parse_message(raw))
+
+
+_USE_CASES: dict[type[Message], Callable[[OfflineMessages, Any], Awaitable[None]]] = {
+    MessageLeft: OfflineMessages.message_left,
+    TakeNextMessage: OfflineMessages.take_next,
+    ReplyToMessage: OfflineMessages.answer,
+    CloseMessage: OfflineMessages.answer,
+}
 
 
 def _outcome_name(event: Event) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from livechat_shared.contracts import (
     CloseMessage,
+    Command,
     CommandRejected,
     Event,
     MessageLeft,
@@ -92,17 +95,27 @@ def decide(
     refusal = _refusal(message, command.operator_id)
     if refusal is not None or message is None:
         return _rejected(command, refusal or NO_SUCH_MESSAGE, now, event_id)
-    if isinstance(command, ReplyToMessage):
-        return OfflineMessageReplied(
-            event_id=event_id,
-            occurred_at=now,
-            correlation_id=command.correlation_id,
-            site_id=command.site_id,
-            offline_message_id=message.offline_message_id,
-            operator_id=command.operator_id,
-            email=message.email,
-            text=command.text,
-        )
+    return COMMAND_HANDLERS[type(command)](message, command, now, event_id)
+
+
+def _reply(
+    message: OfflineMessage, command: ReplyToMessage, now: datetime, event_id: uuid.UUID
+) -> Event:
+    return OfflineMessageReplied(
+        event_id=event_id,
+        occurred_at=now,
+        correlation_id=command.correlation_id,
+        site_id=command.site_id,
+        offline_message_id=message.offline_message_id,
+        operator_id=command.operator_id,
+        email=message.email,
+        text=command.text,
+    )
+
+
+def _close(
+    message: OfflineMessage, command: CloseMessage, now: datetime, event_id: uuid.UUID
+) -> Event:
     return OfflineMessageClosed(
         event_id=event_id,
         occurred_at=now,
@@ -113,13 +126,27 @@ def decide(
     )
 
 
+COMMAND_HANDLERS: dict[
+    type[Command], Callable[[OfflineMessage, Any, datetime, uuid.UUID], Event]
+] = {
+    ReplyToMessage: _reply,
+    CloseMessage: _close,
+}
+"""What an operator may do to a message that is theirs and still open."""
+
+
 def apply(message: OfflineMessage, event: Event) -> OfflineMessage:
     """The message after a reply or close; other events leave it as it is."""
-    if isinstance(event, OfflineMessageReplied):
-        return replace(message, status="replied", reply=event.text)
-    if isinstance(event, OfflineMessageClosed):
-        return replace(message, status="closed")
-    return message
+    rule = EVENT_HANDLERS.get(type(event))
+    return rule(message, event) if rule is not None else message
+
+
+EVENT_HANDLERS: dict[type[Event], Callable[[OfflineMessage, Any], OfflineMessage]] = {
+    OfflineMessageReplied: lambda message, replied: replace(
+        message, status="replied", reply=replied.text
+    ),
+    OfflineMessageClosed: lambda message, _: replace(message, status="closed"),
+}
 
 
 def _refusal(message: OfflineMessage | None, operator_id: str) -> str | None:

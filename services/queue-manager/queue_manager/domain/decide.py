@@ -47,7 +47,7 @@ def decide(
     A consumed fact this service keeps (ChatEnded) comes back first in the list.
     """
     decision = Decision(site, message, now, policy, new_id)
-    handler = _HANDLERS.get(type(message))
+    handler = EVENT_HANDLERS.get(type(message)) or COMMAND_HANDLERS.get(type(message))
     if handler is not None:
         heads = {channel: site.head(channel) for channel in Channel}
         handler(decision, message)
@@ -63,14 +63,21 @@ def decide(
     return decision.events
 
 
-_HANDLERS: dict[type[Message], Callable[[Decision, Any], None]] = {
+Rule = Callable[[Decision, Any], None]
+"""A rule: it records on the decision the events (and timers) the message leads to."""
+
+EVENT_HANDLERS: dict[type[Message], Rule] = {
     VisitorWaiting: queueing.visitor_waiting,
     VisitorLeftQueue: queueing.visitor_left,
     ChatEnded: queueing.chat_ended,
-    SetOperatorPresence: presence.set_presence,
-    SetOperatorCapacity: presence.set_capacity,
     OperatorConnected: presence.console_connected,
     OperatorDisconnected: presence.console_disconnected,
+}
+"""Facts other services published that move the queues or an operator's presence."""
+
+COMMAND_HANDLERS: dict[type[Message], Rule] = {
+    SetOperatorPresence: presence.set_presence,
+    SetOperatorCapacity: presence.set_capacity,
     CheckOperatorConnection: presence.check_console,
     AcceptOffer: answers.accept,
     DeclineOffer: answers.decline,
@@ -82,3 +89,4 @@ _HANDLERS: dict[type[Message], Callable[[Decision, Any], None]] = {
     AnswerInvitation: invitations.answer_invitation,
     ExpireInvitation: invitations.expire_invitation,
 }
+"""What operators, visitors and the service's own timers ask of the queues."""

@@ -20,16 +20,16 @@ from summary_projector.domain.state import SummaryState
 
 def apply(state: SummaryState, event: e.Event) -> SummaryState:
     """The state after `event`; the same object when the event does not touch the summary."""
-    rule = _RULES.get(type(event))
+    rule = EVENT_HANDLERS.get(type(event))
     return state if rule is None else rule(state, event)
 
 
 def affects_summary(event: e.Event) -> bool:
     """Whether events of this type can change the summary at all (others are only archived)."""
-    return type(event) in _RULES
+    return type(event) in EVENT_HANDLERS
 
 
-_RULES: dict[type[e.Event], Callable[[SummaryState, Any], SummaryState]] = {
+EVENT_HANDLERS: dict[type[e.Event], Callable[[SummaryState, Any], SummaryState]] = {
     e.VisitorQueued: queues.queued,
     e.VisitorRequeued: queues.queued,
     e.VisitorAbandoned: queues.abandoned,
