@@ -15,21 +15,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from livechat_shared.contracts import (
-    ChatOffered,
-    CheckOperatorConnection,
     Event,
-    ExpireInvitation,
-    ExpireOffer,
     Message,
-    OperatorConnected,
-    OperatorDisconnected,
-    VisitorInvited,
     parse_message,
 )
+from livechat_shared.contracts.timers import Timer
 
-from queue_manager import timers
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
-from queue_manager.domain.presence import consoles_to_recheck
+from queue_manager.domain.timers import connection_rechecks, pending_expiries, started_by
 from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
 
 log = logging.getLogger(__name__)
@@ -38,6 +31,10 @@ Clock = Callable[[], datetime]
 Observer = Callable[[Message, list[Event], "RoutingService"], None]
 
 _ID_NAMESPACE = uuid.UUID("6f1d8a52-3c55-4d0e-9a51-1b7f3f0c8e21")
+
+
+def _derived_id(key: str) -> uuid.UUID:
+    return uuid.uuid5(_ID_NAMESPACE, key)
 
 
 def _ids_for(message: Message) -> Callable[[], uuid.UUID]:
@@ -122,8 +119,16 @@ class RoutingService:
         return count
 
     async def rearm_timers(self) -> int:
-        """After load: arm again the expiry of every pending offer and invitation."""
-        return await timers.rearm(self.sites.values(), self.publisher, self.policy, self.clock())
+        """After load: arm again the expiry of every pending offer and invitation.
+
+        Timers already waiting in their queues survive broker restarts; re-arming covers those
+        lost anyway (a timer queue deleted or purged, an upgrade from the classic delay queues).
+        In order, soonest first: a timer queue expires messages only at its head.
+        """
+        pending = pending_expiries(self.sites.values(), self.policy, self.clock(), uuid.uuid4)
+        for timer in pending:
+            await self._start(timer)
+        return len(pending)
 
     async def handle(self, message: Message) -> None:
         """Decide and store under the lock; publish in decision order while the next decision
@@ -192,60 +197,23 @@ class RoutingService:
         """Publish a decision's events in order, awaiting all their confirms together."""
         sends: list[Awaitable[None]] = []
         for event in events:
-            if isinstance(event, OperatorConnected | OperatorDisconnected):
-                sends.append(self._check_console_later(event))
-            if event.message_id == cause.message_id:
-                continue  # a consumed fact we kept (ChatEnded): not ours to publish
-            sends.append(self.publisher.publish(event))
-            if isinstance(event, VisitorInvited):
-                sends.append(
-                    self.publisher.publish_delayed(
-                        ExpireInvitation(
-                            command_id=uuid.uuid5(_ID_NAMESPACE, f"expire/{event.invitation_id}"),
-                            site_id=event.site_id,
-                            correlation_id=event.correlation_id,
-                            invitation_id=event.invitation_id,
-                        ),
-                        self.policy.invitation_timeout.total_seconds(),
-                    )
-                )
-            if isinstance(event, ChatOffered):
-                sends.append(
-                    self.publisher.publish_delayed(
-                        ExpireOffer(
-                            command_id=uuid.uuid5(_ID_NAMESPACE, f"expire/{event.offer_id}"),
-                            site_id=event.site_id,
-                            correlation_id=event.correlation_id,
-                            offer_id=event.offer_id,
-                        ),
-                        self.policy.offer_timeout.total_seconds(),
-                    )
-                )
+            # A consumed fact we kept (ChatEnded, a console claim) is not ours to publish; the
+            # timer it starts (a connection check) is ours all the same.
+            if event.message_id != cause.message_id:
+                sends.append(self.publisher.publish(event))
+            timer = started_by(event, self.policy, _derived_id)
+            if timer is not None:
+                sends.append(self._start(timer))
         await asyncio.gather(*sends)
 
-    def _check_console_later(
-        self, event: OperatorConnected | OperatorDisconnected
-    ) -> Awaitable[None]:
-        """After the grace (and after a claim's lease, for a renewal), check the console is back."""
-        delay = self.policy.disconnect_grace
-        if isinstance(event, OperatorConnected):
-            delay += self.policy.connection_lease
-        check = CheckOperatorConnection(
-            command_id=uuid.uuid5(_ID_NAMESPACE, f"check-console/{event.event_id}"),
-            site_id=event.site_id,
-            correlation_id=event.correlation_id,
-            operator_id=event.operator_id,
+    def _start(self, timer: Timer) -> Awaitable[None]:
+        return self.publisher.publish_delayed(
+            timer.command, timer.delay_seconds, due_in_seconds=timer.due_in_seconds
         )
-        return self.publisher.publish_delayed(check, delay.total_seconds())
 
     async def recheck_consoles(self) -> int:
         """After a load: a fresh check, once a lease and the grace have passed, for every
         operator whose presence hangs on console claims; returns how many were scheduled."""
-        delay = (self.policy.connection_lease + self.policy.disconnect_grace).total_seconds()
-        checks = [
-            CheckOperatorConnection(site_id=site.site_id, operator_id=operator_id)
-            for site in self.sites.values()
-            for operator_id in consoles_to_recheck(site)
-        ]
-        await asyncio.gather(*(self.publisher.publish_delayed(c, delay) for c in checks))
+        checks = connection_rechecks(self.sites.values(), self.policy)
+        await asyncio.gather(*(self._start(check) for check in checks))
         return len(checks)
