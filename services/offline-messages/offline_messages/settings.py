@@ -12,7 +12,6 @@ from pydantic_settings import SettingsConfigDict
 class OfflineMessagesSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OFFLINE_MESSAGES_", extra="ignore")
 
-    http_port: int = Field(default=8004, ge=1, le=65535)
     store_path: Path = Field(
         default=Path(".data/offline-messages.sqlite3"),
         description="Embedded store file (SQLite), used only when MONGO_URL is unset.",

@@ -15,7 +15,6 @@ from queue_manager.domain import RoutingPolicy
 class QueueManagerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="QUEUE_MANAGER_", extra="ignore")
 
-    http_port: int = Field(default=8002, ge=1, le=65535)
     max_chats: int = Field(
         default=3, ge=1, le=50, description="Site-wide maximum chats per operator."
     )

@@ -12,7 +12,6 @@ from pydantic_settings import SettingsConfigDict
 class SessionServiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SESSION_SERVICE_", extra="ignore")
 
-    http_port: int = Field(default=8003, ge=1, le=65535)
     visitor_grace_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -14,7 +14,6 @@ class SummaryProjectorSettings(ServiceSettings):
         env_prefix="SUMMARY_PROJECTOR_", extra="ignore", validate_by_name=True
     )
 
-    http_port: int = Field(default=8005, ge=1, le=65535)
     store_path: Path = Field(
         default=Path(".data/summary-projector.sqlite3"),
         description="Embedded store file (SQLite: summaries and the event archive), used only "

@@ -12,7 +12,6 @@ DEV_SECRET = "dev-only-token-secret-change-me-0123456789"
 class VisitorGatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="VISITOR_GATEWAY_", extra="ignore")
 
-    http_port: int = Field(default=8001, ge=1, le=65535)
     token_secret: str = Field(
         default=DEV_SECRET,
         min_length=32,

@@ -35,8 +35,6 @@ class ServiceSettings(BaseSettings):
         validation_alias="INTERNAL_API_TOKEN",
         description="Shared secret on service-to-service HTTP calls (X-Internal-Token).",
     )
-    http_host: str = "127.0.0.1"
-    http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     prefetch: int = Field(default=64, ge=1, le=10_000, description="Unacked messages in flight.")
 

@@ -13,16 +13,11 @@ from offline_messages.settings import OfflineMessagesSettings
 
 
 def test_settings_read_their_own_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OFFLINE_MESSAGES_HTTP_PORT", "9104")
+    monkeypatch.setenv("OFFLINE_MESSAGES_STORE_PATH", "/tmp/elsewhere.sqlite3")
     monkeypatch.setenv("INTERNAL_API_TOKEN", "a-shared-secret-of-some-length")
     settings = OfflineMessagesSettings()
-    assert settings.http_port == 9104
+    assert settings.store_path == Path("/tmp/elsewhere.sqlite3")
     assert settings.internal_api_token == "a-shared-secret-of-some-length"
-
-
-def test_the_default_port_is_8004(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OFFLINE_MESSAGES_HTTP_PORT", raising=False)
-    assert OfflineMessagesSettings().http_port == 8004
 
 
 async def test_without_mongo_url_messages_are_kept_in_the_embedded_store_with_a_warning(

@@ -13,9 +13,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_the_defaults_match_the_queue_manager_and_the_port_table() -> None:
-    settings = SummaryProjectorSettings()
-    assert (settings.default_max_chats, settings.http_port) == (3, 8005)
+def test_the_defaults_match_the_queue_manager() -> None:
+    assert SummaryProjectorSettings().default_max_chats == 3
 
 
 def test_the_default_maximum_follows_the_queue_managers_unless_set_here(
@@ -32,7 +31,7 @@ def test_the_default_maximum_follows_the_queue_managers_unless_set_here(
     [
         ("SUMMARY_PROJECTOR_DEFAULT_MAX_CHATS", "0"),
         ("SUMMARY_PROJECTOR_STREAM_POLL_SECONDS", "0"),
-        ("SUMMARY_PROJECTOR_HTTP_PORT", "70000"),
+        ("SUMMARY_PROJECTOR_STREAM_MAX_SECONDS", "0"),
     ],
 )
 def test_an_invalid_value_stops_the_service_with_the_reason(

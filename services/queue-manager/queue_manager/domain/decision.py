@@ -75,11 +75,8 @@ class Decision:
 
     # --- rules ----------------------------------------------------------------------------
 
-    def capacity(self, operator: Operator, channel: Channel) -> int:
-        return self.policy.capacity(channel, operator.max_chats)
-
     def free_slots(self, operator: Operator, channel: Channel) -> int:
-        return self.policy.room(
+        return self.policy.free_slots(
             channel,
             operator.max_chats,
             chat_load=operator.load(Channel.CHAT),

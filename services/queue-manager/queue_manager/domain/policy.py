@@ -35,7 +35,7 @@ class RoutingPolicy:
         if self.disconnect_grace <= timedelta(0) or self.connection_lease <= timedelta(0):
             raise ValueError("the disconnect grace and the connection lease must be positive")
 
-    def room(
+    def free_slots(
         self, channel: Channel, operator_max_chats: int | None, chat_load: int, call_load: int
     ) -> int:
         """Free slots in a channel, given what the operator leads and is offered in both."""
