@@ -34,7 +34,7 @@ test: env rabbitmq promtool
 faults: env
 	@FAULTS_RESULTS_DIR=tests/faults/results $(UV) run --frozen pytest tests/faults $(PYTEST_ARGS)
 
-unit: env promtool
+unit: env
 	@$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)
 
 lint: env

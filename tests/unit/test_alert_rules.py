@@ -2,8 +2,8 @@
 
 Metric definitions are read from the source of services/ and shared/ (every prometheus_client
 metric constructed there), rendered through prometheus_client to get the names it exposes
-(`_total`, `_bucket`, ...), plus FastStream's own metrics. promtool checks and unit-tests the
-rules when it is installed (scripts/check-alerts.sh --install-only installs it).
+(`_total`, `_bucket`, ...), plus FastStream's own metrics. promtool's checks of the
+rules and queries are integration tests (tests/integration/test_alert_rules_promtool.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,42 +326,6 @@ def test_every_alert_is_documented_and_tested_both_ways() -> None:
             mine = [c for c in cases if c["alertname"] == name]
             assert any(c["exp_alerts"] for c in mine), f"no test where {name} fires"
             assert any(not c["exp_alerts"] for c in mine), f"no test where {name} stays quiet"
-
-
-def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", str(CHECK_ALERTS), *args], capture_output=True, text=True, timeout=300, check=False
-    )
-
-
-def test_promtool_checks_the_rules_and_runs_their_unit_tests() -> None:
-    result = _promtool("--no-install")
-    if result.returncode == PROMTOOL_MISSING:
-        pytest.skip("promtool is not installed: bash scripts/check-alerts.sh --install-only")
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_promtool_accepts_every_dashboard_query(tmp_path: Path) -> None:
-    which = _promtool("--which")
-    if which.returncode == PROMTOOL_MISSING:
-        pytest.skip("promtool is not installed: bash scripts/check-alerts.sh --install-only")
-    grafana = {"$__rate_interval": "5m", "$__range": "1h", "$site": ".*"}
-    rules = []
-    for number, (where, promql) in enumerate(queries()):
-        if where.startswith("panel"):
-            for variable, value in grafana.items():
-                promql = promql.replace(variable, value)
-            rules.append({"record": f"dashboard:query_{number}", "expr": promql})
-    path = tmp_path / "dashboard-queries.yaml"
-    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
-    result = subprocess.run(
-        [which.stdout.strip(), "check", "rules", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- the Kubernetes objects made of them ---------------------------------------------------
