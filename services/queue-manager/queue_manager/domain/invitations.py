@@ -17,48 +17,50 @@ from livechat_shared.contracts import (
 from queue_manager.domain.decision import Decision
 
 
-def invite(d: Decision, m: InviteVisitor) -> None:
-    operator = d.site.operators.get(m.operator_id)
+def invite(decision: Decision, message: InviteVisitor) -> None:
+    operator = decision.site.operators.get(message.operator_id)
     if operator is None or operator.presence is Presence.OFFLINE:
-        d.reject("the operator is offline", m.operator_id)
+        decision.reject("the operator is offline", message.operator_id)
         return
-    if m.visitor_id in d.site.in_chat:
-        d.reject("the visitor is in a chat already", m.operator_id)
+    if message.visitor_id in decision.site.in_chat:
+        decision.reject("the visitor is in a chat already", message.operator_id)
         return
-    if m.visitor_id in d.site.visitors:
-        d.reject("the visitor waits in the queue: pick it instead", m.operator_id)
+    if message.visitor_id in decision.site.visitors:
+        decision.reject("the visitor waits in the queue: pick it instead", message.operator_id)
         return
-    if m.visitor_id in d.site.invited:
-        d.reject("the visitor has a pending invitation", m.operator_id)
+    if message.visitor_id in decision.site.invited:
+        decision.reject("the visitor has a pending invitation", message.operator_id)
         return
-    if d.free_slots(operator, m.channel) <= 0:
-        d.reject(f"the operator has no free {m.channel.value} capacity", m.operator_id)
+    if decision.free_slots(operator, message.channel) <= 0:
+        decision.reject(
+            f"the operator has no free {message.channel.value} capacity", message.operator_id
+        )
         return
-    d.emit(
+    decision.emit(
         VisitorInvited,
-        invitation_id=d.new_id(),
-        visitor_id=m.visitor_id,
-        operator_id=m.operator_id,
-        channel=m.channel,
-        expires_at=d.now + d.policy.invitation_timeout,
+        invitation_id=decision.new_id(),
+        visitor_id=message.visitor_id,
+        operator_id=message.operator_id,
+        channel=message.channel,
+        expires_at=decision.now + decision.policy.invitation_timeout,
     )
 
 
-def answer_invitation(d: Decision, m: AnswerInvitation) -> None:
-    invitation = d.site.invitations.get(m.invitation_id)
-    if invitation is None or invitation.visitor_id != m.visitor_id:
-        d.emit(
+def answer_invitation(decision: Decision, message: AnswerInvitation) -> None:
+    invitation = decision.site.invitations.get(message.invitation_id)
+    if invitation is None or invitation.visitor_id != message.visitor_id:
+        decision.emit(
             CommandRejected,
-            command_id=m.command_id,
-            command_type=m.type_name(),
-            visitor_id=m.visitor_id,
+            command_id=message.command_id,
+            command_type=message.type_name(),
+            visitor_id=message.visitor_id,
             reason="the invitation is no longer open",
         )
         return
-    if not m.accept:
-        d.end_invitation(invitation.invitation_id, InvitationDeclined)
+    if not message.accept:
+        decision.end_invitation(invitation.invitation_id, InvitationDeclined)
         return
-    d.emit(
+    decision.emit(
         ChatStarted,
         session_id=invitation.invitation_id,
         visitor_id=invitation.visitor_id,
@@ -69,6 +71,6 @@ def answer_invitation(d: Decision, m: AnswerInvitation) -> None:
     )
 
 
-def expire_invitation(d: Decision, m: ExpireInvitation) -> None:
-    if m.invitation_id in d.site.invitations:
-        d.end_invitation(m.invitation_id, InvitationExpired)
+def expire_invitation(decision: Decision, message: ExpireInvitation) -> None:
+    if message.invitation_id in decision.site.invitations:
+        decision.end_invitation(message.invitation_id, InvitationExpired)

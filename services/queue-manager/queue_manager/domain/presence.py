@@ -30,51 +30,55 @@ from queue_manager.domain.decision import Decision
 from queue_manager.domain.model import Operator, Site
 
 
-def set_presence(d: Decision, m: SetOperatorPresence) -> None:
-    operator = d.site.operator(m.operator_id)
-    if operator.presence is m.presence:
+def set_presence(decision: Decision, message: SetOperatorPresence) -> None:
+    operator = decision.site.operator(message.operator_id)
+    if operator.presence is message.presence:
         return
-    d.emit(OperatorPresenceChanged, operator_id=m.operator_id, presence=m.presence)
-    if m.presence is Presence.OFFLINE:
-        _release(d, operator, "operator_offline")
-    elif m.presence is Presence.ONLINE:
-        d.fill(operator)
+    decision.emit(
+        OperatorPresenceChanged, operator_id=message.operator_id, presence=message.presence
+    )
+    if message.presence is Presence.OFFLINE:
+        _release(decision, operator, "operator_offline")
+    elif message.presence is Presence.ONLINE:
+        decision.fill(operator)
 
 
-def set_capacity(d: Decision, m: SetOperatorCapacity) -> None:
-    operator = d.site.operator(m.operator_id)
-    if operator.max_chats == m.max_chats:
+def set_capacity(decision: Decision, message: SetOperatorCapacity) -> None:
+    operator = decision.site.operator(message.operator_id)
+    if operator.max_chats == message.max_chats:
         return
-    d.emit(OperatorCapacityChanged, operator_id=m.operator_id, max_chats=m.max_chats)
-    d.fill(operator)
+    decision.emit(
+        OperatorCapacityChanged, operator_id=message.operator_id, max_chats=message.max_chats
+    )
+    decision.fill(operator)
 
 
-def console_connected(d: Decision, m: OperatorConnected) -> None:
-    d.keep(m)  # a consumed fact kept in the journal: the claims survive a restart
+def console_connected(decision: Decision, message: OperatorConnected) -> None:
+    decision.keep(message)  # a consumed fact kept in the journal: the claims survive a restart
 
 
-def console_disconnected(d: Decision, m: OperatorDisconnected) -> None:
-    operator = d.site.operators.get(m.operator_id)
-    if operator is not None and m.replica_id in operator.consoles:
-        d.keep(m)
+def console_disconnected(decision: Decision, message: OperatorDisconnected) -> None:
+    operator = decision.site.operators.get(message.operator_id)
+    if operator is not None and message.replica_id in operator.consoles:
+        decision.keep(message)
 
 
-def check_console(d: Decision, m: CheckOperatorConnection) -> None:
+def check_console(decision: Decision, message: CheckOperatorConnection) -> None:
     """The grace (or a lease) ran out: an operator whose consoles are all gone is made away."""
-    operator = d.site.operators.get(m.operator_id)
+    operator = decision.site.operators.get(message.operator_id)
     if operator is None or operator.presence is Presence.OFFLINE:
         return
-    gone = console_gone_since(operator, d.now, d.policy.connection_lease)
-    if gone is None or d.now - gone < d.policy.disconnect_grace:
+    gone = console_gone_since(operator, decision.now, decision.policy.connection_lease)
+    if gone is None or decision.now - gone < decision.policy.disconnect_grace:
         return  # connected, never connected, or back within the grace: a later check decides
     if operator.presence is Presence.ONLINE:
-        d.emit(
+        decision.emit(
             OperatorPresenceChanged,
             operator_id=operator.operator_id,
             presence=Presence.AWAY,
             reason="disconnected",
         )
-    _release(d, operator, "operator_disconnected")
+    _release(decision, operator, "operator_disconnected")
 
 
 def console_gone_since(operator: Operator, now: datetime, lease: timedelta) -> datetime | None:
@@ -98,29 +102,29 @@ def consoles_to_recheck(site: Site) -> list[str]:
     )
 
 
-def _release(d: Decision, operator: Operator, reason: str) -> None:
+def _release(decision: Decision, operator: Operator, reason: str) -> None:
     """Pending offers go back to the queue (and on to others), invitations expire."""
     withdrawn = [
-        d.site.offers[o]
+        decision.site.offers[o]
         for ch in Channel
         for o in sorted(operator.offers[ch])
-        if o in d.site.offers  # the rest are invitations, handled below
+        if o in decision.site.offers  # the rest are invitations, handled below
     ]
     requeued = []
     for offer in withdrawn:
-        d.emit(
+        decision.emit(
             OfferWithdrawn,
             offer_id=offer.offer_id,
             visitor_id=offer.visitor_id,
             operator_id=offer.operator_id,
             reason=reason,
         )
-        requeued.append(d.requeue(offer, reason))
+        requeued.append(decision.requeue(offer, reason))
     for visitor in sorted(requeued, key=lambda v: v.queue_key):
-        d.route(visitor)
+        decision.route(visitor)
     for invitation_id in [
         i.invitation_id
-        for i in d.site.invitations.values()
+        for i in decision.site.invitations.values()
         if i.operator_id == operator.operator_id
     ]:
-        d.end_invitation(invitation_id, InvitationExpired, refill=False)
+        decision.end_invitation(invitation_id, InvitationExpired, refill=False)

@@ -17,40 +17,46 @@ from livechat_shared.contracts import (
 from summary_projector.domain.state import OperatorStatus, Session, SummaryState, drop, put
 
 
-def started(s: SummaryState, e: ChatStarted) -> SummaryState:
+def started(state: SummaryState, event: ChatStarted) -> SummaryState:
     # Session id = the accepted offer's or invitation's id; or picked straight from the queue.
     return replace(
-        s,
-        offers=drop(s.offers, e.session_id),
-        waiting=drop(s.waiting, e.visitor_id),
-        visitors=drop(s.visitors, e.visitor_id),
-        sessions=put(s.sessions, e.session_id, Session(e.operator_id, e.channel)),
+        state,
+        offers=drop(state.offers, event.session_id),
+        waiting=drop(state.waiting, event.visitor_id),
+        visitors=drop(state.visitors, event.visitor_id),
+        sessions=put(state.sessions, event.session_id, Session(event.operator_id, event.channel)),
     )
 
 
-def held_or_resumed(s: SummaryState, e: ChatHeld | ChatResumed) -> SummaryState:
-    session = s.sessions.get(e.session_id)
-    on_hold = isinstance(e, ChatHeld)
+def held_or_resumed(state: SummaryState, event: ChatHeld | ChatResumed) -> SummaryState:
+    session = state.sessions.get(event.session_id)
+    on_hold = isinstance(event, ChatHeld)
     if session is None or session.on_hold is on_hold:
-        return s
-    return replace(s, sessions=put(s.sessions, e.session_id, replace(session, on_hold=on_hold)))
+        return state
+    return replace(
+        state, sessions=put(state.sessions, event.session_id, replace(session, on_hold=on_hold))
+    )
 
 
-def ended(s: SummaryState, e: ChatEnded) -> SummaryState:
-    return replace(s, sessions=drop(s.sessions, e.session_id)) if e.session_id in s.sessions else s
+def ended(state: SummaryState, event: ChatEnded) -> SummaryState:
+    return (
+        replace(state, sessions=drop(state.sessions, event.session_id))
+        if event.session_id in state.sessions
+        else state
+    )
 
 
-def presence(s: SummaryState, e: OperatorPresenceChanged) -> SummaryState:
-    return _operator(s, e.operator_id, presence=e.presence)
+def presence(state: SummaryState, event: OperatorPresenceChanged) -> SummaryState:
+    return _operator(state, event.operator_id, presence=event.presence)
 
 
-def capacity(s: SummaryState, e: OperatorCapacityChanged) -> SummaryState:
-    return _operator(s, e.operator_id, max_chats=e.max_chats)
+def capacity(state: SummaryState, event: OperatorCapacityChanged) -> SummaryState:
+    return _operator(state, event.operator_id, max_chats=event.max_chats)
 
 
-def _operator(s: SummaryState, operator_id: str, **changes: Any) -> SummaryState:
-    current = s.operators.get(operator_id)
+def _operator(state: SummaryState, operator_id: str, **changes: Any) -> SummaryState:
+    current = state.operators.get(operator_id)
     changed = replace(current or OperatorStatus(), **changes)
     if changed == current:
-        return s
-    return replace(s, operators=put(s.operators, operator_id, changed))
+        return state
+    return replace(state, operators=put(state.operators, operator_id, changed))

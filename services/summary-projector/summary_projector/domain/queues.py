@@ -31,57 +31,72 @@ from summary_projector.domain.state import (
 )
 
 
-def queued(s: SummaryState, e: VisitorQueued | VisitorRequeued) -> SummaryState:
-    if isinstance(e, VisitorQueued) and e.visitor_id not in s.visitors:
-        visitor = QueuedVisitor(e.channel, e.waiting_since, e.badge)
-        s = replace(s, visitors=put(s.visitors, e.visitor_id, visitor))
-    offers = (o for o in s.offers.values() if not o.invitation)
-    if isinstance(e, VisitorQueued) and any(o.visitor_id == e.visitor_id for o in offers):
-        return s  # overtaken by its own offer (a retried message): reserved, not waiting
-    return replace(s, waiting=put(s.waiting, e.visitor_id, Waiting(e.channel, e.waiting_since)))
-
-
-def abandoned(s: SummaryState, e: VisitorAbandoned) -> SummaryState:
-    if e.visitor_id not in s.waiting and e.visitor_id not in s.visitors:
-        return s
+def queued(state: SummaryState, event: VisitorQueued | VisitorRequeued) -> SummaryState:
+    if isinstance(event, VisitorQueued) and event.visitor_id not in state.visitors:
+        visitor = QueuedVisitor(event.channel, event.waiting_since, event.badge)
+        state = replace(state, visitors=put(state.visitors, event.visitor_id, visitor))
+    offers = (o for o in state.offers.values() if not o.invitation)
+    if isinstance(event, VisitorQueued) and any(o.visitor_id == event.visitor_id for o in offers):
+        return state  # overtaken by its own offer (a retried message): reserved, not waiting
     return replace(
-        s, waiting=drop(s.waiting, e.visitor_id), visitors=drop(s.visitors, e.visitor_id)
+        state,
+        waiting=put(state.waiting, event.visitor_id, Waiting(event.channel, event.waiting_since)),
     )
 
 
-def offered(s: SummaryState, e: ChatOffered) -> SummaryState:
+def abandoned(state: SummaryState, event: VisitorAbandoned) -> SummaryState:
+    if event.visitor_id not in state.waiting and event.visitor_id not in state.visitors:
+        return state
+    return replace(
+        state,
+        waiting=drop(state.waiting, event.visitor_id),
+        visitors=drop(state.visitors, event.visitor_id),
+    )
+
+
+def offered(state: SummaryState, event: ChatOffered) -> SummaryState:
     # The offered visitor is reserved: out of the queue until it is requeued or served.
-    if e.offer_id in s.sessions:
-        return s  # overtaken by its ChatStarted (a retried message): no longer pending
-    offer = Offer(e.operator_id, e.visitor_id, e.channel)
+    if event.offer_id in state.sessions:
+        return state  # overtaken by its ChatStarted (a retried message): no longer pending
+    offer = Offer(event.operator_id, event.visitor_id, event.channel)
     return replace(
-        s, waiting=drop(s.waiting, e.visitor_id), offers=put(s.offers, e.offer_id, offer)
+        state,
+        waiting=drop(state.waiting, event.visitor_id),
+        offers=put(state.offers, event.offer_id, offer),
     )
 
 
-def invited(s: SummaryState, e: VisitorInvited) -> SummaryState:
-    if e.invitation_id in s.sessions:
-        return s  # overtaken by its ChatStarted
-    offer = Offer(e.operator_id, e.visitor_id, e.channel, invitation=True)
-    return replace(s, offers=put(s.offers, e.invitation_id, offer))
+def invited(state: SummaryState, event: VisitorInvited) -> SummaryState:
+    if event.invitation_id in state.sessions:
+        return state  # overtaken by its ChatStarted
+    offer = Offer(event.operator_id, event.visitor_id, event.channel, invitation=True)
+    return replace(state, offers=put(state.offers, event.invitation_id, offer))
 
 
 def offer_closed(
-    s: SummaryState, e: OfferDeclined | OfferPutBack | OfferTimedOut | OfferWithdrawn
+    state: SummaryState, event: OfferDeclined | OfferPutBack | OfferTimedOut | OfferWithdrawn
 ) -> SummaryState:
-    return replace(s, offers=drop(s.offers, e.offer_id)) if e.offer_id in s.offers else s
+    return (
+        replace(state, offers=drop(state.offers, event.offer_id))
+        if event.offer_id in state.offers
+        else state
+    )
 
 
-def invitation_closed(s: SummaryState, e: InvitationDeclined | InvitationExpired) -> SummaryState:
-    key = e.invitation_id
-    return replace(s, offers=drop(s.offers, key)) if key in s.offers else s
+def invitation_closed(
+    state: SummaryState, event: InvitationDeclined | InvitationExpired
+) -> SummaryState:
+    key = event.invitation_id
+    return replace(state, offers=drop(state.offers, key)) if key in state.offers else state
 
 
-def message_left(s: SummaryState, e: MessageLeft) -> SummaryState:
-    return replace(s, messages=put(s.messages, e.offline_message_id, e.occurred_at))
+def message_left(state: SummaryState, event: MessageLeft) -> SummaryState:
+    return replace(state, messages=put(state.messages, event.offline_message_id, event.occurred_at))
 
 
-def message_gone(s: SummaryState, e: OfflineMessageTaken | OfflineMessageClosed) -> SummaryState:
+def message_gone(
+    state: SummaryState, event: OfflineMessageTaken | OfflineMessageClosed
+) -> SummaryState:
     # Taken by an operator (a close always comes after a take): it no longer waits.
-    key = e.offline_message_id
-    return replace(s, messages=drop(s.messages, key)) if key in s.messages else s
+    key = event.offline_message_id
+    return replace(state, messages=drop(state.messages, key)) if key in state.messages else state
