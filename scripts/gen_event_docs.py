@@ -3,9 +3,8 @@
     python scripts/gen_event_docs.py           # rewrite the files
     python scripts/gen_event_docs.py --check   # compare only; exit 1 and summarise what differs
 
-Everything comes from `livechat_shared.contracts` (catalog, topology, services) except who
-publishes what: services publish wherever their handlers decide, so PUBLISHERS below records
-it, and tests/unit/test_event_docs.py insists on an entry for every message type.
+Everything comes from `livechat_shared.contracts` (catalog, topology, services), who publishes
+what included: `publishes` beside `consumes` in contracts/services.py.
 
 FastStream's own AsyncAPI generator describes the subscribers and publishers of one broker
 object. It cannot say which of five services publishes or consumes a message, declare the
@@ -39,72 +38,12 @@ SCHEMAS = "docs/schemas"
 SCHEMA_ID = "urn:livechat-routing:schema:v{version}:{type}"
 GENERATED = "Generated from livechat_shared.contracts by scripts/gen_event_docs.py; do not edit."
 
-GATEWAY = services.VISITOR_GATEWAY.service
-QUEUE_MANAGER = services.QUEUE_MANAGER.service
-SESSIONS = services.SESSION_SERVICE.service
-OFFLINE = services.OFFLINE_MESSAGES.service
-
 PUBLISHERS: dict[str, tuple[str, ...]] = {
-    # The edge: what visitors and operators do. (No endpoint sends VisitorBrowsing,
-    # InviteVisitor or AnswerInvitation yet; the gateway is their designated sender.)
-    "VisitorWaiting": (GATEWAY,),
-    "VisitorLeftQueue": (GATEWAY,),
-    "VisitorDisconnected": (GATEWAY,),
-    "VisitorReconnected": (GATEWAY,),
-    "VisitorBrowsing": (GATEWAY,),
-    "MessageLeft": (GATEWAY,),
-    # Every routing decision.
-    "VisitorQueued": (QUEUE_MANAGER,),
-    "VisitorRequeued": (QUEUE_MANAGER,),
-    "QueuePositionsChanged": (QUEUE_MANAGER,),
-    "VisitorAbandoned": (QUEUE_MANAGER,),
-    "ChatOffered": (QUEUE_MANAGER,),
-    "ChatStarted": (QUEUE_MANAGER,),
-    "VisitorInvited": (QUEUE_MANAGER,),
-    "InvitationDeclined": (QUEUE_MANAGER,),
-    "InvitationExpired": (QUEUE_MANAGER,),
-    "OfferDeclined": (QUEUE_MANAGER,),
-    "OfferPutBack": (QUEUE_MANAGER,),
-    "OfferTimedOut": (QUEUE_MANAGER,),
-    "OfferWithdrawn": (QUEUE_MANAGER,),
-    "OperatorPresenceChanged": (QUEUE_MANAGER,),
-    "OperatorConnected": (GATEWAY,),
-    "OperatorDisconnected": (GATEWAY,),
-    "OperatorCapacityChanged": (QUEUE_MANAGER,),
-    "NextChatRequested": (QUEUE_MANAGER,),
-    "OperatorFreed": (QUEUE_MANAGER,),
-    "CommandRejected": (QUEUE_MANAGER, SESSIONS, OFFLINE),
-    # Sessions.
-    "ChatHeld": (SESSIONS,),
-    "ChatResumed": (SESSIONS,),
-    "ChatMessagePosted": (SESSIONS,),
-    "ChatEnded": (SESSIONS,),
-    # The Message Queue of offline messages.
-    "OfflineMessageTaken": (OFFLINE,),
-    "OfflineMessageReplied": (OFFLINE,),
-    "OfflineMessageClosed": (OFFLINE,),
-    # Commands.
-    "SetOperatorPresence": (GATEWAY,),
-    "SetOperatorCapacity": (),  # no sender in this repository yet (an administration tool's)
-    "AcceptOffer": (GATEWAY,),
-    "DeclineOffer": (GATEWAY,),
-    "PutBackInQueue": (GATEWAY,),
-    "RequestNextChat": (GATEWAY,),
-    "PickVisitor": (GATEWAY,),
-    "InviteVisitor": (GATEWAY,),
-    "AnswerInvitation": (GATEWAY,),
-    "ExpireInvitation": (QUEUE_MANAGER,),
-    "ExpireOffer": (QUEUE_MANAGER,),
-    "CheckOperatorConnection": (QUEUE_MANAGER,),
-    "PostChatMessage": (GATEWAY,),
-    "HoldChat": (GATEWAY,),
-    "ResumeChat": (GATEWAY,),
-    "EndChat": (GATEWAY,),
-    "EndChatIfVisitorGone": (SESSIONS,),
-    "TakeNextMessage": (GATEWAY,),
-    "ReplyToMessage": (GATEWAY,),
-    "CloseMessage": (GATEWAY,),
+    message.type_name(): tuple(s.service for s in services.ALL_SERVICES if message in s.publishes)
+    for message in catalog.MESSAGE_TYPES.values()
 }
+"""Who sends each message type, from `publishes` in contracts/services.py (SetOperatorCapacity:
+nobody in this repository yet, an administration tool's)."""
 DELAYED = frozenset(
     {"ExpireOffer", "ExpireInvitation", "EndChatIfVisitorGone", "CheckOperatorConnection"}
 )

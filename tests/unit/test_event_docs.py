@@ -83,7 +83,7 @@ def test_every_message_type_names_its_publishers() -> None:
     services = {q.service for q in ALL_SERVICES}
     for event_type in EVENT_TYPES:
         assert gen.PUBLISHERS.get(event_type.type_name()), (
-            f"{event_type.type_name()}: say who publishes it in PUBLISHERS (scripts/gen_event_docs.py)"
+            f"{event_type.type_name()}: say who publishes it: publishes= in contracts/services.py"
         )
     assert set(gen.PUBLISHERS) == set(MESSAGE_TYPES), "PUBLISHERS and the catalog differ"
     for name, publishers in gen.PUBLISHERS.items():

@@ -28,6 +28,29 @@ QUEUE_MANAGER = ServiceQueues(
         c.ExpireOffer,
         c.CheckOperatorConnection,
     ),
+    publishes=(
+        e.VisitorQueued,
+        e.VisitorRequeued,
+        e.QueuePositionsChanged,
+        e.VisitorAbandoned,
+        e.ChatOffered,
+        e.ChatStarted,
+        e.VisitorInvited,
+        e.InvitationDeclined,
+        e.InvitationExpired,
+        e.OfferDeclined,
+        e.OfferPutBack,
+        e.OfferTimedOut,
+        e.OfferWithdrawn,
+        e.OperatorPresenceChanged,
+        e.OperatorCapacityChanged,
+        e.NextChatRequested,
+        e.OperatorFreed,
+        e.CommandRejected,
+        c.ExpireInvitation,
+        c.ExpireOffer,
+        c.CheckOperatorConnection,
+    ),
     # Routing decisions are serialized: one consumer at a time, further replicas stand by.
     single_active_consumer=True,
 )
@@ -42,6 +65,14 @@ SESSION_SERVICE = ServiceQueues(
         c.HoldChat,
         c.ResumeChat,
         c.EndChat,
+        c.EndChatIfVisitorGone,
+    ),
+    publishes=(
+        e.CommandRejected,
+        e.ChatHeld,
+        e.ChatResumed,
+        e.ChatMessagePosted,
+        e.ChatEnded,
         c.EndChatIfVisitorGone,
     ),
     # One session's messages get their sequence numbers one at a time.
@@ -73,12 +104,43 @@ VISITOR_GATEWAY = ServiceQueues(
         e.InvitationExpired,
         e.VisitorBrowsing,
     ),
+    publishes=(
+        e.VisitorWaiting,
+        e.VisitorLeftQueue,
+        e.VisitorDisconnected,
+        e.VisitorReconnected,
+        e.VisitorBrowsing,
+        e.MessageLeft,
+        e.OperatorConnected,
+        e.OperatorDisconnected,
+        c.SetOperatorPresence,
+        c.AcceptOffer,
+        c.DeclineOffer,
+        c.PutBackInQueue,
+        c.RequestNextChat,
+        c.PickVisitor,
+        c.InviteVisitor,
+        c.AnswerInvitation,
+        c.PostChatMessage,
+        c.HoldChat,
+        c.ResumeChat,
+        c.EndChat,
+        c.TakeNextMessage,
+        c.ReplyToMessage,
+        c.CloseMessage,
+    ),
     per_instance=True,
 )
 
 OFFLINE_MESSAGES = ServiceQueues(
     service="offline-messages",
     consumes=(e.MessageLeft, c.TakeNextMessage, c.ReplyToMessage, c.CloseMessage),
+    publishes=(
+        e.CommandRejected,
+        e.OfflineMessageTaken,
+        e.OfflineMessageReplied,
+        e.OfflineMessageClosed,
+    ),
     # Next message hands out the oldest waiting message: one decision at a time.
     single_active_consumer=True,
 )
@@ -86,6 +148,7 @@ OFFLINE_MESSAGES = ServiceQueues(
 SUMMARY_PROJECTOR = ServiceQueues(
     service="summary-projector",
     consumes=EVENT_TYPES,
+    publishes=(),  # a read model: it publishes nothing
     # The projection is order-sensitive (an offer before its chat start): one consumer at a time.
     single_active_consumer=True,
 )
