@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from offline_messages.domain import OfflineMessage
+from offline_messages.domain.rules import Claim
 from offline_messages.ports import Outcome, StoredMessage
 
 
@@ -27,6 +28,16 @@ def document(message: OfflineMessage) -> dict[str, Any]:
         "taken_at": message.taken_at,
         "version": 1,
         "outcomes": [],
+    }
+
+
+def claim(claim: Claim) -> dict[str, Any]:
+    """The fields Next message sets, as the document names them."""
+    return {
+        "status": claim.status,
+        "operator_id": claim.operator_id,
+        "taken_at": claim.taken_at,
+        "take_command_id": str(claim.taken_by_command),
     }
 
 

@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from offline_messages.adapters import mongo_documents as docs
 from offline_messages.domain import WAITING, OfflineMessage, Status
+from offline_messages.domain.rules import next_message_claim
 from offline_messages.ports import (
     OUTCOMES_KEPT,
     DuplicateTake,
@@ -64,19 +65,12 @@ class MongoMessageStore:
     async def take_next(
         self, site_id: str, operator_id: str, command_id: uuid.UUID, now: datetime
     ) -> OfflineMessage | None:
-        # The same change as the domain's `taken`, made in one conditional write.
+        # The domain's claim, made in one conditional write.
+        claim = docs.claim(next_message_claim(operator_id, command_id, now))
         try:
             doc = await self._messages.find_one_and_update(
                 {"site_id": site_id, "status": WAITING},
-                {
-                    "$set": {
-                        "status": "taken",
-                        "operator_id": operator_id,
-                        "taken_at": now,
-                        "take_command_id": str(command_id),
-                    },
-                    "$inc": {"version": 1},
-                },
+                {"$set": claim, "$inc": {"version": 1}},
                 sort=_OLDEST_FIRST,
                 return_document=ReturnDocument.AFTER,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from livechat_shared.contracts import (
     TakeNextMessage,
 )
 
-from offline_messages.domain.model import WAITING, OfflineMessage
+from offline_messages.domain.model import WAITING, OfflineMessage, Status
 
 NOTHING_WAITING = "no message is waiting"
 NO_SUCH_MESSAGE = "no such message on this site"
@@ -43,19 +43,27 @@ def left(event: MessageLeft) -> OfflineMessage:
     )
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What Next message puts on the waiting message it takes: every store writes these."""
+
+    operator_id: str
+    taken_at: datetime
+    taken_by_command: uuid.UUID
+    status: Status = "taken"
+
+
+def next_message_claim(operator_id: str, command_id: uuid.UUID, now: datetime) -> Claim:
+    return Claim(operator_id=operator_id, taken_at=now, taken_by_command=command_id)
+
+
 def taken(
     message: OfflineMessage, operator_id: str, command_id: uuid.UUID, now: datetime
 ) -> OfflineMessage:
-    """The claim Next message puts on a waiting message; stores apply it atomically."""
+    """The message under the claim of Next message; stores apply it atomically."""
     if message.status != WAITING:
         raise ValueError(f"only a waiting message can be taken, not a {message.status} one")
-    return replace(
-        message,
-        status="taken",
-        operator_id=operator_id,
-        taken_at=now,
-        taken_by_command=command_id,
-    )
+    return replace(message, **asdict(next_message_claim(operator_id, command_id, now)))
 
 
 def taken_event(
