@@ -59,7 +59,7 @@ class SlowStore(MemorySummaryStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self.saved: list[str] = []
+        self.saved: list[tuple[str, str]] = []
 
     async def load(self, site_id: str) -> SiteRecord:
         await asyncio.sleep(random.uniform(0, 0.005))
@@ -68,7 +68,11 @@ class SlowStore(MemorySummaryStore):
     async def save(self, record: SiteRecord, expected_version: int) -> None:
         await asyncio.sleep(random.uniform(0, 0.002))
         await super().save(record, expected_version)
-        self.saved.append(record.recent[-1])
+        self.saved.append((record.site_id, record.recent[-1]))
+
+    def saved_for(self, site_id: str) -> list[str]:
+        """(The queue may hold other tests' events, for other sites.)"""
+        return [event_id for site, event_id in self.saved if site == site_id]
 
 
 async def test_the_projector_applies_one_sites_events_in_the_order_they_were_published(
@@ -82,7 +86,7 @@ async def test_the_projector_applies_one_sites_events_in_the_order_they_were_pub
     ]
     async with running(create_app(settings, store=store)):
         await publish_quickly(list(changes))
-        await wait_until(lambda: len(store.saved) >= len(changes))
+        await wait_until(lambda: len(store.saved_for(site_id)) >= len(changes), timeout=60)
         record = await MemorySummaryStore.load(store, site_id)
-    assert store.saved == [str(c.event_id) for c in changes]
+    assert store.saved_for(site_id) == [str(c.event_id) for c in changes]
     assert record.version == len(changes)
