@@ -32,6 +32,7 @@ from visitor_gateway import (
 )
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
+from visitor_gateway.publishing import OwnerCheckedPublisher
 from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.gateway = Gateway(
         settings=settings,
-        publisher=bus,
+        publisher=OwnerCheckedPublisher(bus, consumer.queues_exist, COMMAND_OWNERS),
         hub=hub,
         sessions=sessions,
         offline_messages=offline_messages,
