@@ -35,6 +35,7 @@ from visitor_gateway.main import create_app
 from visitor_gateway.settings import Settings
 
 from tests.support.apps import running
+from tests.support.broker import AMQP_URL
 from tests.support.consuming import consuming, publish_quickly, throwaway, wait_until
 from tests.support.processes import free_port
 from tests.support.rabbit_node import RabbitNode
@@ -240,3 +241,22 @@ async def test_a_message_no_queue_receives_is_refused_by_the_gateways_bus(node: 
             await bus.publish(AcceptOffer(site_id="acme", operator_id="ann", offer_id=uuid4()))
     finally:
         await broker.stop()
+
+
+async def test_the_consumer_starts_over_when_its_queue_is_deleted_under_it(site_id: str) -> None:
+    """The upgrade step deletes an `.input` queue: the broker cancels the consumer, which
+    declares the queue again and consumes, instead of waiting on a channel that delivers nothing."""
+    handled: list[str] = []
+
+    async def handle(message: Message) -> None:
+        assert isinstance(message, VisitorLeftQueue)
+        handled.append(message.visitor_id)
+
+    queues = throwaway(single_active_consumer=True)
+    async with consuming(queues, handle) as consumer:
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            await (await connection.channel()).queue_delete(queues.input_queue)
+        await wait_until(lambda: consumer.reconnects == 1 and consumer.consuming)
+        await publish_quickly([VisitorLeftQueue(site_id=site_id, visitor_id="after")])
+        await wait_until(lambda: handled == ["after"])
