@@ -78,7 +78,11 @@ class InputConsumer:
 
     async def start(self) -> None:
         """Consume; the first connection must succeed (a service that cannot start says so)."""
-        await self._open()
+        try:
+            await self._open()
+        except BaseException:
+            await self._close()
+            raise
         self._task = asyncio.create_task(self._run(), name=f"{self.bus.queues.service} consumer")
 
     async def stop(self) -> None:
