@@ -37,6 +37,7 @@ from visitor_gateway.consoles import Consoles
 from visitor_gateway.gateway import Gateway
 from visitor_gateway.hub import Hub
 from visitor_gateway.identity_provider import IdentityProvider
+from visitor_gateway.publishing import OwnerCheckedPublisher
 from visitor_gateway.sessions_client import (
     OfflineMessagesClient,
     SessionsClient,
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reconnected = reconnected
     app.state.gateway = Gateway(
         settings=settings,
-        publisher=bus,
+        publisher=OwnerCheckedPublisher(bus, consumer.queues_exist, COMMAND_OWNERS),
         hub=hub,
         sessions=sessions,
         offline_messages=offline_messages,
