@@ -187,6 +187,7 @@ class OperatorConsole:
         self.ignored_in_window = 0
         self.declined = 0
         self.back_online = 0
+        self.away_frames = 0
         self.resyncs = 0
         self.rejected: list[str] = []
         self.long_chat = ""
@@ -216,6 +217,7 @@ class OperatorConsole:
             self.crowd.spawn(self._lead(frame))
         elif kind == "OperatorPresenceChanged":
             self.presence_seen = frame["presence"]
+            self.away_frames += frame["presence"] == "away"
             if frame["presence"] == "away" and self.behaviour.keep_online:
                 self.crowd.spawn(self._back_online())
         elif kind == "CommandRejected":

@@ -78,7 +78,6 @@ class Figures:
     offers_declined: int = 0
     offers_timed_out: int = 0
     invitations_unanswered: int = 0
-    invitations_expired: int = 0
     offers_never_on_socket: int = 0
     back_online: int = 0
     resyncs: int = 0
@@ -397,7 +396,11 @@ class Run:
         for (site_id, op), console in self.operators.items():
             audited = self.auditor.presence.get((site_id, op))
             if audited != console.presence_seen:
-                found.append(f"{site_id}/{op}: audited {audited}, console {console.presence_seen}")
+                found.append(
+                    f"{site_id}/{op}: audited {audited}, console {console.presence_seen} "
+                    f"(its socket showed {console.away_frames} away frames; it went online "
+                    f"again {console.back_online} times)"
+                )
         self.figures.unaware_away = len(found)
         return found
 
@@ -435,7 +438,6 @@ class Run:
         f.offers = a.counts["ChatOffered"]
         f.offers_timed_out = a.counts["OfferTimedOut"]
         f.invitations_unanswered = a.counts["VisitorInvited"]
-        f.invitations_expired = a.counts["InvitationExpired"]
         consoles = self.operators.values()
         f.offers_unanswered_before_restart = sum(c.ignored_in_window for c in consoles)
         f.offers_declined = sum(c.declined for c in consoles)
