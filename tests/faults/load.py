@@ -42,6 +42,8 @@ class OperatorConsole:
         self.socket = Socket(edge, "/v1/operator/ws", self.token, self._on_frame)
         self.offers_seen: set[str] = set()
         self.presence_seen: str | None = None
+        self.presence_from = ""
+        """Where the console learnt it: a socket frame, or re-reading summary/me (and when)."""
         self.ignored = 0
         self.ignored_in_window = 0
         self.declined = 0
@@ -77,6 +79,7 @@ class OperatorConsole:
             self.crowd.spawn(self._lead(frame))
         elif kind == "OperatorPresenceChanged":
             self.presence_seen = frame["presence"]
+            self.presence_from = f"a frame at {asyncio.get_running_loop().time():.1f}"
             self.away_frames += frame["presence"] == "away"
             if frame["presence"] == "away" and self.behaviour.keep_online:
                 self.crowd.spawn(self._back_online())
@@ -133,6 +136,7 @@ class OperatorConsole:
         response = await self.edge.request("GET", "/v1/operator/summary/me", self.token)
         if response is not None and response.status_code == 200:
             self.presence_seen = response.json()["presence"]
+            self.presence_from = f"summary/me at {asyncio.get_running_loop().time():.1f}"
             if self.presence_seen != "online" and self.behaviour.keep_online:
                 await self._back_online()
 

@@ -337,6 +337,9 @@ class Run:
         f.seconds = round(time.monotonic() - self.started, 1)
         return f
 
+    def loop_time(self) -> float:
+        return asyncio.get_running_loop().time()
+
     def unaware_away(self) -> list[str]:
         """Operators the audit shows away (or offline) whose console still believes otherwise."""
         found = []
@@ -345,6 +348,7 @@ class Run:
             if audited != console.presence_seen:
                 found.append(
                     f"{site_id}/{op}: audited {audited}, console {console.presence_seen} "
+                    f"(from {console.presence_from}, loop time now {self.loop_time():.1f}) "
                     f"(its socket showed {console.away_frames} away frames; it went online "
                     f"again {console.back_online} times)"
                 )
