@@ -129,3 +129,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line("faults: all well; the run's folder was removed")
         else:
             terminalreporter.write_line(f"faults: service logs and latest.md kept in {base}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fault suite runs last in a whole run: it is the longest (minutes), so every other
+    failure shows sooner, and tests that issue short-lived tokens at collection time run while
+    those are still valid."""
+    items.sort(key=lambda item: "tests/faults/" in item.nodeid)
