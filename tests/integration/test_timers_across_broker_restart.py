@@ -12,6 +12,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import pytest
@@ -59,6 +60,18 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float) -> Non
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"not within {within} s")
+
+
+async def messages_in(connection: aio_pika.abc.AbstractConnection, queue: str) -> int | None:
+    """How many messages the queue holds (None: it does not exist yet)."""
+    channel = await connection.channel()  # a passive declare that fails closes its channel
+    try:
+        found = await channel.declare_queue(queue, passive=True)
+    except aio_pika.exceptions.ChannelNotFoundEntity:
+        return None
+    count = found.declaration_result.message_count
+    await channel.close()
+    return count
 
 
 async def down_for(node: RabbitNode, seconds: float) -> float:
@@ -140,16 +153,20 @@ async def test_timers_held_back_by_the_broker_are_rearmed_when_the_connection_co
             await queue.unbind(commands, binding_key(ExpireOffer))
             await publish(VisitorWaiting(site_id=site_id, visitor_id="v0"), url=node.url)
             [offer] = await tap.wait_for(ChatOffered)
-            timers = await channel.get_queue(delay_queue(QUEUE_MANAGER.service, ExpireOffer, 1000))
+            timer_queue = delay_queue(QUEUE_MANAGER.service, ExpireOffer, 1000)
+            published = False
 
             async def fell_due() -> bool:  # expired from its queue, held back: unroutable
-                found = await timers.declare()
-                return found.message_count == 0
+                nonlocal published
+                depth = await messages_in(connection, timer_queue)
+                published = published or bool(depth)
+                late = datetime.now(UTC) > offer.expires_at + timedelta(seconds=1)
+                return depth == 0 and (published or late)
 
             await eventually(fell_due, within=10)
             assert offer.offer_id in routing_of(app).site(site_id).offers
             await queue.bind(commands, binding_key(ExpireOffer))
-        node.ctl("close_all_connections", "a test drops every connection")
+        await asyncio.to_thread(node.ctl, "close_all_connections", "a test drops every connection")
 
         async def expired() -> bool:
             return offer.offer_id not in routing_of(app).site(site_id).offers
