@@ -122,7 +122,7 @@ class RoutingService:
         return count
 
     async def rearm_timers(self) -> int:
-        """After load: arm again the expiry of every pending offer and invitation."""
+        """After load, and when the broker comes back: arm again every pending expiry."""
         return await timers.rearm(self.sites.values(), self.publisher, self.policy, self.clock())
 
     async def handle(self, message: Message) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from livechat_shared.contracts.services import QUEUE_MANAGER
 from livechat_shared.runtime.app import create_service_app
-from livechat_shared.runtime.broker import Bus, build_broker
+from livechat_shared.runtime.broker import Bus, after_reconnect, build_broker
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 from livechat_shared.runtime.mongo import open_database
@@ -108,6 +108,7 @@ def create_app(
             extra={"journal_entries": replayed, "timers_rearmed": rearmed},
         )
         await service.recheck_consoles()
+        after_reconnect(broker, service.rearm_timers)
 
     async def stop() -> None:
         await service.close()

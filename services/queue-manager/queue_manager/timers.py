@@ -1,4 +1,5 @@
-"""The queue manager's timers: offer and invitation expiry, armed when decided, re-armed on load.
+"""The queue manager's timers: offer and invitation expiry, armed when decided, re-armed on load
+and each time the broker comes back.
 
 A timer is a command the queue manager sends itself through a timer queue. Expiring an offer or
 invitation that was answered meanwhile decides nothing, so a timer that fires twice (the first
@@ -64,7 +65,8 @@ async def rearm(
     """Publish a timer for every pending offer and invitation, due when it was due (or soon).
 
     Timers already waiting in their queues survive broker restarts; re-arming covers those
-    lost anyway (a timer queue deleted or purged, an upgrade from the classic delay queues).
+    held back (RabbitMQ retries one its target did not confirm only minutes later) or lost
+    anyway (a timer queue deleted or purged, an upgrade from the classic delay queues).
     """
     timers = pending(sites, policy, now)
     for delay, left, command in timers:

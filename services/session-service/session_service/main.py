@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from livechat_shared.contracts.services import SESSION_SERVICE
 from livechat_shared.runtime.app import create_service_app
-from livechat_shared.runtime.broker import Bus, build_broker
+from livechat_shared.runtime.broker import Bus, after_reconnect, build_broker
 from livechat_shared.runtime.logging import configure_logging
 from livechat_shared.runtime.metrics import ServiceMetrics
 from livechat_shared.runtime.mongo import open_database
@@ -68,6 +68,7 @@ def create_app(
         await observer.load()
         rearmed = await service.rearm_timers()
         log.info("visitor-gone checks re-armed", extra={"sessions": rearmed})
+        after_reconnect(broker, service.rearm_timers)
 
     app = create_service_app(
         title="session-service",
