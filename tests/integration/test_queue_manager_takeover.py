@@ -254,7 +254,8 @@ async def crash(app: Any) -> None:
     """Cut the replica's broker connection the way a SIGKILL does: its decisions under way can
     neither publish nor ack; their messages go to the standby."""
     broker = routing_of(app).publisher.broker  # type: ignore[attr-defined]
-    await broker._connection.close()
+    consumer = app.state.consumer._connection  # consuming has a connection of its own
+    await asyncio.gather(broker._connection.close(), consumer.close())
 
 
 async def test_a_hot_standby_on_mongodb_takes_over_from_a_crashed_replica(site_id: str) -> None:
