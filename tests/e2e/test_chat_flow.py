@@ -162,8 +162,8 @@ async def test_visitors_see_only_their_own_session_and_tokens_are_checked(
     # the other visitor has no chat: it sees nothing of mine
     response = await other.http.get("/v1/visitor/session")
     assert response.status_code == 404
-    # a visitor token is no operator token; no token and a forged token are refused
-    assert (await other.http.get("/v1/operator/sessions")).status_code == 401
+    # a visitor token is no operator token (403); no token and a forged token are refused (401)
+    assert (await other.http.get("/v1/operator/sessions")).status_code == 403
     async with httpx.AsyncClient(base_url=system.gateway) as anonymous:
         assert (await anonymous.get("/v1/operator/sessions")).status_code == 401
         forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.bad"}

@@ -146,7 +146,7 @@ async def settled_rss(pid: int) -> int:
     return rss_kib(pid)
 
 
-@pytest.mark.timeout(400)  # about 100 heartbeats/s when the machine is busy
+@pytest.mark.timeout(600)  # ~40 s on a quiet machine; 6 min seen with the machine overloaded
 async def test_memory_comes_back_after_10000_heartbeats_from_fresh_identities(
     gateway: ServiceProcess,
 ) -> None:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults.figures import Figures
 from tests.faults.load import TOKEN_SECRET
-from tests.faults.scenario import OFFER_TIMEOUT_SECONDS, Figures, Fleet, Run
+from tests.faults.scenario import OFFER_TIMEOUT_SECONDS, Fleet, Run
 from tests.support.fleet import LocalProcess
 from tests.support.rabbit_node import RabbitNode
 
@@ -67,6 +68,10 @@ def _services(node: RabbitNode, base: Path) -> dict[str, LocalProcess]:
 def figures() -> Iterator[Figures]:
     # not pytest's tmp_path: pytest keeps only its last three runs' folders, and the logs of a
     # failed run must outlive the next test runs on a shared machine. Removed when all is well.
+    if shutil.which("rabbitmq-server") is None:
+        pytest.skip(
+            "the fault suite starts its own RabbitMQ node: rabbitmq-server is not installed"
+        )
     base = Path(tempfile.mkdtemp(prefix="livechat-faults-"))
     node = RabbitNode("faults").start()
     services = _services(node, base)
@@ -124,3 +129,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line("faults: all well; the run's folder was removed")
         else:
             terminalreporter.write_line(f"faults: service logs and latest.md kept in {base}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fault suite runs last in a whole run: it is the longest (minutes), so every other
+    failure shows sooner, and tests that issue short-lived tokens at collection time run while
+    those are still valid."""
+    items.sort(key=lambda item: "tests/faults/" in item.nodeid)

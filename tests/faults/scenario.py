@@ -16,19 +16,14 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.faults.auditor import BETWEEN, CHATTING, ENDED, LEFT, OPEN, WAITING, Auditor, Truth
-from tests.faults.load import (
-    Behaviour,
-    Crowd,
-    Edge,
-    OperatorConsole,
-    Tally,
-    VisitorWidget,
-)
+from tests.faults.edge import Crowd, Edge, Tally
+from tests.faults.figures import Figures
+from tests.faults.load import Behaviour, OperatorConsole, VisitorWidget
 from tests.support.fleet import LocalProcess
 from tests.support.rabbit_node import RabbitNode
 
@@ -55,55 +50,6 @@ class Fleet:
     services: dict[str, LocalProcess]
     gateway: str
     logs: str
-
-
-@dataclass
-class Figures:
-    lost: int = 0
-    double: int = 0
-    over_capacity: int = 0
-    stuck: int = 0
-    unended: int = 0
-    summary_mismatch: int = 0
-    offline_lost: int = 0
-    unaware_away: int = 0
-    unexpected_errors: int = 0
-    # what happened, for the reader
-    visitors_asked: int = 0
-    visitors_left: int = 0
-    chats_started: int = 0
-    chats_ended: int = 0
-    offers: int = 0
-    offers_unanswered_before_restart: int = 0
-    offers_declined: int = 0
-    offers_timed_out: int = 0
-    invitations_unanswered: int = 0
-    invitations_expired: int = 0
-    offers_never_on_socket: int = 0
-    back_online: int = 0
-    resyncs: int = 0
-    retried_503: int = 0
-    transport_errors: int = 0
-    socket_reconnects: int = 0
-    events_audited: int = 0
-    events_redelivered: int = 0
-    seconds: float = 0.0
-    faults: list[str] = field(default_factory=list)
-    details: dict[str, list[str]] = field(default_factory=dict)
-
-    CHECKS = ("lost", "double", "over_capacity", "stuck", "unended", "summary_mismatch")
-
-    ASSERTED = (*CHECKS, "offline_lost", "unaware_away", "unexpected_errors")
-
-    def all_well(self) -> bool:
-        return all(getattr(self, name) == 0 for name in self.ASSERTED)
-
-    def line(self) -> str:
-        return "faults: " + " ".join(f"{name}={getattr(self, name)}" for name in self.CHECKS)
-
-    def lines(self) -> list[str]:
-        extra = [k for k in asdict(self) if k not in (*self.CHECKS, "faults", "details")]
-        return [self.line(), *(f"faults: {k}={getattr(self, k)}" for k in extra)]
 
 
 class Run:
@@ -391,13 +337,21 @@ class Run:
         f.seconds = round(time.monotonic() - self.started, 1)
         return f
 
+    def loop_time(self) -> float:
+        return asyncio.get_running_loop().time()
+
     def unaware_away(self) -> list[str]:
         """Operators the audit shows away (or offline) whose console still believes otherwise."""
         found = []
         for (site_id, op), console in self.operators.items():
             audited = self.auditor.presence.get((site_id, op))
             if audited != console.presence_seen:
-                found.append(f"{site_id}/{op}: audited {audited}, console {console.presence_seen}")
+                found.append(
+                    f"{site_id}/{op}: audited {audited}, console {console.presence_seen} "
+                    f"(from {console.presence_from}, loop time now {self.loop_time():.1f}) "
+                    f"(its socket showed {console.away_frames} away frames; it went online "
+                    f"again {console.back_online} times)"
+                )
         self.figures.unaware_away = len(found)
         return found
 
@@ -435,7 +389,6 @@ class Run:
         f.offers = a.counts["ChatOffered"]
         f.offers_timed_out = a.counts["OfferTimedOut"]
         f.invitations_unanswered = a.counts["VisitorInvited"]
-        f.invitations_expired = a.counts["InvitationExpired"]
         consoles = self.operators.values()
         f.offers_unanswered_before_restart = sum(c.ignored_in_window for c in consoles)
         f.offers_declined = sum(c.declined for c in consoles)

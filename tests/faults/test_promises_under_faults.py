@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.scenario import SITES, VISITORS, Figures
+from tests.faults.figures import Figures
+from tests.faults.scenario import SITES, VISITORS
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 

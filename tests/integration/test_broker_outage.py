@@ -12,6 +12,7 @@ import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from uuid import uuid4
 
 import aio_pika
 import httpx
@@ -20,13 +21,21 @@ import uvicorn
 import websockets
 from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
-from livechat_shared.contracts import Message, VisitorLeftQueue
-from livechat_shared.contracts.services import OFFLINE_MESSAGES, QUEUE_MANAGER, SESSION_SERVICE
-from livechat_shared.runtime.broker import Bus
+from livechat_shared.contracts import AcceptOffer, Message, VisitorLeftQueue
+from livechat_shared.contracts.services import (
+    OFFLINE_MESSAGES,
+    QUEUE_MANAGER,
+    SESSION_SERVICE,
+    SUMMARY_PROJECTOR,
+    VISITOR_GATEWAY,
+)
+from livechat_shared.runtime.broker import Bus, NotRouted, build_broker
+from livechat_shared.runtime.metrics import ServiceMetrics
 from visitor_gateway.main import create_app
 from visitor_gateway.settings import VisitorGatewaySettings
 
 from tests.support.apps import running
+from tests.support.broker import AMQP_URL
 from tests.support.consuming import consuming, publish_quickly, throwaway, wait_until
 from tests.support.processes import free_port
 from tests.support.rabbit_node import RabbitNode
@@ -85,11 +94,12 @@ async def test_the_consumer_consumes_again_after_a_broker_restart_once_and_says_
 
 
 async def declare_owners(url: str) -> None:
-    """The input queues the gateway sends to, as their services declare them."""
+    """The input queues the gateway sends to (and the projector's, which takes every event), as
+    their services declare them."""
     broker = RabbitBroker(url)
     await broker.connect()
     try:
-        for queues in (QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES):
+        for queues in (QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES, SUMMARY_PROJECTOR):
             await Bus(broker, queues).declare()
     finally:
         await broker.stop()
@@ -152,16 +162,16 @@ async def test_during_an_outage_the_gateway_answers_503_with_retry_after_and_nev
         assert (await ask_for_chat(http, visitor)).status_code == 202
 
 
-async def test_a_chat_request_nobody_would_receive_is_a_503_not_a_202(
+async def test_a_chat_request_its_owner_would_not_receive_is_a_503_not_a_202(
     node: RabbitNode, site_id: str
 ) -> None:
     await declare_owners(node.url)
     connection = await aio_pika.connect(node.url)
     async with connection:
         channel = await connection.channel()
-        # The documented upgrade step, and the first deploy: no queue takes VisitorWaiting.
+        # The documented upgrade step. VisitorWaiting still reaches the projector's queue, but
+        # the queue manager, which must route the visitor, would never see it.
         await channel.queue_delete(QUEUE_MANAGER.input_queue)
-        await channel.queue_delete("summary-projector.input")
     app = gateway_app(node.url)
     try:
         async with (
@@ -214,3 +224,39 @@ async def test_a_visitor_opening_a_socket_during_an_outage_is_told_to_try_again_
             await asyncio.to_thread(node.start_app)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
+
+
+async def test_a_message_no_queue_receives_is_refused_by_the_gateways_bus(node: RabbitNode) -> None:
+    """`mandatory` publishing: on a broker where nothing is bound (a first deploy), NotRouted."""
+    await asyncio.to_thread(node.ctl, "add_vhost", "bare")
+    await asyncio.to_thread(node.ctl, "set_permissions", "-p", "bare", "guest", ".*", ".*", ".*")
+    url = node.url + "bare"
+    metrics = ServiceMetrics("visitor-gateway")
+    broker = build_broker(url, 8, metrics.registry, "visitor-gateway")
+    await broker.connect()
+    try:
+        bus = Bus(broker, VISITOR_GATEWAY, answers_callers=True)
+        await bus.declare()  # its own queue and the exchanges; nobody else's queue
+        with pytest.raises(NotRouted):
+            await bus.publish(AcceptOffer(site_id="acme", operator_id="ann", offer_id=uuid4()))
+    finally:
+        await broker.stop()
+
+
+async def test_the_consumer_starts_over_when_its_queue_is_deleted_under_it(site_id: str) -> None:
+    """The upgrade step deletes an `.input` queue: the broker cancels the consumer, which
+    declares the queue again and consumes, instead of waiting on a channel that delivers nothing."""
+    handled: list[str] = []
+
+    async def handle(message: Message) -> None:
+        assert isinstance(message, VisitorLeftQueue)
+        handled.append(message.visitor_id)
+
+    queues = throwaway(single_active_consumer=True)
+    async with consuming(queues, handle) as consumer:
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            await (await connection.channel()).queue_delete(queues.input_queue)
+        await wait_until(lambda: consumer.reconnects == 1 and consumer.consuming)
+        await publish_quickly([VisitorLeftQueue(site_id=site_id, visitor_id="after")])
+        await wait_until(lambda: handled == ["after"])

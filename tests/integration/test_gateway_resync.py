@@ -14,8 +14,10 @@ from pathlib import Path
 import aio_pika
 import pytest
 from livechat_shared.contracts import Channel, ChatOffered
+from livechat_shared.contracts.services import OFFLINE_MESSAGES, QUEUE_MANAGER, SESSION_SERVICE
 from livechat_shared.contracts.topology import EVENTS_EXCHANGE, routing_key
 
+from tests.support.broker import declare_service_queues
 from tests.support.clients import TOKEN_SECRET, Operator, Visitor
 from tests.support.processes import ServiceProcess
 from tests.support.rabbit_node import RabbitNode
@@ -40,6 +42,8 @@ def gateway(node: RabbitNode, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "VISITOR_GATEWAY_TOKEN_SECRET": TOKEN_SECRET,
         "VISITOR_GATEWAY_LOG_LEVEL": "WARNING",
     }
+    # the gateway is ready only once the services it sends commands to have their queues
+    asyncio.run(declare_service_queues(node.url, QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES))
     process = ServiceProcess("visitor_gateway", env, logs / "gateway.log")
     try:
         yield process.start().url

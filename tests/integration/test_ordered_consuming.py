@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from livechat_shared.contracts import (
+    Channel,
+    ChatOffered,
     Message,
+    OfferDeclined,
     OperatorCapacityChanged,
     VisitorLeftQueue,
+    VisitorQueued,
+    VisitorRequeued,
 )
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.main import create_app
@@ -59,7 +66,7 @@ class SlowStore(MemorySummaryStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self.saved: list[str] = []
+        self.saved: list[tuple[str, str]] = []
 
     async def load(self, site_id: str) -> SiteRecord:
         await asyncio.sleep(random.uniform(0, 0.005))
@@ -68,7 +75,11 @@ class SlowStore(MemorySummaryStore):
     async def save(self, record: SiteRecord, expected_version: int) -> None:
         await asyncio.sleep(random.uniform(0, 0.002))
         await super().save(record, expected_version)
-        self.saved.append(record.recent[-1])
+        self.saved.append((record.site_id, record.recent[-1]))
+
+    def saved_for(self, site_id: str) -> list[str]:
+        """(The queue may hold other tests' events, for other sites.)"""
+        return [event_id for site, event_id in self.saved if site == site_id]
 
 
 async def test_the_projector_applies_one_sites_events_in_the_order_they_were_published(
@@ -84,7 +95,52 @@ async def test_the_projector_applies_one_sites_events_in_the_order_they_were_pub
     ]
     async with running(create_app(settings, store=store)):
         await publish_quickly(list(changes))
-        await wait_until(lambda: len(store.saved) >= len(changes))
+        await wait_until(lambda: len(store.saved_for(site_id)) >= len(changes), timeout=60)
         record = await MemorySummaryStore.load(store, site_id)
-    assert store.saved == [str(c.event_id) for c in changes]
+    assert store.saved_for(site_id) == [str(c.event_id) for c in changes]
     assert record.version == len(changes)
+
+
+async def test_the_projector_shows_offers_and_requeues_as_they_happened(site_id: str) -> None:
+    """The issue's case: each visitor is offered, declined, requeued and offered again. Applied
+    out of order, the first offer stays pending for the decliner, or the visitor shows waiting
+    while it is being offered."""
+    store = SlowStore()
+    settings = SummaryProjectorSettings.model_validate({"amqp_url": AMQP_URL, "log_level": "WARNING"})
+    since = datetime.now(UTC)
+    expires = since + timedelta(minutes=1)
+    events: list[Message] = []
+    second_offers = {}
+    for n in range(12):
+        visitor = f"v{n}"
+        first, second = uuid.uuid4(), uuid.uuid4()
+        second_offers[second] = visitor
+        common = {"site_id": site_id, "visitor_id": visitor}
+        events += [
+            VisitorQueued(**common, channel=Channel.CHAT, waiting_since=since),
+            ChatOffered(
+                **common,
+                offer_id=first,
+                operator_id="ann",
+                channel=Channel.CHAT,
+                waiting_since=since,
+                expires_at=expires,
+            ),
+            OfferDeclined(**common, offer_id=first, operator_id="ann"),
+            VisitorRequeued(**common, channel=Channel.CHAT, waiting_since=since, reason="declined"),
+            ChatOffered(
+                **common,
+                offer_id=second,
+                operator_id="bob",
+                channel=Channel.CHAT,
+                waiting_since=since,
+                expires_at=expires,
+            ),
+        ]
+    async with running(create_app(settings, store=store)):
+        await publish_quickly(events)
+        await wait_until(lambda: len(store.saved_for(site_id)) >= len(events), timeout=60)
+        state = (await MemorySummaryStore.load(store, site_id)).state
+    assert dict(state.waiting) == {}
+    assert {offer_id: o.visitor_id for offer_id, o in state.offers.items()} == second_offers
+    assert {o.operator_id for o in state.offers.values()} == {"bob"}

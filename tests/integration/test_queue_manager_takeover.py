@@ -251,9 +251,11 @@ async def test_a_standby_process_takes_over_the_journal_file_from_a_killed_one(
 
 
 async def crash(app: Any) -> None:
-    """Cut the replica's broker connection the way a SIGKILL does: no ack, no goodbye."""
+    """Cut the replica's broker connection the way a SIGKILL does: its decisions under way can
+    neither publish nor ack; their messages go to the standby."""
     broker = routing_of(app).publisher.broker  # type: ignore[attr-defined]
-    await broker._connection.close()
+    consumer = app.state.consumer._connection  # consuming has a connection of its own
+    await asyncio.gather(broker._connection.close(), consumer.close())
 
 
 async def test_a_hot_standby_on_mongodb_takes_over_from_a_crashed_replica(site_id: str) -> None:
@@ -273,6 +275,8 @@ async def test_a_hot_standby_on_mongodb_takes_over_from_a_crashed_replica(site_i
                 await publish(VisitorWaiting(site_id=site_id, visitor_id=visitor))
             await tap.wait_for(ChatStarted, count=4, timeout=15)
             await crash(first_app)
+            with contextlib.suppress(Exception):
+                await first.aclose()  # whatever consumes for it stops too, acking nothing
             for _ in range(600):
                 if desk.ended >= set(visitors):
                     break
@@ -281,8 +285,6 @@ async def test_a_hot_standby_on_mongodb_takes_over_from_a_crashed_replica(site_i
             print(f"\nMongoDB journal takeover: {result}")
             assert result == CLEAN
             await no_sequence_twice(MongoJournal(database))
-            with contextlib.suppress(Exception):
-                await first.aclose()
         finally:
             serving.cancel()
             await stack.aclose()

@@ -9,8 +9,15 @@ from typing import Any, TypeVar
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
+from faststream.rabbit import RabbitBroker
 from livechat_shared.contracts import Message, parse_message
-from livechat_shared.contracts.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, routing_key
+from livechat_shared.contracts.topology import (
+    COMMANDS_EXCHANGE,
+    EVENTS_EXCHANGE,
+    ServiceQueues,
+    routing_key,
+)
+from livechat_shared.runtime.broker import Bus
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
@@ -84,3 +91,15 @@ async def publish(message: Message, url: str | None = None) -> None:
             ),
             routing_key=routing_key(message),
         )
+
+
+async def declare_service_queues(url: str, *services: ServiceQueues) -> None:
+    """The exchanges and input queues of `services`, declared as the services declare them (a
+    gateway is ready only once the services it sends commands to have their input queue)."""
+    broker = RabbitBroker(url)
+    await broker.connect()
+    try:
+        for queues in services:
+            await Bus(broker, queues).declare()
+    finally:
+        await broker.stop()

@@ -20,10 +20,13 @@ from livechat_shared.runtime.metrics import ServiceMetrics
 from tests.support.broker import AMQP_URL
 
 
-def throwaway(**options: bool) -> ServiceQueues:
+def throwaway(*, single_active_consumer: bool = False, per_instance: bool = False) -> ServiceQueues:
     """Queues of a service made up for one test: it consumes VisitorLeftQueue."""
     return ServiceQueues(
-        service=f"throwaway-{uuid.uuid4().hex[:8]}", consumes=(VisitorLeftQueue,), **options
+        service=f"throwaway-{uuid.uuid4().hex[:8]}",
+        consumes=(VisitorLeftQueue,),
+        single_active_consumer=single_active_consumer,
+        per_instance=per_instance,
     )
 
 

@@ -32,7 +32,7 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServiceProcess:
+    def start(self, timeout: float = 60.0) -> ServiceProcess:
         return self.launch().await_ready(timeout)
 
     def launch(self) -> ServiceProcess:
@@ -61,7 +61,7 @@ class ServiceProcess:
         )
         return self
 
-    def await_ready(self, timeout: float = 30.0) -> ServiceProcess:
+    def await_ready(self, timeout: float = 60.0) -> ServiceProcess:
         assert self.process is not None, "launch() it first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -119,10 +119,11 @@ class RoutingService:
         return count
 
     async def rearm_timers(self) -> int:
-        """After load: arm again the expiry of every pending offer and invitation.
+        """After load, and when the broker comes back: arm again every pending expiry.
 
         Timers already waiting in their queues survive broker restarts; re-arming covers those
-        lost anyway (a timer queue deleted or purged, an upgrade from the classic delay queues).
+        held back (RabbitMQ retries one its target did not confirm only minutes later) or lost
+        anyway (a timer queue deleted or purged, an upgrade from the classic delay queues).
         In order, soonest first: a timer queue expires messages only at its head.
         """
         pending = pending_expiries(self.sites.values(), self.policy, self.clock(), uuid.uuid4)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable
 from fastapi import FastAPI
 from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import QUEUE_MANAGER
+from livechat_shared.runtime.broker import after_reconnect
 from livechat_shared.runtime.service import mongo_if_set, service_base
 
 from queue_manager.adapters.file_journal import FileJournal
@@ -96,6 +97,7 @@ def create_app(
             extra={"journal_entries": replayed, "timers_rearmed": rearmed},
         )
         await service.recheck_consoles()
+        after_reconnect(base.broker, service.rearm_timers)
 
     async def stop() -> None:
         await service.close()

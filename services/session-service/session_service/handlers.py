@@ -76,10 +76,11 @@ class SessionService:
         self._lock = asyncio.Lock()
 
     async def rearm_timers(self) -> int:
-        """After a start: arm again the end of every chat whose visitor is gone.
+        """After a start, and when the broker comes back: arm again every visitor-gone check.
 
         The checks already waiting in their timer queue survive broker restarts; this covers
-        those lost anyway (a timer queue deleted or purged, an upgrade from classic queues).
+        those held back (RabbitMQ retries one its target did not confirm only minutes later)
+        or lost anyway (a timer queue deleted or purged, an upgrade from classic queues).
         Each gets a fresh id, so it is decided even if the first copy was: a check for a chat
         that ended, or whose visitor came back, decides nothing.
         """

@@ -10,6 +10,7 @@ import logging
 from fastapi import FastAPI
 from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import SESSION_SERVICE
+from livechat_shared.runtime.broker import after_reconnect
 from livechat_shared.runtime.service import mongo_if_set, service_base
 
 from session_service.adapters.metrics import SessionMetrics
@@ -50,6 +51,7 @@ def create_app(
         await observer.load()
         rearmed = await service.rearm_timers()
         log.info("visitor-gone checks re-armed", extra={"sessions": rearmed})
+        after_reconnect(base.broker, service.rearm_timers)
 
     app = base.app(
         consumer,

@@ -24,6 +24,7 @@ from visitor_gateway.adapters.hub import Hub
 from visitor_gateway.adapters.identity_provider import IdentityProvider
 from visitor_gateway.adapters.internal_api import ServiceUnavailable
 from visitor_gateway.adapters.offline_messages import OfflineMessagesClient
+from visitor_gateway.adapters.publishing import OwnerCheckedPublisher
 from visitor_gateway.adapters.session_service import SessionServiceClient
 from visitor_gateway.adapters.summary_projector import SummaryProjectorClient
 from visitor_gateway.api.body_limit import BodyLimit
@@ -103,7 +104,7 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
     app.state.reconnected = reconnected
     app.state.gateway = Gateway(
         settings=settings,
-        publisher=bus,
+        publisher=OwnerCheckedPublisher(bus, consumer.queues_exist, COMMAND_OWNERS),
         hub=hub,
         sessions=sessions,
         offline_messages=offline_messages,

@@ -53,13 +53,13 @@ class ServiceQueues:
 
     service: str
     consumes: tuple[type[Message], ...]
-    publishes: tuple[type[Message], ...] = ()
-    """What the service sends (documentation and the event docs' `PUBLISHERS`: the bus does not
-    check it). A service's own timer commands count: it sends them to itself."""
     single_active_consumer: bool = False
     per_instance: bool = False
     """Each replica gets its own short-lived queue with every consumed message (fan-out), e.g.
     the gateway, whose replicas each deliver to the sockets they hold."""
+    publishes: tuple[type[Message], ...] = ()
+    """What the service sends (documentation and the event docs' `PUBLISHERS`: the bus does not
+    check it). A service's own timer commands count: it sends them to itself."""
 
     @property
     def input_queue(self) -> str:

@@ -65,6 +65,7 @@ def create_service_app(
             await after_stopping()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app.state.consumer = consumer  # for operations and tests (e.g. to cut it like a crash)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -133,6 +133,34 @@ def timer_queue(name: str, message_type: type[Message], delay_ms: int) -> Rabbit
     )
 
 
+def after_reconnect(broker: RabbitBroker, step: Callable[[], Awaitable[object]]) -> None:
+    """Run `step` each time the broker connection comes back (its channels restored).
+
+    For timers: one that fell due while the broker was away is handed on by RabbitMQ once the
+    target queue confirms it, but a first attempt made before that queue was back is retried
+    only after `dead_letter_worker_publisher_confirm_timeout` (3 minutes by default). A service
+    that re-arms its timers here gets them on time; the late copies then decide nothing.
+    """
+    running: set[asyncio.Future[None]] = set()
+
+    async def run() -> None:
+        try:
+            await step()
+        except Exception:
+            log.exception("a step after the broker came back failed")
+
+    def on_reconnect(*_: object) -> None:
+        # A task: the connection runs its callbacks while it restores, publishing waits for it.
+        task = asyncio.ensure_future(run())
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    connection = broker._connection  # FastStream exposes no public handle on it
+    if connection is None:
+        raise RuntimeError("connect the broker first")
+    connection.reconnect_callbacks.add(on_reconnect)
+
+
 class Bus:
     """Publishing and topology for one service, on a broker built by the service's factory."""
 

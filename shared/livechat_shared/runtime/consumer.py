@@ -17,9 +17,11 @@ dead-letter exchange at once. A message that cannot even be read is dead-lettere
 
 The consumer holds a connection of its own. When it is lost, the loop reconnects, declares its
 queue again (a replica's own queue does not survive a broker restart), consumes again, and runs
-the bus's reconnect hooks (`Bus.on_reconnected`). Deliveries still in the inbox from the lost
-channel are dropped: the broker delivers them again, and handlers are idempotent. One loop and one
-channel at a time, so a reconnect never leaves two consumers behind.
+the bus's reconnect hooks (`Bus.on_reconnected`) before it handles the first message of the new
+connection. The same happens when the broker cancels the consumer (its queue was deleted).
+Deliveries still in the inbox from the lost channel are dropped: the broker delivers them again,
+and handlers are idempotent. One loop and one channel at a time, so a reconnect never leaves two
+consumers behind.
 """
 
 from __future__ import annotations
@@ -76,7 +78,11 @@ class InputConsumer:
 
     async def start(self) -> None:
         """Consume; the first connection must succeed (a service that cannot start says so)."""
-        await self._open()
+        try:
+            await self._open()
+        except BaseException:
+            await self._close()
+            raise
         self._task = asyncio.create_task(self._run(), name=f"{self.bus.queues.service} consumer")
 
     async def stop(self) -> None:
@@ -124,6 +130,9 @@ class InputConsumer:
         self._connection, self._inbox = connection, inbox
         channel = await connection.channel()
         channel.close_callbacks.add(lost)
+        # The broker cancels the consumer when its queue is deleted (an upgrade step): start over,
+        # which declares the queue again, rather than wait on a channel that delivers nothing.
+        (await channel.get_underlay_channel()).on_consumer_cancel_callbacks.add(lost)
         await channel.set_qos(prefetch_count=self._prefetch)
         queue = await self.bus.declare_input(channel)
 

@@ -6,9 +6,10 @@ start instead of writing beside the first. Every call runs on one worker thread 
 connection, so the event loop never blocks on the disk and the store's operations never
 interleave: each is one transaction (`BEGIN IMMEDIATE`), all or nothing.
 
-Durability: WAL with `synchronous=FULL`, so a commit is fsynced before it returns. A message
-is acknowledged after its write, and the queue manager's journal fsyncs each line too; with
-NORMAL a power cut could lose the last commits of messages the broker already forgot.
+Durability: WAL with `synchronous=FULL` by default, so a commit is fsynced before it returns. A
+message is acknowledged after its write, and the queue manager's journal fsyncs each line too;
+with NORMAL a power cut or OS crash (never a process crash) could lose the last commits of
+messages the broker already forgot. A store may choose NORMAL where it says why.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -45,13 +46,15 @@ def from_micros(micros: int) -> datetime:
 class EmbeddedDatabase:
     """A SQLite file opened by this process alone; `schema` is run (idempotently) on opening."""
 
-    def __init__(self, path: Path, schema: str) -> None:
+    def __init__(
+        self, path: Path, schema: str, synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _lock(path.with_name(path.name + ".lock"))
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
         try:
-            self._connection = self._worker.submit(_connect, path, schema).result()
+            self._connection = self._worker.submit(_connect, path, schema, synchronous).result()
         except BaseException:
             self._worker.shutdown()
             self._lock.close()
@@ -95,11 +98,11 @@ def _lock(path: Path) -> IO[str]:
     return handle
 
 
-def _connect(path: Path, schema: str) -> sqlite3.Connection:
+def _connect(path: Path, schema: str, synchronous: str) -> sqlite3.Connection:
     # Transactions are begun explicitly (autocommit off in the driver: isolation_level None).
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute(f"PRAGMA synchronous={synchronous}")
     connection.execute("PRAGMA foreign_keys=ON")
     with contextlib.closing(connection.cursor()) as cursor:
         cursor.executescript(schema)

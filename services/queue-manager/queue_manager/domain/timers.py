@@ -1,5 +1,6 @@
 """The queue manager's timers as rules: which timer an event starts (offer expiry, invitation
-expiry, the operator connection check), and the timers stored state still owes after a start.
+expiry, the operator connection check), and the timers stored state still owes after a start
+(and each time the broker comes back).
 
 A timer is a command the queue manager sends itself through a timer queue. Expiring an offer or
 invitation that was answered meanwhile decides nothing, and a connection check finds the console

@@ -6,11 +6,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from livechat_shared.contracts import Message
 from livechat_shared.contracts.views import SessionView
 
 from visitor_gateway.adapters.hub import Hub
@@ -21,11 +20,8 @@ from visitor_gateway.adapters.summary_projector import SummaryProjectorClient
 from visitor_gateway.domain.auth import Caller, InvalidToken, Role, WrongRole, algorithm_of, verify
 from visitor_gateway.domain.limits import RateLimit, SocketQuota, retry_after
 from visitor_gateway.domain.site_monitor import SiteMonitor
+from visitor_gateway.ports import Publisher
 from visitor_gateway.settings import VisitorGatewaySettings
-
-
-class Publisher(Protocol):
-    async def publish(self, message: Message) -> None: ...
 
 
 @dataclass

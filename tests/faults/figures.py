@@ -1,0 +1,53 @@
+"""The fault suite's figures: the checks (must be 0) and what happened, one line each."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Figures:
+    lost: int = 0
+    double: int = 0
+    over_capacity: int = 0
+    stuck: int = 0
+    unended: int = 0
+    summary_mismatch: int = 0
+    offline_lost: int = 0
+    unaware_away: int = 0
+    unexpected_errors: int = 0
+    # what happened, for the reader
+    visitors_asked: int = 0
+    visitors_left: int = 0
+    chats_started: int = 0
+    chats_ended: int = 0
+    offers: int = 0
+    offers_unanswered_before_restart: int = 0
+    offers_declined: int = 0
+    offers_timed_out: int = 0
+    invitations_unanswered: int = 0
+    offers_never_on_socket: int = 0
+    back_online: int = 0
+    resyncs: int = 0
+    retried_503: int = 0
+    transport_errors: int = 0
+    socket_reconnects: int = 0
+    events_audited: int = 0
+    events_redelivered: int = 0
+    seconds: float = 0.0
+    faults: list[str] = field(default_factory=list)
+    details: dict[str, list[str]] = field(default_factory=dict)
+
+    CHECKS = ("lost", "double", "over_capacity", "stuck", "unended", "summary_mismatch")
+
+    ASSERTED = (*CHECKS, "offline_lost", "unaware_away", "unexpected_errors")
+
+    def all_well(self) -> bool:
+        return all(getattr(self, name) == 0 for name in self.ASSERTED)
+
+    def line(self) -> str:
+        return "faults: " + " ".join(f"{name}={getattr(self, name)}" for name in self.CHECKS)
+
+    def lines(self) -> list[str]:
+        extra = [k for k in asdict(self) if k not in (*self.CHECKS, "faults", "details")]
+        return [self.line(), *(f"faults: {k}={getattr(self, k)}" for k in extra)]
