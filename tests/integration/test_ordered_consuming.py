@@ -106,7 +106,9 @@ async def test_the_projector_shows_offers_and_requeues_as_they_happened(site_id:
     out of order, the first offer stays pending for the decliner, or the visitor shows waiting
     while it is being offered."""
     store = SlowStore()
-    settings = SummaryProjectorSettings.model_validate({"amqp_url": AMQP_URL, "log_level": "WARNING"})
+    settings = SummaryProjectorSettings.model_validate(
+        {"amqp_url": AMQP_URL, "log_level": "WARNING"}
+    )
     since = datetime.now(UTC)
     expires = since + timedelta(minutes=1)
     events: list[Message] = []
