@@ -32,15 +32,25 @@ def throwaway(*, single_active_consumer: bool = False, per_instance: bool = Fals
 
 @asynccontextmanager
 async def consuming(
-    queues: ServiceQueues, handle: Handler, url: str = AMQP_URL, prefetch: int = 64
+    queues: ServiceQueues,
+    handle: Handler,
+    url: str = AMQP_URL,
+    prefetch: int = 64,
+    metrics: ServiceMetrics | None = None,
+    delete_queues: bool = True,
 ) -> AsyncIterator[InputConsumer]:
-    metrics = ServiceMetrics(queues.service)
+    metrics = metrics or ServiceMetrics(queues.service)
     broker = build_broker(url, prefetch, metrics.registry, queues.service)
     await broker.connect()
     bus = Bus(broker, queues)
     await bus.declare()
     consumer = InputConsumer(
-        bus, settler(bus, metrics, handle), amqp_url=url, prefetch=prefetch, retry_seconds=0.3
+        bus,
+        settler(bus, metrics, handle),
+        amqp_url=url,
+        prefetch=prefetch,
+        retry_seconds=0.3,
+        active=metrics.consumer_active.labels(service=queues.service),
     )
     await consumer.start()
     try:
@@ -48,12 +58,13 @@ async def consuming(
     finally:
         await consumer.stop()
         await broker.stop()
-        with contextlib.suppress(Exception):
-            connection = await aio_pika.connect(url)
-            async with connection:
-                channel = await connection.channel()
-                await channel.queue_delete(queues.input_queue)
-                await channel.queue_delete(queues.dead_letter_queue)
+        if delete_queues:  # (not while another replica still consumes them)
+            with contextlib.suppress(Exception):
+                connection = await aio_pika.connect(url)
+                async with connection:
+                    channel = await connection.channel()
+                    await channel.queue_delete(queues.input_queue)
+                    await channel.queue_delete(queues.dead_letter_queue)
 
 
 async def publish_quickly(messages: list[Message], url: str = AMQP_URL) -> None:

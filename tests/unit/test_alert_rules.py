@@ -33,11 +33,9 @@ MONITORING = ROOT / "deploy" / "monitoring"
 CHECK_ALERTS = ROOT / "scripts" / "check-alerts.sh"
 PROMTOOL_MISSING = 77
 
-WHEN_PRESENT: frozenset[str] = frozenset({"livechat_consumer_active"})
+WHEN_PRESENT: frozenset[str] = frozenset()
 """Metrics the dashboard or the rules may name before the code has them (a service being
-built). Name them here, and mark their panels "(when present)"; empty while none is pending.
-livechat_consumer_active{service}: 1 on the replica RabbitMQ delivers the service's input
-queue to, 0 on a standby."""
+built). Name them here, and mark their panels "(when present)"; empty while none is pending."""
 
 RABBITMQ_METRICS: dict[str, frozenset[str]] = {
     f"rabbitmq_detailed_queue_{name}": frozenset({"vhost", "queue"})

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
@@ -258,6 +258,8 @@ class Bus:
                     routing_key=routing_key(message),
                     mandatory=self.answers_callers,
                     persist=True,
+                    # what the broker's oldest-message age (and its alert) is measured from
+                    timestamp=datetime.now(UTC),
                     message_id=str(message.message_id),
                     correlation_id=message.correlation_id,
                     content_type="application/json",

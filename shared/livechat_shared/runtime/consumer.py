@@ -33,6 +33,7 @@ import logging
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from aiormq.exceptions import ChannelNotFoundEntity
+from prometheus_client import Gauge
 
 from livechat_shared.runtime.broker import Bus
 from livechat_shared.runtime.handling import Handler, Settler, settler
@@ -57,6 +58,7 @@ class InputConsumer:
         prefetch: int,
         retry_seconds: float = 1.0,
         stop_seconds: float = 10.0,
+        active: Gauge | None = None,
     ) -> None:
         self.bus = bus
         self._settle = settle
@@ -70,6 +72,10 @@ class InputConsumer:
         self._consuming = False
         self._stopping = False
         self.reconnects = 0
+        # Single active consumer tells no consumer it became the active one: the first delivery
+        # does. A replica's own queue has no standby.
+        self._active = active
+        self._active_at_once = bus.queues.per_instance
 
     @property
     def consuming(self) -> bool:
@@ -124,6 +130,7 @@ class InputConsumer:
         def lost(*_: object) -> None:
             if self._inbox is inbox:  # not a late call from a connection already replaced
                 self._consuming = False
+                self._set_active(False)
             inbox.put_nowait(_LOST)
 
         connection.close_callbacks.add(lost)
@@ -139,13 +146,20 @@ class InputConsumer:
         async def arrived(delivery: AbstractIncomingMessage) -> None:
             # Never waits: the tasks asyncio runs in creation order keep the delivery order.
             inbox.put_nowait(delivery)
+            self._set_active(True)
 
         await queue.consume(arrived, no_ack=False)
         self._consuming = True
+        self._set_active(self._active_at_once)
         log.info("consuming", extra={"service_queue": queue.name, "prefetch": self._prefetch})
+
+    def _set_active(self, active: bool) -> None:
+        if self._active is not None:
+            self._active.set(1 if active else 0)
 
     async def _close(self) -> None:
         self._consuming = False
+        self._set_active(False)
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed:
             with contextlib.suppress(Exception):
@@ -190,4 +204,5 @@ def subscribe(
         settler(bus, metrics, handle),
         amqp_url=settings.amqp_url,
         prefetch=settings.prefetch,
+        active=metrics.consumer_active.labels(service=bus.queues.service),
     )

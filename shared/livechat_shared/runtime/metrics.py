@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class ServiceMetrics:
@@ -27,6 +27,14 @@ class ServiceMetrics:
             "Messages taken from the service's input queue, by outcome: handled, failed "
             "(sent back or rejected) or dead_lettered (unreadable).",
             ["service", "outcome"],
+            registry=self.registry,
+        )
+        self.consumer_active = Gauge(
+            "livechat_consumer_active",
+            "1 on the replica its input queue delivers to (with single active consumer, the one "
+            "that has received a delivery since it subscribed; a replica's own queue: once it "
+            "consumes), 0 on a standby or while disconnected.",
+            ["service"],
             registry=self.registry,
         )
         self.dead_lettered = Counter(

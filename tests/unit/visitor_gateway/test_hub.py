@@ -164,3 +164,14 @@ async def test_resync_tells_every_socket_what_to_reread() -> None:
     assert [f["type"] for f in visitor.sent] == ["QueuePosition", "Resync", "QueuePosition"]
     assert visitor.sent[1]["reread"] == ["GET /v1/visitor/session"]
     assert [f["type"] for f in other.sent] == ["Resync"]
+
+
+async def test_a_socket_is_closed_after_the_frames_queued_before_its_close() -> None:
+    hub = Hub(buffer_frames=8, send_timeout_seconds=1)
+    fake = FakeSocket()
+    who: Recipient = ("acme", "visitor", "v1")
+    hub.add(who, _socket(fake), [json.dumps({"type": "Connected"})])
+    hub.finish(who, _socket(fake), 1013, "try again later")
+    await asyncio.wait_for(hub.until_dropped(who, _socket(fake)), 1)
+    assert [frame["type"] for frame in fake.sent] == ["Connected"]
+    assert fake.closed_with == (1013, "try again later")

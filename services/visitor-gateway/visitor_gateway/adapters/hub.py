@@ -53,6 +53,12 @@ class Hub:
             return True
         return False
 
+    def finish(self, who: Recipient, socket: WebSocket, code: int, reason: str) -> None:
+        """Close a socket after the frames already queued for it."""
+        outbox = self._sockets.get(who, {}).get(socket)
+        if outbox is not None:
+            outbox.finish(code, reason)
+
     async def until_dropped(self, who: Recipient, socket: WebSocket) -> None:
         """Returns when the hub gave up on this socket because it fell behind."""
         outbox = self._sockets.get(who, {}).get(socket)

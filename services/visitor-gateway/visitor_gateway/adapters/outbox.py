@@ -35,7 +35,8 @@ class Outbox:
         on_closed: Callable[[Outbox], None],
     ) -> None:
         self.socket = socket
-        self._frames: asyncio.Queue[str] = asyncio.Queue(maxsize=size)
+        # frames, then at most one close (code, reason) that goes after them
+        self._frames: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(maxsize=size)
         self._send_timeout = send_timeout
         self._on_closed = on_closed
         self._closed = asyncio.Event()
@@ -54,6 +55,15 @@ class Outbox:
         except asyncio.QueueFull:
             self._give_up(BUFFER_FULL, "too slow: the send buffer is full; reconnect and resync")
 
+    def finish(self, code: int, reason: str) -> None:
+        """Close the socket once the frames queued before are sent (never waits)."""
+        if self.closed:
+            return
+        try:
+            self._frames.put_nowait((code, reason))
+        except asyncio.QueueFull:
+            self._give_up(code, reason)
+
     async def wait_closed(self) -> None:
         """Returns once the gateway gave up on this socket (its handler then ends)."""
         await self._closed.wait()
@@ -66,6 +76,10 @@ class Outbox:
     async def _write(self) -> None:
         while True:
             payload = await self._frames.get()
+            if isinstance(payload, tuple):
+                await self._close(*payload)
+                self._closed.set()
+                return
             try:
                 async with asyncio.timeout(self._send_timeout):
                     await self.socket.send_text(payload)

@@ -79,7 +79,8 @@ async def _connected(socket: WebSocket, gateway: Gateway, caller: Caller, role: 
                 log.warning(
                     "refused a visitor socket: the broker is away", extra={"error": str(error)}
                 )
-                await socket.close(code=TRY_AGAIN_LATER, reason="try again later")
+                gateway.hub.finish(who, socket, TRY_AGAIN_LATER, "try again later")
+                await gateway.hub.until_dropped(who, socket)  # after its greeting, in order
                 return
         await _until_gone(gateway, who, socket)
     finally:
