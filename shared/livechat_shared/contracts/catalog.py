@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -11,6 +11,7 @@ from livechat_shared.contracts import events as e
 from livechat_shared.contracts.envelope import Message
 
 EVENT_TYPES: tuple[type[e.Event], ...] = (
+    # The catalogue: every event, listed once (the parser, the docs and the projector follow).
     e.VisitorWaiting,
     e.VisitorLeftQueue,
     e.VisitorDisconnected,
@@ -69,62 +70,12 @@ COMMAND_TYPES: tuple[type[c.Command], ...] = (
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {t.type_name(): t for t in (*EVENT_TYPES, *COMMAND_TYPES)}
 
-AnyMessage = Annotated[
-    e.VisitorWaiting
-    | e.VisitorLeftQueue
-    | e.VisitorDisconnected
-    | e.VisitorReconnected
-    | e.VisitorQueued
-    | e.VisitorRequeued
-    | e.QueuePositionsChanged
-    | e.VisitorAbandoned
-    | e.ChatOffered
-    | e.ChatStarted
-    | e.VisitorInvited
-    | e.InvitationDeclined
-    | e.InvitationExpired
-    | e.VisitorBrowsing
-    | e.OfferDeclined
-    | e.OfferPutBack
-    | e.OfferTimedOut
-    | e.OfferWithdrawn
-    | e.CommandRejected
-    | e.OperatorPresenceChanged
-    | e.OperatorConnected
-    | e.OperatorDisconnected
-    | e.OperatorCapacityChanged
-    | e.NextChatRequested
-    | e.OperatorFreed
-    | e.ChatHeld
-    | e.ChatResumed
-    | e.ChatMessagePosted
-    | e.ChatEnded
-    | e.MessageLeft
-    | e.OfflineMessageTaken
-    | e.OfflineMessageReplied
-    | e.OfflineMessageClosed
-    | c.SetOperatorPresence
-    | c.SetOperatorCapacity
-    | c.AcceptOffer
-    | c.DeclineOffer
-    | c.PutBackInQueue
-    | c.RequestNextChat
-    | c.PickVisitor
-    | c.InviteVisitor
-    | c.AnswerInvitation
-    | c.ExpireInvitation
-    | c.ExpireOffer
-    | c.CheckOperatorConnection
-    | c.PostChatMessage
-    | c.HoldChat
-    | c.ResumeChat
-    | c.EndChat
-    | c.EndChatIfVisitorGone
-    | c.TakeNextMessage
-    | c.ReplyToMessage
-    | c.CloseMessage,
+AnyMessage: Any = Annotated[
+    Union[(*EVENT_TYPES, *COMMAND_TYPES)],  # built from the one list above
     Field(discriminator="type"),
 ]
+"""Any message of the catalogue, told apart by its `type`: derived from EVENT_TYPES and
+COMMAND_TYPES, so a new message is listed once."""
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyMessage)
 
