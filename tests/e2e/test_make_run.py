@@ -29,7 +29,7 @@ READY_LINE = "ready: all five services answer /readyz"
 
 def path_without_uv() -> str:
     """This PATH less every folder that holds a `uv`, as in a fresh shell after `make run`."""
-    folders = os.environ.get("PATH", "").split(os.pathsep) + [str(Path.home() / ".local/bin")]
+    folders = os.environ.get("PATH", "").split(os.pathsep)
     kept = [f for f in folders if f and not (Path(f) / "uv").exists()]
     return os.pathsep.join(dict.fromkeys(kept))
 
