@@ -4,6 +4,7 @@ stops everything quietly."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ from livechat_shared.runtime.serving import SERVICES
 
 from tests.support.embedded import embedded_store_env
 from tests.support.processes import free_port
+from tests.unit.test_readme_commands import README, bash_blocks
 
 pytestmark = pytest.mark.e2e
 
@@ -126,6 +128,23 @@ def test_run_says_ready_only_when_all_five_are_and_the_hand_flow_works_without_u
     assert flow.returncode == 0, flow.stdout[-3000:] + flow.stderr[-3000:]
     assert "hand flow done" in flow.stdout
     assert '"type":"ChatEnded"' in flow.stdout.replace(" ", "")
+
+    # The README's curl block as written, only pointed at this system's gateway and site.
+    (block,) = [b for b in bash_blocks(README) if "make token" in b]
+    gateway = runner.urls["visitor-gateway"].removeprefix("http://")
+    script = block.replace("localhost:8001", gateway).replace("acme", f"{site_id}-readme")
+    readme = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert readme.returncode == 0, readme.stdout[-3000:] + readme.stderr[-3000:]
+    answers = [json.loads(line) for line in readme.stdout.replace("}{", "}\n{").splitlines()]
+    assert [a.get("status") for a in answers[:2]] == ["accepted", "accepted"], answers
+    assert {"visitors", "pending_offers", "queues"} <= {k for a in answers for k in a}, answers
 
     assert _stopped(runner, signal.SIGTERM, to_group=False) == 0
     after = runner.text()
