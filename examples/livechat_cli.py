@@ -5,7 +5,8 @@ socket frame as one plain JSON line (no colours) and answering what you type.
     .venv/bin/python -m examples.livechat_cli visitor --site acme --name Ada
 
 The operator goes online once its socket is open (presence follows this socket: close it and,
-after the grace period, the operator is away). Type `accept` to take the latest offer — an
+after the grace period, the operator is away); when the gateway goes away (a restart of
+`make run`) the console reconnects every second and goes online again. Type `accept` to take the latest offer — an
 offer left unanswered for 30 s sets the operator away — or `decline`, `put-back`, `say TEXT`,
 `hold`, `resume`, `end`, `next`, `online`, `away`, `quit`. `--accept` takes every offer at once.
 The visitor asks for a chat once its socket is open; each line typed is sent as a message
@@ -29,6 +30,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 Frame = dict[str, Any]
 
@@ -40,7 +42,7 @@ class Chat:
     offer_id: str | None = None
     session_id: str | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    refused: bool = False
+    """Set when this client is done: the user quit, or the chat it waited for ended."""
 
 
 def _say(line: str) -> None:
@@ -75,54 +77,79 @@ async def _lines() -> asyncio.Queue[str | None]:
     return lines
 
 
+FINAL_CLOSE_CODES = {4401, 4429}
+"""The gateway refused this token or identity: reconnecting would not help."""
+
+Handler = Callable[[httpx.AsyncClient, Frame], Awaitable[None]]
+LineHandler = Callable[[httpx.AsyncClient, str], Awaitable[None]]
+
+
 async def _run(
     gateway: str,
     role: str,
     token: str,
-    on_frame: Callable[[httpx.AsyncClient, Frame], Awaitable[None]],
-    on_line: Callable[[httpx.AsyncClient, str], Awaitable[None]],
+    handlers: tuple[Handler, LineHandler],
     chat: Chat,
     read_stdin: bool,
+    reconnect: bool,
 ) -> int:
+    lines = await _lines() if read_stdin else None
     headers = {"Authorization": f"Bearer {token}"}
-    async with (
-        httpx.AsyncClient(base_url=gateway, headers=headers, timeout=10.0) as http,
-        # The token travels in Sec-WebSocket-Protocol, never in the URL (README, Security).
-        connect(_ws_url(gateway, role), subprotocols=["bearer", token]) as socket,  # type: ignore[list-item]
-    ):
-        listener = asyncio.create_task(_listen(socket, http, on_frame, chat))
-        if read_stdin:
-            lines = await _lines()
-            while not chat.stop.is_set() and not listener.done():
-                line_task = asyncio.create_task(lines.get())
-                await asyncio.wait({line_task, listener}, return_when=asyncio.FIRST_COMPLETED)
-                if not line_task.done():
-                    line_task.cancel()
-                    break
-                line = line_task.result()
-                if line is None or line in ("quit", "/quit"):
-                    break
-                if line:
-                    await on_line(http, line)
-        else:
-            await chat.stop.wait()
-        listener.cancel()
-        return 1 if chat.refused else 0
+    async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=10.0) as http:
+        while True:
+            code = await _connection(_ws_url(gateway, role), token, http, handlers, chat, lines)
+            if chat.stop.is_set():
+                return 0
+            if code in FINAL_CLOSE_CODES or not reconnect:
+                return 1 if code in FINAL_CLOSE_CODES else 0
+            # The gateway restarted or dropped us: a console reconnects (and goes online again).
+            _say("# reconnecting in 1 s")
+            await asyncio.sleep(1)
 
 
-async def _listen(
-    socket: ClientConnection,
+async def _connection(
+    url: str,
+    token: str,
     http: httpx.AsyncClient,
-    on_frame: Callable[[httpx.AsyncClient, Frame], Awaitable[None]],
+    handlers: tuple[Handler, LineHandler],
     chat: Chat,
-) -> None:
-    async for raw in socket:
-        _say(raw if isinstance(raw, str) else raw.decode())
-        frame = json.loads(raw)
-        await on_frame(http, frame)
+    lines: asyncio.Queue[str | None] | None,
+) -> int | None:
+    """One socket, until it closes or the user is done; its close code (None: never opened)."""
+    on_frame, on_line = handlers
+    try:
+        # The token travels in Sec-WebSocket-Protocol, never in the URL (README, Security).
+        async with connect(url, subprotocols=["bearer", token]) as socket:  # type: ignore[list-item]
+            listener = asyncio.create_task(_listen(socket, http, on_frame))
+            while not listener.done() and not chat.stop.is_set():
+                stop = asyncio.create_task(chat.stop.wait())
+                line = asyncio.create_task(lines.get()) if lines is not None else None
+                waiting = {listener, stop} | ({line} if line is not None else set())
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                stop.cancel()
+                if line is None:
+                    continue
+                if not line.done():
+                    line.cancel()
+                elif (typed := line.result()) is None or typed in ("quit", "/quit"):
+                    chat.stop.set()
+                elif typed:
+                    await on_line(http, typed)
+            listener.cancel()
+            return socket.close_code
+    except (OSError, InvalidHandshake) as error:
+        _say(f"# cannot connect: {error}")
+        return None
+
+
+async def _listen(socket: ClientConnection, http: httpx.AsyncClient, on_frame: Handler) -> None:
+    try:
+        async for raw in socket:
+            _say(raw if isinstance(raw, str) else raw.decode())
+            await on_frame(http, json.loads(raw))
+    except ConnectionClosed:
+        pass
     _say(f"# socket closed: {socket.close_code} {socket.close_reason or ''}".rstrip())
-    chat.refused = socket.close_code not in (1000, 1001)
-    chat.stop.set()
 
 
 def _mint_operator_token(site: str, operator: str) -> str:
@@ -182,7 +209,8 @@ async def operator(args: argparse.Namespace) -> int:
                 "# commands: accept decline put-back say TEXT hold resume end next online away quit"
             )
 
-    return await _run(args.gateway, "operator", token, on_frame, on_line, chat, not args.no_input)
+    handlers = (on_frame, on_line)
+    return await _run(args.gateway, "operator", token, handlers, chat, not args.no_input, True)
 
 
 async def visitor(args: argparse.Namespace) -> int:
@@ -218,7 +246,8 @@ async def visitor(args: argparse.Namespace) -> int:
             body = {"client_message_id": str(uuid.uuid4()), "text": line}
             await _answer(http, "sent", "POST", f"{session}/messages", json=body)
 
-    return await _run(args.gateway, "visitor", token, on_frame, on_line, chat, not args.no_input)
+    handlers = (on_frame, on_line)
+    return await _run(args.gateway, "visitor", token, handlers, chat, not args.no_input, False)
 
 
 def main() -> int:
