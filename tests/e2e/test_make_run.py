@@ -48,7 +48,9 @@ class Running:
 
 def _environment(tmp_path: Path) -> tuple[dict[str, str], dict[str, str]]:
     ports = {spec.name: free_port() for spec in SERVICES}
-    env = {k: v for k, v in os.environ.items() if k != "MONGO_URL"}
+    # A fresh shell: no MongoDB, and not inside a make (as under `make test`).
+    fresh = {"MONGO_URL", "MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
+    env = {k: v for k, v in os.environ.items() if k not in fresh}
     env |= embedded_store_env(tmp_path)
     env |= {f"{s.env_prefix}HTTP_PORT": str(ports[s.name]) for s in SERVICES}
     env |= {
