@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 .PHONY: help env rabbitmq run token test unit faults lint deploy-check bench clean docs docs-check promtool alerts-check monitoring
 
 help:
-	@echo "make run          start RabbitMQ (if needed) and all five services; Ctrl-C stops them"
+	@echo "make run          start RabbitMQ (if needed) and all five services, say when ready; Ctrl-C stops them"
 	@echo "make token        a development operator token: make -s token SITE=acme OPERATOR=ann"
 	@echo "make test         install the environment and run the whole suite on the real RabbitMQ"
 	@echo "make faults       only the fault suite (its own RabbitMQ node; SIGKILLs, a broker restart)"
