@@ -6,9 +6,10 @@ socket frame as one plain JSON line (no colours) and answering what you type.
 
 The operator goes online once its socket is open (presence follows this socket: close it and,
 after the grace period, the operator is away); when the gateway goes away (a restart of
-`make run`) the console reconnects every second and goes online again. Type `accept` to take the latest offer — an
-offer left unanswered for 30 s sets the operator away — or `decline`, `put-back`, `say TEXT`,
-`hold`, `resume`, `end`, `next`, `online`, `away`, `quit`. `--accept` takes every offer at once.
+`make run`) the console reconnects every second and goes online again. Type `accept` to take
+the latest offer — an offer left unanswered for 30 s sets the operator away — or `decline`,
+`put-back`, `say TEXT`, `hold`, `resume`, `end`, `next`, `online`, `away`, `quit`.
+`--accept` takes every offer at once.
 The visitor asks for a chat once its socket is open; each line typed is sent as a message
 (`/end` ends the chat, `/quit` leaves). Development only: it mints a token with the
 development secret when none is given.
