@@ -3,10 +3,11 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help env rabbitmq run test unit faults lint deploy-check bench clean docs docs-check promtool alerts-check monitoring
+.PHONY: help env rabbitmq run token test unit faults lint deploy-check bench clean docs docs-check promtool alerts-check monitoring
 
 help:
-	@echo "make run          start RabbitMQ (if needed) and all five services; Ctrl-C stops them"
+	@echo "make run          start RabbitMQ (if needed) and all five services, say when ready; Ctrl-C stops them"
+	@echo "make token        a development operator token: make -s token SITE=acme OPERATOR=ann"
 	@echo "make test         install the environment and run the whole suite on the real RabbitMQ"
 	@echo "make faults       only the fault suite (its own RabbitMQ node; SIGKILLs, a broker restart)"
 	@echo "make lint         ruff, mypy and import-linter"
@@ -24,8 +25,16 @@ env: $(UV)
 rabbitmq:
 	@bash scripts/ensure-rabbitmq.sh
 
+# The venv's python, not `uv run`: nothing between the terminal and the runner, which stops
+# the services on Ctrl-C or SIGTERM and exits 0 (make itself still ends by that signal).
 run: env rabbitmq
-	@$(UV) run --frozen python scripts/run.py
+	@.venv/bin/python scripts/run.py
+
+# A development operator token (HS256, the development secret): OP=$$(make -s token SITE=acme OPERATOR=ann)
+SITE ?= acme
+OPERATOR ?= ann
+token: env
+	@.venv/bin/python -m visitor_gateway.tokens --site "$(SITE)" --operator "$(OPERATOR)"
 
 test: env rabbitmq promtool
 	@AMQP_URL=$$(bash scripts/test-vhost.sh) && echo "tests use $$AMQP_URL" && \

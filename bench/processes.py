@@ -6,11 +6,11 @@ import asyncio
 import os
 import signal
 import socket
-import sys
 import time
 from pathlib import Path
 
 import httpx
+from livechat_shared.runtime.serving import uvicorn_command
 
 
 def free_port() -> int:
@@ -64,18 +64,7 @@ class Service:
     async def start(self, within: float = 60.0) -> Service:
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                f"{self.package}.main:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--ws-per-message-deflate",
-                "false",
+                *uvicorn_command(self.package, "127.0.0.1", self.port),
                 env=self.env,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,

@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
+from livechat_shared.contracts.services import OFFLINE_MESSAGES, QUEUE_MANAGER, SESSION_SERVICE
 from visitor_gateway.domain.auth import Caller, issue
 
+from tests.support.broker import AMQP_URL, declare_service_queues
 from tests.support.clients import TOKEN_SECRET
 from tests.support.processes import ServiceProcess
 
@@ -37,6 +39,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess
         "VISITOR_GATEWAY_ADDRESS_REQUESTS_PER_SECOND": "100000",
         "VISITOR_GATEWAY_ADDRESS_REQUEST_BURST": "100000",
     }
+    # a gateway is ready only once the services it sends commands to have their queues
+    asyncio.run(declare_service_queues(AMQP_URL, QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES))
     process = ServiceProcess("visitor_gateway", env, logs / "gateway.log").start()
     try:
         yield process

@@ -21,10 +21,11 @@ from pathlib import Path
 import aio_pika
 import pytest
 from livechat_shared.contracts import Channel, ChatMessagePosted, ChatOffered, Message
+from livechat_shared.contracts.services import OFFLINE_MESSAGES, QUEUE_MANAGER, SESSION_SERVICE
 from livechat_shared.contracts.topology import EVENTS_EXCHANGE, routing_key
 from visitor_gateway.domain.auth import Caller, issue
 
-from tests.support.broker import AMQP_URL
+from tests.support.broker import AMQP_URL, declare_service_queues
 from tests.support.clients import TOKEN_SECRET, Operator, Party
 from tests.support.processes import ServiceProcess
 
@@ -43,6 +44,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "VISITOR_GATEWAY_SOCKET_BUFFER_FRAMES": "64",
         "VISITOR_GATEWAY_SOCKET_SEND_TIMEOUT_SECONDS": "3",
     }
+    # a gateway is ready only once the services it sends commands to have their queues
+    asyncio.run(declare_service_queues(AMQP_URL, QUEUE_MANAGER, SESSION_SERVICE, OFFLINE_MESSAGES))
     process = ServiceProcess("visitor_gateway", env, logs / "gateway.log")
     try:
         yield process.start().url

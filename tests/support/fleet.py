@@ -8,11 +8,11 @@ journal) lands there and survives a SIGKILL and restart of that service, never i
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
+from livechat_shared.runtime.serving import uvicorn_command
 
 from tests.support.processes import ServiceProcess
 
@@ -36,22 +36,7 @@ class LocalProcess(ServiceProcess):
         log.write(f"\n----- start #{self.starts} of {self.name} at {time.time():.3f}\n".encode())
         log.flush()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                f"{self.package}.main:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--ws-per-message-deflate",
-                "false",
-                "--timeout-graceful-shutdown",
-                "5",
-            ],
+            uvicorn_command(self.package, "127.0.0.1", self.port),
             env=self.env,
             cwd=self.workdir,
             stdout=log,

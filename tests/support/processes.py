@@ -6,11 +6,11 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
+from livechat_shared.runtime.serving import uvicorn_command
 
 
 def free_port() -> int:
@@ -39,22 +39,7 @@ class ServiceProcess:
         """Start the process without waiting for it to be ready (a standby is not, yet)."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                f"{self.package}.main:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--ws-per-message-deflate",
-                "false",
-                "--timeout-graceful-shutdown",
-                "10",
-            ],
+            uvicorn_command(self.package, "127.0.0.1", self.port),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

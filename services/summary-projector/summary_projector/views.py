@@ -1,70 +1,34 @@
-"""The read models served over HTTP and on the stream: this service's own, not shared contracts."""
+"""The read models served over HTTP and on the stream, built from the domain's summaries (their
+shapes are in livechat_shared.contracts.views: the gateway declares them in its OpenAPI too)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
-from livechat_shared.contracts import Channel, Presence, VisitorBadge
-from pydantic import BaseModel, ConfigDict, Field
+from livechat_shared.contracts.views import (
+    CommunicationQueueView,
+    InProgressView,
+    MinimizedSummaryView,
+    OperatorSummaryView,
+    OperatorsView,
+    QueueEntryView,
+    QueuesView,
+    QueueView,
+    SiteSummaryView,
+)
 
 from summary_projector.domain import InProgress, OperatorSummary, Queue, QueueEntry, SiteSummary
 
-
-class _View(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class InProgressView(_View):
-    active: int = Field(ge=0, description="Chats and calls in progress, not on hold.")
-    on_hold: int = Field(ge=0, description="Chats and calls on hold (they still take capacity).")
-
-
-class QueueView(_View):
-    waiting: int = Field(ge=0)
-    longest_waiting_since: datetime | None = Field(description="When the oldest one came.")
-    longest_wait_seconds: float | None = Field(description="How long it has waited, at as_of.")
-
-
-class QueuesView(_View):
-    chats: QueueView
-    calls: QueueView
-    messages: QueueView = Field(description="Offline messages left and not taken yet.")
-
-
-class OperatorsView(_View):
-    online: int = Field(ge=0)
-    away: int = Field(ge=0)
-    with_free_capacity: int = Field(ge=0, description="Online, with room for another chat.")
-
-
-class _Summary(_View):
-    site_id: str
-    version: int = Field(ge=0, description="Changes applied to this site's summary so far.")
-    as_of: datetime = Field(description="When this summary was read; the seconds count to it.")
-
-
-class SiteSummaryView(_Summary):
-    view: Literal["full"] = "full"
-    in_progress: InProgressView
-    queues: QueuesView
-    operators: OperatorsView
-
-
-class MinimizedSummaryView(_Summary):
-    view: Literal["minimized"] = "minimized"
-    queues: QueuesView
-
-
-class OperatorSummaryView(_Summary):
-    operator_id: str
-    presence: Presence
-    max_chats: int = Field(ge=1, description="Its own maximum, or the site-wide default.")
-    in_progress: InProgressView
-    pending_offers: int = Field(ge=0, description="Incoming chat requests awaiting its answer.")
-    pending_invitations: int = Field(ge=0, description="Its invitations awaiting the visitor.")
-    free_chat_slots: int = Field(ge=0)
-    has_free_capacity: bool = Field(description="Online, and a free chat slot.")
+__all__ = [
+    "CommunicationQueueView",
+    "MinimizedSummaryView",
+    "OperatorSummaryView",
+    "SiteSummaryView",
+    "minimized_view",
+    "operator_view",
+    "queue_view",
+    "site_view",
+]
 
 
 def site_view(summary: SiteSummary, version: int, now: datetime) -> SiteSummaryView:
@@ -125,25 +89,6 @@ def _queue(queue: Queue, now: datetime) -> QueueView:
     return QueueView(
         waiting=queue.waiting, longest_waiting_since=since, longest_wait_seconds=seconds
     )
-
-
-class QueueEntryView(_View):
-    visitor_id: str
-    channel: Channel
-    waiting_since: datetime
-    seconds_in_queue: float
-    badge: VisitorBadge
-    status: Literal["waiting", "offered"]
-    offered_to: str | None
-
-
-class CommunicationQueueView(_View):
-    """The Communication Queue overview: waiting and offered visitors, oldest first."""
-
-    site_id: str
-    version: int
-    as_of: datetime
-    visitors: list[QueueEntryView]
 
 
 def queue_view(

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from livechat_shared.runtime.api_docs import serve_api_docs
 from livechat_shared.runtime.broker import Bus
 from livechat_shared.runtime.consumer import InputConsumer
 from livechat_shared.runtime.metrics import ServiceMetrics
@@ -64,8 +65,11 @@ def create_service_app(
             await broker.stop()
             await after_stopping()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.consumer = consumer  # for operations and tests (e.g. to cut it like a crash)
+    serve_api_docs(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

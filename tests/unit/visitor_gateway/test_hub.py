@@ -14,6 +14,8 @@ from livechat_shared.contracts import (
     Channel,
     ChatMessagePosted,
     ChatOffered,
+    OperatorPresenceChanged,
+    Presence,
     QueuePositionsChanged,
 )
 from visitor_gateway.adapters.hub import Hub
@@ -175,3 +177,18 @@ async def test_a_socket_is_closed_after_the_frames_queued_before_its_close() -> 
     await asyncio.wait_for(hub.until_dropped(who, _socket(fake)), 1)
     assert [frame["type"] for frame in fake.sent] == ["Connected"]
     assert fake.closed_with == (1013, "try again later")
+
+
+async def test_a_republished_copy_of_an_event_is_not_shown_again() -> None:
+    """A service that handles a redelivered message publishes its events again, with the same
+    ids; a late copy must not take a console back in time."""
+    hub = Hub()
+    fake = FakeSocket()
+    who: Recipient = ("acme", "operator", "ann")
+    hub.add(who, _socket(fake))
+    away = OperatorPresenceChanged(site_id="acme", operator_id="ann", presence=Presence.AWAY)
+    online = OperatorPresenceChanged(site_id="acme", operator_id="ann", presence=Presence.ONLINE)
+    for message in (away, online, away):  # the last one: the copy, republished late
+        await hub.deliver(message)
+    await asyncio.sleep(0.05)
+    assert [frame["presence"] for frame in fake.sent] == ["away", "online"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 
 from fastapi import WebSocket
@@ -18,6 +18,11 @@ from visitor_gateway.adapters.outbox import Outbox
 from visitor_gateway.domain.delivery import Recipient, position_frames, recipients, resync_frame
 
 log = logging.getLogger(__name__)
+
+RECENT_MESSAGES = 10_000
+"""Message ids delivered lately. A service that handles a redelivered message publishes its
+events again (same ids), and such a copy can arrive after newer events: a console shown it
+again would go back in time (an operator shown *away* again after going online)."""
 
 
 class Hub:
@@ -29,6 +34,7 @@ class Hub:
         # (to any replica: each one consumes every update) learns it at once.
         self._places: dict[Recipient, dict[str, object]] = {}
         self._listed: dict[tuple[str, str], list[Recipient]] = {}
+        self._delivered: OrderedDict[str, None] = OrderedDict()
 
     def add(self, who: Recipient, socket: WebSocket, first_frames: Sequence[str] = ()) -> bool:
         """Register a socket, queueing `first_frames` ahead of any event; True if it is this
@@ -79,13 +85,24 @@ class Hub:
         return self._places.get(who)
 
     async def deliver(self, message: Message) -> None:
-        """Queue the message for its recipients' sockets; never waits on a socket."""
+        """Queue the message for its recipients' sockets; never waits on a socket. A message
+        delivered before (a republished copy) is not delivered again."""
+        if self._seen(str(message.message_id)):
+            return
         if isinstance(message, QueuePositionsChanged):
             self._positions(message)
             return
         payload = message.model_dump_json()
         for who in recipients(message):
             self._send(who, payload)
+
+    def _seen(self, message_id: str) -> bool:
+        if message_id in self._delivered:
+            return True
+        self._delivered[message_id] = None
+        if len(self._delivered) > RECENT_MESSAGES:
+            self._delivered.popitem(last=False)
+        return False
 
     async def resync_all(self, reason: str) -> None:
         """Tell every socket that events may have been missed (the consumer reconnected),

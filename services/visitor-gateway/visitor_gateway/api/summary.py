@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
+from livechat_shared.contracts.views import (
+    CommunicationQueueView,
+    MinimizedSummaryView,
+    OperatorSummaryView,
+    SiteSummaryView,
+)
+from pydantic import Field
 
 from visitor_gateway.adapters.internal_api import path
 from visitor_gateway.api.errors import EVERY_ROUTE, SIGNED_IN
@@ -15,20 +22,24 @@ from visitor_gateway.api.gateway import GatewayDep, OperatorDep
 router = APIRouter(prefix="/v1/operator", tags=["summary"], responses=EVERY_ROUTE | SIGNED_IN)
 
 View = Literal["full", "minimized"]
+AnySummary = Annotated[SiteSummaryView | MinimizedSummaryView, Field(discriminator="view")]
+
+# The projector's JSON passes through as it came (a Response skips FastAPI's re-validation and
+# re-serialisation); `response_model` only declares its shape in the OpenAPI.
 
 
 def _json(status_code: int, body: bytes) -> Response:
     return Response(body, status_code=status_code, media_type="application/json")
 
 
-@router.get("/summary")
+@router.get("/summary", response_model=AnySummary)
 async def summary(op: OperatorDep, gateway: GatewayDep, view: View = "full") -> Response:
     """In Progress, Queues (with the longest waits) and Operators of the site; `view=minimized`
     returns only the Queues."""
     return _json(*await gateway.summary.read(path("v1", "sites", op.site_id, "summary"), view=view))
 
 
-@router.get("/summary/me")
+@router.get("/summary/me", response_model=OperatorSummaryView)
 async def my_summary(op: OperatorDep, gateway: GatewayDep) -> Response:
     """This operator's chats in progress, pending offers and free capacity."""
     mine = path("v1", "sites", op.site_id, "operators", op.subject, "summary")
@@ -51,7 +62,7 @@ async def summary_stream(op: OperatorDep, gateway: GatewayDep, view: View = "ful
     return StreamingResponse(relay(), media_type="text/event-stream")
 
 
-@router.get("/queue")
+@router.get("/queue", response_model=CommunicationQueueView)
 async def communication_queue(op: OperatorDep, gateway: GatewayDep) -> Response:
     """The Communication Queue: waiting and offered visitors with time in queue, badge, status."""
     return _json(*await gateway.summary.read(path("v1", "sites", op.site_id, "queue")))
