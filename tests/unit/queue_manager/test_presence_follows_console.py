@@ -201,8 +201,8 @@ def test_away_exactly_when_every_console_is_gone_past_the_grace(
 ) -> None:
     desk = Desk(POLICY)
     connected(desk, "ann", "gw-1")
-    desk.online("ann")
     seen = {"gw-1": desk.now}  # the reference: each replica's last word, when it said it
+    desk.online("ann")  # (a step of the desk's clock: the claim is older than `now`)
     closed_at = None
     for action, replica, wait in script:
         desk.tick(wait)
