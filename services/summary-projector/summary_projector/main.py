@@ -85,7 +85,6 @@ def create_app(
     app.state.projector = projector
     app.state.summaries = SummaryQueries(
         summaries_store,
-        settings.default_max_chats,
         changes,
         utc_now,
         poll_seconds=settings.stream_poll_seconds,

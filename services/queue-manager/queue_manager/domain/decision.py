@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from livechat_shared.contracts import (
     InvitationDeclined,
     InvitationExpired,
     Message,
+    OperatorSlotsChanged,
     Presence,
     PutBackInQueue,
     VisitorRequeued,
@@ -34,6 +36,13 @@ from queue_manager.domain.model import Offer, Operator, Site, Visitor
 from queue_manager.domain.policy import RoutingPolicy
 
 NewId = Callable[[], uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class Slots:
+    max_slots: int
+    used_slots: int
+    free_slots: int
 
 
 class Decision:
@@ -82,6 +91,36 @@ class Decision:
             chat_load=operator.load(Channel.CHAT),
             call_load=operator.load(Channel.CALL),
         )
+
+    def slots(self, operator: Operator, channel: Channel) -> Slots:
+        """What `OperatorSlotsChanged` says: the maximum, what counts against it, what is free
+        (never below zero, though a lowered maximum may leave an operator over it)."""
+        return Slots(
+            max_slots=self.policy.capacity(channel, operator.max_chats),
+            used_slots=operator.load(channel),
+            free_slots=max(0, self.free_slots(operator, channel)),
+        )
+
+    def all_slots(self) -> dict[tuple[str, Channel], Slots]:
+        return {
+            (operator.operator_id, channel): self.slots(operator, channel)
+            for operator in self.site.operators.values()
+            for channel in Channel
+        }
+
+    def announce_slots(self, before: dict[tuple[str, Channel], Slots]) -> None:
+        """Publish each operator's slots that this decision changed (or that were never
+        published: an operator first seen), so no one else has to recount capacity."""
+        for (operator_id, channel), slots in self.all_slots().items():
+            if before.get((operator_id, channel)) != slots:
+                self.emit(
+                    OperatorSlotsChanged,
+                    operator_id=operator_id,
+                    channel=channel,
+                    max_slots=slots.max_slots,
+                    used_slots=slots.used_slots,
+                    free_slots=slots.free_slots,
+                )
 
     def takes_offers(self, operator: Operator, channel: Channel) -> bool:
         return (
