@@ -49,7 +49,6 @@ def projector_app() -> FastAPI:
         {
             "amqp_url": AMQP_URL,
             "log_level": "WARNING",
-            "default_max_chats": 2,
             "stream_poll_seconds": 0.5,
         }
     )

@@ -21,9 +21,7 @@ def test_the_summary_equals_a_recount_of_the_owning_state_after_every_step(seed:
             state = apply(state, event)
         assert summarize(state) == recount(workload)
         for operator_id in OPERATORS:
-            assert summarize_operator(state, operator_id) == recount_operator(
-                workload, operator_id
-            )
+            assert summarize_operator(state, operator_id) == recount_operator(workload, operator_id)
 
 
 def test_the_workloads_reach_every_situation_the_summary_counts() -> None:

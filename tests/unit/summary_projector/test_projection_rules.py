@@ -7,12 +7,10 @@ from livechat_shared.contracts import (
     ChatHeld,
     ChatMessagePosted,
     ChatResumed,
-    InvitationExpired,
     OfferDeclined,
     OfflineMessageTaken,
     Presence,
     VisitorAbandoned,
-    VisitorInvited,
     VisitorRequeued,
     VisitorWaiting,
 )

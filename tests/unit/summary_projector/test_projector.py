@@ -18,7 +18,6 @@ from tests.unit.summary_projector.events import SITE, at, ids, online, queued
 from tests.unit.summary_projector.workload import Workload
 
 
-
 class Seen:
     """Records what the projector reports, in place of the Prometheus metrics."""
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from livechat_shared.contracts import (
+    Channel,
     ChatEnded,
     ChatHeld,
     ChatResumed,
     ChatStarted,
-    Channel,
     OperatorPresenceChanged,
     OperatorSlotsChanged,
 )
