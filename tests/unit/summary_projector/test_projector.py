@@ -10,7 +10,7 @@ from livechat_shared.runtime.metrics import ServiceMetrics
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.metrics import ProjectionMetrics
 from summary_projector.domain import SummaryState, summarize
-from summary_projector.handlers import Projector
+from summary_projector.handlers import ProjectionService
 from summary_projector.ports import SiteRecord
 from summary_projector.read_model import rebuild, start_read_model
 
@@ -40,12 +40,12 @@ class Seen:
         self.changed.append(site_id)
 
 
-def projector(store: MemorySummaryStore, seen: Seen | None = None) -> Projector:
+def projector(store: MemorySummaryStore, seen: Seen | None = None) -> ProjectionService:
     seen = seen or Seen()
-    return Projector(store, lambda: at(3600), observer=seen, changed=seen.site_changed)
+    return ProjectionService(store, lambda: at(3600), observer=seen, changed=seen.site_changed)
 
 
-async def project_all(p: Projector, events: list[Event]) -> SiteRecord:
+async def project_all(p: ProjectionService, events: list[Event]) -> SiteRecord:
     for event in events:
         await p.project(event)
     return await p.store.load(SITE)
@@ -166,7 +166,9 @@ async def test_open_streams_hear_of_changes_only() -> None:
 
 async def test_lag_applied_and_duplicates_reach_the_service_metrics() -> None:
     metrics = ServiceMetrics("summary-projector")
-    p = Projector(MemorySummaryStore(), lambda: at(2.5), observer=ProjectionMetrics(metrics))
+    p = ProjectionService(
+        MemorySummaryStore(), lambda: at(2.5), observer=ProjectionMetrics(metrics)
+    )
     event = queued("v1", 0)
     await p.project(event)
     await p.project(event)

@@ -15,7 +15,7 @@ from livechat_shared.contracts import Channel, Event, Presence
 from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
 from pymongo.errors import ServerSelectionTimeoutError
 from summary_projector.adapters.memory_store import MemorySummaryStore
-from summary_projector.handlers import Projector
+from summary_projector.handlers import ProjectionService
 from summary_projector.main import create_app
 from summary_projector.ports import SiteRecord
 from summary_projector.queries import SummaryQueries
@@ -61,7 +61,7 @@ async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 async def feed(app: FastAPI, *events: Event) -> None:
     projector = app.state.projector
-    assert isinstance(projector, Projector)
+    assert isinstance(projector, ProjectionService)
     for event in events:
         await projector.project(event)
 
