@@ -7,6 +7,7 @@ from livechat_shared.contracts import Channel, Event, OperatorSlotsChanged, Pres
 from queue_manager.domain import RoutingPolicy
 
 from tests.unit.queue_manager.desk import Desk
+from tests.unit.summary_projector.workload import Workload
 
 
 def chat_slots(events: list[Event]) -> list[tuple[str, int, int, int]]:
@@ -64,3 +65,35 @@ def test_a_call_that_blocks_chats_publishes_no_free_chat_slots() -> None:
     desk = Desk(RoutingPolicy(max_chats=3, calls_block_chats=True))
     desk.online("ann")
     assert chat_slots(desk.arrive("v1", Channel.CALL)) == [("ann", 3, 0, 0)]
+
+
+def test_the_last_published_slots_always_equal_the_routing_state() -> None:
+    """Random workloads: only the operators a decision names are looked at, and that misses
+    no change (in either channel) that another decision's slots would have to correct."""
+    for seed in range(15):
+        workload = Workload(seed)
+        published: dict[tuple[str, Channel], tuple[int, int, int]] = {}
+        for _ in range(200):
+            for event in workload.step():
+                if isinstance(event, OperatorSlotsChanged):
+                    key = (event.operator_id, event.channel)
+                    published[key] = (event.max_slots, event.used_slots, event.free_slots)
+            policy = workload.policy
+            expected = {
+                (operator.operator_id, channel): (
+                    policy.capacity(channel, operator.max_chats),
+                    operator.load(channel),
+                    max(
+                        0,
+                        policy.free_slots(
+                            channel,
+                            operator.max_chats,
+                            operator.load(Channel.CHAT),
+                            operator.load(Channel.CALL),
+                        ),
+                    ),
+                )
+                for operator in workload.site.operators.values()
+                for channel in Channel
+            }
+            assert published == expected, seed

@@ -55,6 +55,10 @@ class Decision:
         self.policy = policy
         self.new_id = new_id
         self.events: list[Event] = []
+        self.slots_before: dict[tuple[str, Channel], Slots | None] = {}
+        """The slots, before this decision, of each operator its cause or events name: only
+        those can move (every event that changes a load or a maximum names its operator), so a
+        decision costs the same however many operators the site has."""
 
     # --- recording ------------------------------------------------------------------------
 
@@ -69,6 +73,7 @@ class Decision:
         self.keep(event)
 
     def keep(self, event: Event) -> None:
+        self.note_slots(event)
         apply(self.site, event)
         self.events.append(event)
 
@@ -101,18 +106,27 @@ class Decision:
             free_slots=max(0, self.free_slots(operator, channel)),
         )
 
-    def all_slots(self) -> dict[tuple[str, Channel], Slots]:
-        return {
-            (operator.operator_id, channel): self.slots(operator, channel)
-            for operator in self.site.operators.values()
-            for channel in Channel
-        }
+    def note_slots(self, message: Message) -> None:
+        """Remember the slots of the operator `message` names, before anything changes them
+        (the cause too: a rule may add the operator it names to the site before any event)."""
+        operator_id = getattr(message, "operator_id", None)
+        if not isinstance(operator_id, str) or (operator_id, Channel.CHAT) in self.slots_before:
+            return
+        operator = self.site.operators.get(operator_id)
+        for channel in Channel:
+            self.slots_before[operator_id, channel] = (
+                None if operator is None else self.slots(operator, channel)
+            )
 
-    def announce_slots(self, before: dict[tuple[str, Channel], Slots]) -> None:
+    def announce_slots(self) -> None:
         """Publish each operator's slots that this decision changed (or that were never
         published: an operator first seen), so no one else has to recount capacity."""
-        for (operator_id, channel), slots in self.all_slots().items():
-            if before.get((operator_id, channel)) != slots:
+        for (operator_id, channel), before in list(self.slots_before.items()):
+            operator = self.site.operators.get(operator_id)
+            if operator is None:
+                continue
+            slots = self.slots(operator, channel)
+            if slots != before:
                 self.emit(
                     OperatorSlotsChanged,
                     operator_id=operator_id,
