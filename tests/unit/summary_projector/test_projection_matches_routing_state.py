@@ -63,6 +63,7 @@ def test_the_workloads_reach_every_situation_the_summary_counts() -> None:
         "VisitorRequeued",
         "VisitorAbandoned",
         "OperatorCapacityChanged",
+        "OperatorSlotsChanged",
         "MessageLeft",
         "VisitorInvited",
         "InvitationDeclined",
