@@ -94,6 +94,8 @@ SAMPLE_VALUES: dict[str, Any] = {
     "reason": "the offer was already answered",
     "max_chats": 4,
     "free_slots": 1,
+    "max_slots": 4,
+    "used_slots": 3,
     "seq": 3,
     "client_message_id": "m-3",
     "text": "Hello! Can I still change my delivery address?",

@@ -70,15 +70,29 @@ async def test_a_manual_pick_racing_an_automatic_offer_yields_exactly_one_sessio
         await visitor.ask_for_chat()
         await ann.call("POST", "/v1/operator/pick", json={"visitor_id": visitor.id})
     outcomes = [await asyncio.wait_for(_first_outcome(ann, bob, v), 10) for v in visitors]
-    await asyncio.sleep(0.5)  # anything that would go wrong has had time to arrive
+    await _all_decided(ann, bob, outcomes)
     for visitor, outcome in zip(visitors, outcomes, strict=True):
         picked = ann.inbox.of("ChatStarted", visitor_id=visitor.id)
         offered = bob.inbox.of("ChatOffered", visitor_id=visitor.id)
         assert len(picked) + len(offered) == 1, f"{visitor.id}: {outcome}, two operators or none"
     # both paths were really exercised: ann picked some, bob was offered others
     assert "picked by ann" in outcomes and "offered to bob" in outcomes
-    rejected = [r for r in ann.inbox.of("CommandRejected") if r["command_type"] == "PickVisitor"]
-    assert len(rejected) == outcomes.count("offered to bob")
+    assert len(_rejected_picks(ann)) == outcomes.count("offered to bob")
+
+
+async def _all_decided(ann: Operator, bob: Operator, outcomes: list[str]) -> None:
+    """A barrier instead of a sleep: once ann has an answer to each pick (a chat, or a rejection
+    for each visitor bob was offered), the queue manager decided them all; a pick of nobody by
+    bob is answered after every earlier event reached bob's replica (one decision order, one
+    queue per replica), so nothing is still on its way."""
+    rejections = outcomes.count("offered to bob")
+    await ann.inbox.wait_for("CommandRejected", count=rejections, command_type="PickVisitor")
+    await bob.call("POST", "/v1/operator/pick", json={"visitor_id": "nobody"})
+    await bob.inbox.wait_for("CommandRejected", command_type="PickVisitor")
+
+
+def _rejected_picks(operator: Operator) -> list[dict[str, object]]:
+    return [r for r in operator.inbox.of("CommandRejected") if r["command_type"] == "PickVisitor"]
 
 
 async def _first_outcome(ann: Operator, bob: Operator, visitor: Visitor) -> str:

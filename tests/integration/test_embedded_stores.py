@@ -19,7 +19,7 @@ from summary_projector import rebuild as rebuild_command
 from summary_projector.adapters import sqlite_store as summary_sqlite
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.sqlite_store import SqliteSummaryStore
-from summary_projector.handlers import Projector
+from summary_projector.handlers import ProjectionService
 from summary_projector.ports import SiteRecord
 from summary_projector.read_model import start_read_model
 
@@ -112,7 +112,7 @@ async def test_a_projector_starting_on_an_empty_read_model_rebuilds_it_from_the_
     path = tmp_path / "summary.sqlite3"
     store = SqliteSummaryStore(path)
     assert (await start_read_model(store)).from_nothing
-    projector = Projector(store, lambda: T0)
+    projector = ProjectionService(store, lambda: T0)
     for event in Workload(seed=8).run(120):
         await projector.project(event)
     expected = await store.load(SITE)
@@ -137,7 +137,7 @@ def test_the_rebuild_command_works_on_the_embedded_store_once_the_projector_is_s
 
     async def project_then_spoil(store: SqliteSummaryStore) -> SiteRecord:
         for event in events:
-            await Projector(store, lambda: T0).project(event)
+            await ProjectionService(store, lambda: T0).project(event)
         expected = await store.load(SITE)
         await store.drop_summaries()
         await store.save(SiteRecord.empty(SITE).after("wrong", expected.state), 0)

@@ -18,7 +18,7 @@ from livechat_shared.contracts import (
     ChatOffered,
     Message,
     OfferDeclined,
-    OperatorCapacityChanged,
+    OperatorSlotsChanged,
     VisitorLeftQueue,
     VisitorQueued,
     VisitorRequeued,
@@ -90,7 +90,14 @@ async def test_the_projector_applies_one_sites_events_in_the_order_they_were_pub
         {"amqp_url": AMQP_URL, "log_level": "WARNING"}
     )
     changes = [
-        OperatorCapacityChanged(site_id=site_id, operator_id="ann", max_chats=n % 7 + 1)
+        OperatorSlotsChanged(
+            site_id=site_id,
+            operator_id="ann",
+            channel=Channel.CHAT,
+            max_slots=n % 7 + 1,
+            used_slots=0,
+            free_slots=n % 7 + 1,
+        )
         for n in range(40)
     ]
     async with running(create_app(settings, store=store)):

@@ -25,6 +25,7 @@ from livechat_shared.contracts import (
     ChatStarted,
     MessageLeft,
     OperatorPresenceChanged,
+    OperatorSlotsChanged,
     Presence,
     SetOperatorPresence,
     VisitorQueued,
@@ -49,7 +50,6 @@ def projector_app() -> FastAPI:
         {
             "amqp_url": AMQP_URL,
             "log_level": "WARNING",
-            "default_max_chats": 2,
             "stream_poll_seconds": 0.5,
         }
     )
@@ -136,6 +136,15 @@ async def test_published_events_show_in_the_summary_over_http_and_on_the_stream(
             )
             for event in (
                 OperatorPresenceChanged(operator_id="ann", presence=Presence.ONLINE, **common),
+                # the queue manager's word on ann's chat slots: the projector never recounts them
+                OperatorSlotsChanged(
+                    operator_id="ann",
+                    channel=Channel.CHAT,
+                    max_slots=2,
+                    used_slots=0,
+                    free_slots=2,
+                    **common,
+                ),
                 queued,
                 VisitorQueued(visitor_id="v2", channel=Channel.CALL, waiting_since=t0, **common),
                 ChatOffered(
@@ -167,7 +176,7 @@ async def test_published_events_show_in_the_summary_over_http_and_on_the_stream(
                 ),
             ):
                 await publish(event)
-            frame = await frames.until(lambda f: f["version"] == 7)
+            frame = await frames.until(lambda f: f["version"] == 8)
         assert frame["in_progress"] == {"active": 0, "on_hold": 1}
         assert frame["queues"]["chats"]["waiting"] == 1
         assert frame["queues"]["calls"]["waiting"] == 0
@@ -175,7 +184,7 @@ async def test_published_events_show_in_the_summary_over_http_and_on_the_stream(
         assert frame["operators"] == {"online": 1, "away": 0, "with_free_capacity": 1}
 
         full = (await http.get(url)).json()
-        assert full["version"] == 7
+        assert full["version"] == 8
         assert full["queues"]["chats"]["longest_wait_seconds"] >= 30
         minimized = (await http.get(url, params={"view": "minimized"})).json()
         assert set(minimized) == {"view", "site_id", "version", "as_of", "queues"}
@@ -188,7 +197,7 @@ async def test_published_events_show_in_the_summary_over_http_and_on_the_stream(
             lambda r: 'livechat_summary_events_duplicate_total{type="VisitorQueued"}' in r.text,
         )
         assert "livechat_summary_projection_lag_seconds_count" in metrics.text
-        assert (await http.get(url)).json()["version"] == 7
+        assert (await http.get(url)).json()["version"] == 8
         bad = await http.get("/v1/sites/no spaces/summary")
         assert bad.status_code == 422
 

@@ -132,7 +132,7 @@ async def test_the_summary_never_shows_another_sites_record() -> None:
     store = CarelessStore()
     victim = SiteRecord.empty("victim")
     await store.save(SiteRecord(victim.state, 7, ("e1",)), 0)
-    summaries = SummaryQueries(store, 3, Changes(), lambda: NOW)
+    summaries = SummaryQueries(store, Changes(), lambda: NOW)
     version, summary = await summaries.site("attacker")
     assert (version, summary.site_id) == (0, "attacker")
     assert (await summaries.operator("attacker", "bob"))[0] == 0

@@ -51,7 +51,7 @@ async def _ignore(_: str, __: str) -> None:
     return None
 
 
-class OfflineMessages:
+class OfflineMessageService:
     def __init__(
         self,
         store: OfflineMessageStore,
@@ -126,11 +126,11 @@ class OfflineMessages:
             await self.publisher.publish(parse_message(raw))
 
 
-_USE_CASES: dict[type[Message], Callable[[OfflineMessages, Any], Awaitable[None]]] = {
-    MessageLeft: OfflineMessages.message_left,
-    TakeNextMessage: OfflineMessages.take_next,
-    ReplyToMessage: OfflineMessages.answer,
-    CloseMessage: OfflineMessages.answer,
+_USE_CASES: dict[type[Message], Callable[[OfflineMessageService, Any], Awaitable[None]]] = {
+    MessageLeft: OfflineMessageService.message_left,
+    TakeNextMessage: OfflineMessageService.take_next,
+    ReplyToMessage: OfflineMessageService.answer,
+    CloseMessage: OfflineMessageService.answer,
 }
 
 

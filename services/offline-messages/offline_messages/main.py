@@ -15,7 +15,7 @@ from livechat_shared.runtime.service import mongo_if_set, service_base
 from offline_messages.adapters.metrics import MessageQueueMetrics
 from offline_messages.adapters.mongo_store import MongoMessageStore
 from offline_messages.adapters.sqlite_store import SqliteMessageStore
-from offline_messages.handlers import OfflineMessages
+from offline_messages.handlers import OfflineMessageService
 from offline_messages.http import build_read_api
 from offline_messages.ports import OfflineMessageStore
 from offline_messages.queries import MessageQueueQueries
@@ -39,7 +39,7 @@ def create_app(
     base = service_base(OFFLINE_MESSAGES, settings)
     messages = store if store is not None else build_store(settings)
     observer = MessageQueueMetrics(base.metrics, messages)
-    service = OfflineMessages(messages, base.bus, utc_now, observe=observer)
+    service = OfflineMessageService(messages, base.bus, utc_now, observe=observer)
     consumer = build_consumer(base.bus, base.metrics, service, settings)
 
     async def before_consuming() -> None:

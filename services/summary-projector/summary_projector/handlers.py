@@ -39,7 +39,7 @@ async def _nobody(_: str) -> None:
     return None
 
 
-class Projector:
+class ProjectionService:
     def __init__(
         self,
         store: SummaryStore,

@@ -21,7 +21,7 @@ from summary_projector.adapters.metrics import ProjectionMetrics
 from summary_projector.adapters.mongo_store import MongoSummaryStore
 from summary_projector.adapters.sqlite_store import SqliteSummaryStore
 from summary_projector.changes import Changes
-from summary_projector.handlers import Projector
+from summary_projector.handlers import ProjectionService
 from summary_projector.ports import SummaryStore
 from summary_projector.queries import SummaryQueries
 from summary_projector.read_model import start_read_model
@@ -50,7 +50,7 @@ def create_app(
     base = service_base(SUMMARY_PROJECTOR, settings)
     summaries_store = store if store is not None else build_store(settings)
     changes = Changes()
-    projector = Projector(
+    projector = ProjectionService(
         summaries_store, utc_now, observer=ProjectionMetrics(base.metrics), changed=changes.changed
     )
     consumer = build_consumer(base.bus, base.metrics, projector, settings)
@@ -85,7 +85,6 @@ def create_app(
     app.state.projector = projector
     app.state.summaries = SummaryQueries(
         summaries_store,
-        settings.default_max_chats,
         changes,
         utc_now,
         poll_seconds=settings.stream_poll_seconds,

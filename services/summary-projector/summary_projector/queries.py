@@ -23,14 +23,12 @@ class SummaryQueries:
     def __init__(
         self,
         store: SummaryStore,
-        default_max_chats: int,
         changes: Changes,
         clock: Callable[[], datetime],
         poll_seconds: float = 1.0,
         stream_seconds: float = 300.0,
     ) -> None:
         self.store = store
-        self.default_max_chats = default_max_chats
         self.changes = changes
         self.clock = clock
         self.poll_seconds = poll_seconds
@@ -44,11 +42,11 @@ class SummaryQueries:
     async def site(self, site_id: str) -> tuple[int, SiteSummary]:
         """The summary and its version; a site never heard of has an empty one (version 0)."""
         record = await self._load(site_id)
-        return record.version, summarize(record.state, self.default_max_chats)
+        return record.version, summarize(record.state)
 
     async def operator(self, site_id: str, operator_id: str) -> tuple[int, OperatorSummary]:
         record = await self._load(site_id)
-        return record.version, summarize_operator(record.state, operator_id, self.default_max_chats)
+        return record.version, summarize_operator(record.state, operator_id)
 
     async def queue(self, site_id: str) -> tuple[int, list[QueueEntry]]:
         """The Communication Queue: waiting and offered visitors, oldest first."""

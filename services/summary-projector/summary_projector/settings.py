@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from livechat_shared.runtime.settings import ServiceSettings
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -18,16 +18,6 @@ class SummaryProjectorSettings(ServiceSettings):
         default=Path(".data/summary-projector.sqlite3"),
         description="Embedded store file (SQLite: summaries and the event archive), used only "
         "when MONGO_URL is unset.",
-    )
-    default_max_chats: int = Field(
-        default=3,
-        ge=1,
-        le=50,
-        # Falls back to the queue manager's own variable, so one shared value cannot drift.
-        validation_alias=AliasChoices(
-            "SUMMARY_PROJECTOR_DEFAULT_MAX_CHATS", "QUEUE_MANAGER_MAX_CHATS"
-        ),
-        description="Site-wide maximum chats per operator; must equal QUEUE_MANAGER_MAX_CHATS.",
     )
     stream_poll_seconds: float = Field(
         default=1.0,

@@ -1,4 +1,4 @@
-"""The projector's consumer: its input queue (every domain event) → Projector.handle, in delivery order."""
+"""The projector's consumer: its input queue (every domain event) → ProjectionService.handle, in delivery order."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from livechat_shared.runtime.consumer import InputConsumer, subscribe
 from livechat_shared.runtime.metrics import ServiceMetrics
 from livechat_shared.runtime.settings import ServiceSettings
 
-from summary_projector.handlers import Projector
+from summary_projector.handlers import ProjectionService
 
 
 def build_consumer(
-    bus: Bus, metrics: ServiceMetrics, projector: Projector, settings: ServiceSettings
+    bus: Bus, metrics: ServiceMetrics, projector: ProjectionService, settings: ServiceSettings
 ) -> InputConsumer:
     return subscribe(bus, metrics, projector.handle, settings)

@@ -35,6 +35,7 @@ EVENT_TYPES: tuple[type[e.Event], ...] = (
     e.OperatorConnected,
     e.OperatorDisconnected,
     e.OperatorCapacityChanged,
+    e.OperatorSlotsChanged,
     e.NextChatRequested,
     e.OperatorFreed,
     e.ChatHeld,

@@ -272,6 +272,22 @@ class OperatorCapacityChanged(Event):
     max_chats: int | None = Field(default=None, ge=1, le=50)
 
 
+class OperatorSlotsChanged(Event):
+    """What an operator can still take in one channel, as the queue manager just decided it.
+
+    Published in the same decision as whatever moved it (an offer made or answered, a chat
+    started or ended, a new maximum, the operator first seen). Held chats still count. Other
+    services show these numbers and never recount them: capacity is the queue manager's rule.
+    """
+
+    type: Literal["OperatorSlotsChanged"] = "OperatorSlotsChanged"
+    operator_id: Identifier
+    channel: Channel
+    max_slots: int = Field(ge=1, description="Its own maximum, or the site-wide one.")
+    used_slots: int = Field(ge=0, description="What it leads (held too) and is offered.")
+    free_slots: int = Field(ge=0, description="How many more it may be offered now.")
+
+
 class NextChatRequested(Event):
     """The operator asked for the next visitor; automatic offers resume for it."""
 

@@ -44,6 +44,7 @@ QUEUE_MANAGER = ServiceQueues(
         e.OfferWithdrawn,
         e.OperatorPresenceChanged,
         e.OperatorCapacityChanged,
+        e.OperatorSlotsChanged,
         e.NextChatRequested,
         e.OperatorFreed,
         e.CommandRejected,

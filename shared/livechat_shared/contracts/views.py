@@ -125,7 +125,11 @@ class MinimizedSummaryView(_Summary):
 class OperatorSummaryView(_Summary):
     operator_id: str
     presence: Presence
-    max_chats: int = Field(ge=1, description="Its own maximum, or the site-wide default.")
+    max_chats: int | None = Field(
+        ge=1,
+        description="Its own maximum, or the site-wide one, as the queue manager reported it; "
+        "null until the queue manager has reported this operator.",
+    )
     in_progress: InProgressView
     pending_offers: int = Field(ge=0, description="Incoming chat requests awaiting its answer.")
     pending_invitations: int = Field(ge=0, description="Its invitations awaiting the visitor.")

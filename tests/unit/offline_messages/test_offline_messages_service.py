@@ -21,7 +21,7 @@ from livechat_shared.contracts import (
 )
 from offline_messages.adapters.memory_store import MemoryMessageStore
 from offline_messages.domain import NOTHING_WAITING, TAKEN_BY_ANOTHER, OfflineMessage
-from offline_messages.handlers import OfflineMessages, event_id_for
+from offline_messages.handlers import OfflineMessageService, event_id_for
 from offline_messages.ports import Outcome, StaleMessage, StoredMessage
 
 SITE = "acme"
@@ -56,8 +56,8 @@ def seen() -> Recorder:
 
 
 @pytest.fixture
-def service(store: MemoryMessageStore, seen: Recorder) -> OfflineMessages:
-    return OfflineMessages(store, seen, lambda: T0 + timedelta(hours=1), observe=seen.observe)
+def service(store: MemoryMessageStore, seen: Recorder) -> OfflineMessageService:
+    return OfflineMessageService(store, seen, lambda: T0 + timedelta(hours=1), observe=seen.observe)
 
 
 def left_message(minutes_ago: int, text: str = "Hello?") -> MessageLeft:
@@ -72,12 +72,14 @@ def left_message(minutes_ago: int, text: str = "Hello?") -> MessageLeft:
     )
 
 
-async def take(service: OfflineMessages, seen: Recorder, operator_id: str) -> Message:
+async def take(service: OfflineMessageService, seen: Recorder, operator_id: str) -> Message:
     await service.handle(TakeNextMessage(site_id=SITE, operator_id=operator_id))
     return seen.last()
 
 
-async def test_messages_are_taken_oldest_first(service: OfflineMessages, seen: Recorder) -> None:
+async def test_messages_are_taken_oldest_first(
+    service: OfflineMessageService, seen: Recorder
+) -> None:
     newer, oldest, middle = left_message(1), left_message(30), left_message(10)
     for event in (newer, oldest, middle):
         await service.handle(event)
@@ -90,7 +92,7 @@ async def test_messages_are_taken_oldest_first(service: OfflineMessages, seen: R
 
 
 async def test_a_redelivered_message_left_is_stored_once(
-    service: OfflineMessages, store: MemoryMessageStore, seen: Recorder
+    service: OfflineMessageService, store: MemoryMessageStore, seen: Recorder
 ) -> None:
     event = left_message(5)
     await service.handle(event)
@@ -99,7 +101,7 @@ async def test_a_redelivered_message_left_is_stored_once(
     assert seen.outcomes == ["left"]
 
 
-async def test_an_empty_queue_is_answered(service: OfflineMessages, seen: Recorder) -> None:
+async def test_an_empty_queue_is_answered(service: OfflineMessageService, seen: Recorder) -> None:
     command = TakeNextMessage(site_id=SITE, operator_id="ann")
     await service.handle(command)
     answer = seen.last()
@@ -109,7 +111,7 @@ async def test_an_empty_queue_is_answered(service: OfflineMessages, seen: Record
 
 
 async def test_a_redelivered_take_republishes_the_same_event_and_takes_nothing_more(
-    service: OfflineMessages, store: MemoryMessageStore, seen: Recorder
+    service: OfflineMessageService, store: MemoryMessageStore, seen: Recorder
 ) -> None:
     first, second = left_message(20), left_message(10)
     await service.handle(first)
@@ -130,7 +132,7 @@ async def test_two_replicas_pressing_next_message_at_once_get_different_messages
 ) -> None:
     seen = Recorder()
     # Two services on one store stand for two replicas racing on one database.
-    replicas = [OfflineMessages(store, seen, lambda: T0) for _ in range(2)]
+    replicas = [OfflineMessageService(store, seen, lambda: T0) for _ in range(2)]
     for minutes_ago in (3, 2, 1):
         await replicas[0].handle(left_message(minutes_ago))
     await asyncio.gather(
@@ -147,7 +149,7 @@ async def test_two_replicas_pressing_next_message_at_once_get_different_messages
 
 
 async def test_reply_then_close_by_the_operator_who_took_it(
-    service: OfflineMessages, store: MemoryMessageStore, seen: Recorder
+    service: OfflineMessageService, store: MemoryMessageStore, seen: Recorder
 ) -> None:
     event = left_message(5)
     await service.handle(event)
@@ -173,7 +175,7 @@ async def test_reply_then_close_by_the_operator_who_took_it(
 
 
 async def test_another_operator_is_told_why_it_may_not_reply(
-    service: OfflineMessages, store: MemoryMessageStore, seen: Recorder
+    service: OfflineMessageService, store: MemoryMessageStore, seen: Recorder
 ) -> None:
     event = left_message(5)
     await service.handle(event)
@@ -190,7 +192,7 @@ async def test_another_operator_is_told_why_it_may_not_reply(
 
 
 async def test_a_message_of_another_site_is_not_found(
-    service: OfflineMessages, seen: Recorder
+    service: OfflineMessageService, seen: Recorder
 ) -> None:
     event = left_message(5)
     await service.handle(event)
@@ -205,7 +207,7 @@ async def test_a_message_of_another_site_is_not_found(
 
 
 async def test_a_redelivered_reply_republishes_the_same_event_and_replies_once(
-    service: OfflineMessages, store: MemoryMessageStore, seen: Recorder
+    service: OfflineMessageService, store: MemoryMessageStore, seen: Recorder
 ) -> None:
     event = left_message(5)
     await service.handle(event)
@@ -238,7 +240,7 @@ class InterferingStore(MemoryMessageStore):
 
 async def test_an_answer_decides_again_when_the_message_changed_meanwhile() -> None:
     store, seen = InterferingStore(), Recorder()
-    service = OfflineMessages(store, seen, lambda: T0)
+    service = OfflineMessageService(store, seen, lambda: T0)
     event = left_message(5)
     await service.handle(event)
     await service.handle(TakeNextMessage(site_id=SITE, operator_id="ann"))
@@ -260,7 +262,7 @@ async def test_a_message_that_keeps_changing_fails_loudly() -> None:
             raise StaleMessage("changed")
 
     stale = AlwaysStale()
-    service = OfflineMessages(stale, Recorder(), lambda: T0)
+    service = OfflineMessageService(stale, Recorder(), lambda: T0)
     event = left_message(5)
     await service.handle(event)
     await service.handle(TakeNextMessage(site_id=SITE, operator_id="ann"))

@@ -167,5 +167,9 @@ def offers(events: list[Event]) -> list[tuple[str, str]]:
 
 
 def types(events: list[Event]) -> list[str]:
-    """Event names in order, leaving out the queue-position updates (tested on their own)."""
-    return [e.type_name() for e in events if e.type_name() != "QueuePositionsChanged"]
+    """Event names in order, leaving out the queue-position and slots updates (tested on their
+    own: test_queue_positions.py, test_operator_slots.py)."""
+    return [e.type_name() for e in events if e.type_name() not in UPDATES]
+
+
+UPDATES = {"QueuePositionsChanged", "OperatorSlotsChanged"}

@@ -12,6 +12,7 @@ from livechat_shared.contracts import (
     OperatorConnected,
     OperatorDisconnected,
     OperatorPresenceChanged,
+    OperatorSlotsChanged,
     Presence,
     SetOperatorPresence,
 )
@@ -47,7 +48,8 @@ async def test_each_console_fact_schedules_a_check_and_is_kept_not_republished()
     await service.handle(
         OperatorDisconnected(site_id=SITE, operator_id="ann", replica_id="gw-1", occurred_at=T0)
     )
-    assert publisher.published == []  # facts of the gateway's, not ours to publish again
+    # Facts of the gateway's, not ours to publish again; only the slots of an operator first seen.
+    assert [type(m) for m in publisher.published] == [OperatorSlotsChanged, OperatorSlotsChanged]
     assert all(isinstance(m, CheckOperatorConnection) for m, _ in publisher.delayed)
     assert [d for _, d in publisher.delayed] == pytest.approx(
         [(LEASE + GRACE).total_seconds(), GRACE.total_seconds()]

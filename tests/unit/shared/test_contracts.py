@@ -45,6 +45,7 @@ from livechat_shared.contracts import (
     OperatorDisconnected,
     OperatorFreed,
     OperatorPresenceChanged,
+    OperatorSlotsChanged,
     PickVisitor,
     PostChatMessage,
     Presence,
@@ -128,6 +129,9 @@ EXAMPLES: list[Message] = [
         **S, operator_id="op1", presence=Presence.AWAY, reason="offer_timed_out"
     ),
     OperatorCapacityChanged(**S, operator_id="op1", max_chats=5),
+    OperatorSlotsChanged(
+        **S, operator_id="op1", channel=Channel.CHAT, max_slots=3, used_slots=1, free_slots=2
+    ),
     NextChatRequested(**S, operator_id="op1", channel=Channel.CALL),
     OperatorFreed(**S, operator_id="op1", channel=Channel.CHAT, free_slots=2),
     ChatHeld(**S, session_id=OFFER, visitor_id="v1", operator_id="op1"),

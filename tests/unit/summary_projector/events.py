@@ -16,6 +16,7 @@ from livechat_shared.contracts import (
     Event,
     MessageLeft,
     OperatorPresenceChanged,
+    OperatorSlotsChanged,
     Presence,
     VisitorQueued,
 )
@@ -52,6 +53,20 @@ def queued(visitor: str, seconds: float, channel: Channel = Channel.CHAT) -> Vis
 
 def online(operator: str, presence: Presence = Presence.ONLINE) -> OperatorPresenceChanged:
     return OperatorPresenceChanged(site_id=SITE, operator_id=operator, presence=presence)
+
+
+def slots(
+    operator: str, free: int, maximum: int = 3, channel: Channel = Channel.CHAT
+) -> OperatorSlotsChanged:
+    """What the queue manager reports of an operator's slots in one channel."""
+    return OperatorSlotsChanged(
+        site_id=SITE,
+        operator_id=operator,
+        channel=channel,
+        max_slots=maximum,
+        used_slots=maximum - free,
+        free_slots=free,
+    )
 
 
 def offered(

@@ -45,15 +45,17 @@ def recount(w: Workload) -> SiteSummary:
 
 
 def recount_operator(w: Workload, operator_id: str) -> OperatorSummary:
-    operator = w.site.operators.get(operator_id) or Operator(operator_id)
+    known = w.site.operators.get(operator_id)
+    operator = known or Operator(operator_id)
     chats = [c for c in w.site.chats.values() if c.operator_id == operator_id]
     invitations = [i for i in w.site.invitations.values() if i.operator_id == operator_id]
     held = sum(1 for c in chats if c.session_id in w.held)
-    free = _free_chat_slots(w, operator)
+    free = 0 if known is None else _free_chat_slots(w, operator)
     return OperatorSummary(
         operator_id=operator_id,
         presence=operator.presence,
-        max_chats=w.policy.capacity(Channel.CHAT, operator.max_chats),
+        # The queue manager reports the slots of the operators it knows, no one else's.
+        max_chats=None if known is None else w.policy.capacity(Channel.CHAT, operator.max_chats),
         in_progress=InProgress(active=len(chats) - held, on_hold=held),
         pending_offers=sum(1 for o in w.site.offers.values() if o.operator_id == operator_id),
         pending_invitations=len(invitations),

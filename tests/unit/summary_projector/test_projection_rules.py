@@ -7,13 +7,10 @@ from livechat_shared.contracts import (
     ChatHeld,
     ChatMessagePosted,
     ChatResumed,
-    InvitationExpired,
     OfferDeclined,
     OfflineMessageTaken,
-    OperatorCapacityChanged,
     Presence,
     VisitorAbandoned,
-    VisitorInvited,
     VisitorRequeued,
     VisitorWaiting,
 )
@@ -38,6 +35,7 @@ from tests.unit.summary_projector.events import (
     online,
     queued,
     session_event,
+    slots,
     started,
 )
 
@@ -48,26 +46,26 @@ ID = ids("o1", "o2", "o3", "i1", "m1", "m2")
 def test_a_started_chat_is_active_then_on_hold_until_resumed_and_gone_when_ended() -> None:
     chat = started(ID["o1"], "v1", "ann")
     state = fold(online("ann"), chat)
-    assert summarize(state, MAX).in_progress == InProgress(active=1, on_hold=0)
+    assert summarize(state).in_progress == InProgress(active=1, on_hold=0)
     state = fold(session_event(ChatHeld, chat), state=state)
-    assert summarize(state, MAX).in_progress == InProgress(active=0, on_hold=1)
-    assert summarize_operator(state, "ann", MAX).in_progress == InProgress(active=0, on_hold=1)
+    assert summarize(state).in_progress == InProgress(active=0, on_hold=1)
+    assert summarize_operator(state, "ann").in_progress == InProgress(active=0, on_hold=1)
     state = fold(session_event(ChatResumed, chat), state=state)
-    assert summarize(state, MAX).in_progress == InProgress(active=1, on_hold=0)
+    assert summarize(state).in_progress == InProgress(active=1, on_hold=0)
     state = fold(ended(chat), state=state)
-    assert summarize(state, MAX).in_progress == InProgress()
+    assert summarize(state).in_progress == InProgress()
 
 
 def test_visitors_wait_per_channel_and_the_oldest_waiting_time_is_reported() -> None:
     state = fold(queued("v1", 10), queued("v2", 5), queued("v3", 7, Channel.CALL))
-    queues = summarize(state, MAX).queues
+    queues = summarize(state).queues
     assert queues.chats == Queue(waiting=2, longest_waiting_since=at(5))
     assert queues.calls == Queue(waiting=1, longest_waiting_since=at(7))
 
 
 def test_an_offered_visitor_is_reserved_and_a_requeued_one_keeps_its_waiting_time() -> None:
     state = fold(online("ann"), queued("v1", 0), queued("v2", 5), offered(ID["o1"], "v1", "ann"))
-    assert summarize(state, MAX).queues.chats == Queue(waiting=1, longest_waiting_since=at(5))
+    assert summarize(state).queues.chats == Queue(waiting=1, longest_waiting_since=at(5))
     state = fold(
         OfferDeclined(site_id=SITE, offer_id=ID["o1"], visitor_id="v1", operator_id="ann"),
         VisitorRequeued(
@@ -79,8 +77,8 @@ def test_an_offered_visitor_is_reserved_and_a_requeued_one_keeps_its_waiting_tim
         ),
         state=state,
     )
-    assert summarize(state, MAX).queues.chats == Queue(waiting=2, longest_waiting_since=at(0))
-    assert summarize_operator(state, "ann", MAX).pending_offers == 0
+    assert summarize(state).queues.chats == Queue(waiting=2, longest_waiting_since=at(0))
+    assert summarize_operator(state, "ann").pending_offers == 0
 
 
 def test_an_abandoned_visitor_leaves_the_queue() -> None:
@@ -88,19 +86,19 @@ def test_an_abandoned_visitor_leaves_the_queue() -> None:
         queued("v1", 0),
         VisitorAbandoned(site_id=SITE, visitor_id="v1", channel=Channel.CHAT, waited_seconds=3),
     )
-    assert summarize(state, MAX).queues.chats == Queue()
+    assert summarize(state).queues.chats == Queue()
 
 
 def test_a_visitor_picked_straight_from_the_queue_leaves_it_without_an_offer() -> None:
     state = fold(online("ann"), queued("v1", 0), started(ID["o2"], "v1", "ann", Channel.CALL))
-    summary = summarize(state, MAX)
+    summary = summarize(state)
     assert summary.queues.chats == Queue()
     assert summary.in_progress == InProgress(active=1)
 
 
 def test_messages_wait_until_taken_and_the_oldest_is_reported() -> None:
     state = fold(message_left(ID["m1"], 20), message_left(ID["m2"], 4))
-    assert summarize(state, MAX).queues.messages == Queue(waiting=2, longest_waiting_since=at(4))
+    assert summarize(state).queues.messages == Queue(waiting=2, longest_waiting_since=at(4))
     taken = OfflineMessageTaken(
         site_id=SITE,
         offline_message_id=ID["m2"],
@@ -112,65 +110,43 @@ def test_messages_wait_until_taken_and_the_oldest_is_reported() -> None:
         left_at=at(4),
     )
     state = fold(taken, state=state)
-    assert summarize(state, MAX).queues.messages == Queue(waiting=1, longest_waiting_since=at(20))
+    assert summarize(state).queues.messages == Queue(waiting=1, longest_waiting_since=at(20))
 
 
-def test_held_chats_offers_and_invitations_all_take_capacity() -> None:
+def test_free_capacity_is_what_the_queue_manager_last_reported_not_a_recount() -> None:
+    # Offers, invitations and held chats would fill ann by a recount; only the report counts.
     chat = started(ID["o1"], "v1", "ann")
-    invitation = VisitorInvited(
-        site_id=SITE,
-        invitation_id=ID["i1"],
-        visitor_id="v3",
-        operator_id="ann",
-        channel=Channel.CHAT,
-        expires_at=at(60),
-    )
     state = fold(online("ann"), online("bob"), chat, session_event(ChatHeld, chat))
     state = fold(queued("v2", 1), offered(ID["o3"], "v2", "ann"), state=state)
-    assert summarize(state, MAX).operators == Operators(online=2, with_free_capacity=2)
-    state = fold(invitation, state=state)
-    assert summarize(state, MAX).operators == Operators(online=2, with_free_capacity=1)
-    ann = summarize_operator(state, "ann", MAX)
-    assert (ann.pending_offers, ann.pending_invitations, ann.free_chat_slots) == (1, 1, 0)
-    assert not ann.has_free_capacity
-    expired = InvitationExpired(
-        site_id=SITE, invitation_id=ID["i1"], visitor_id="v3", operator_id="ann"
-    )
-    assert summarize_operator(fold(expired, state=state), "ann", MAX).has_free_capacity
+    state = fold(slots("ann", 1), slots("bob", 3), state=state)
+    assert summarize(state).operators == Operators(online=2, with_free_capacity=2)
+    ann = summarize_operator(state, "ann")
+    assert (ann.pending_offers, ann.max_chats, ann.free_chat_slots) == (1, MAX, 1)
+    state = fold(slots("ann", 0), state=state)
+    assert summarize(state).operators == Operators(online=2, with_free_capacity=1)
+    assert not summarize_operator(state, "ann").has_free_capacity
 
 
-def test_calls_do_not_take_chat_capacity() -> None:
-    state = fold(online("ann"), started(ID["o1"], "v1", "ann", Channel.CALL))
-    assert summarize_operator(state, "ann", 1).free_chat_slots == 1
-
-
-def test_an_operator_maximum_overrides_the_site_default_until_reset() -> None:
-    state = fold(
-        online("ann"),
-        started(ID["o1"], "v1", "ann"),
-        OperatorCapacityChanged(site_id=SITE, operator_id="ann", max_chats=1),
-    )
-    assert summarize(state, MAX).operators.with_free_capacity == 0
-    assert summarize_operator(state, "ann", MAX).max_chats == 1
-    state = fold(
-        OperatorCapacityChanged(site_id=SITE, operator_id="ann", max_chats=None), state=state
-    )
-    assert summarize_operator(state, "ann", MAX).max_chats == MAX
-    assert summarize(state, MAX).operators.with_free_capacity == 1
+def test_call_slots_leave_the_chat_slots_as_they_are() -> None:
+    state = fold(online("ann"), slots("ann", 1, maximum=1), slots("ann", 0, 1, Channel.CALL))
+    assert summarize_operator(state, "ann").free_chat_slots == 1
+    assert summarize_operator(state, "ann").max_chats == 1
 
 
 def test_away_and_offline_operators_have_no_free_capacity() -> None:
     state = fold(online("ann", Presence.AWAY), online("bob"), online("bob", Presence.OFFLINE))
-    assert summarize(state, MAX).operators == Operators(online=0, away=1, with_free_capacity=0)
-    assert summarize_operator(state, "ann", MAX).free_chat_slots == MAX
+    state = fold(slots("ann", MAX), slots("bob", MAX), state=state)
+    assert summarize(state).operators == Operators(online=0, away=1, with_free_capacity=0)
+    assert summarize_operator(state, "ann").free_chat_slots == MAX
 
 
 def test_an_operator_never_heard_of_is_offline_with_nothing_in_progress() -> None:
-    summary = summarize_operator(SummaryState(SITE), "zed", MAX)
-    assert (summary.presence, summary.in_progress, summary.max_chats) == (
+    summary = summarize_operator(SummaryState(SITE), "zed")
+    assert (summary.presence, summary.in_progress, summary.max_chats, summary.free_chat_slots) == (
         Presence.OFFLINE,
         InProgress(),
-        MAX,
+        None,
+        0,
     )
 
 
@@ -199,15 +175,15 @@ def test_events_about_nothing_held_or_outside_the_summary_change_nothing() -> No
 
 def test_apply_leaves_the_earlier_state_as_it_was() -> None:
     before = fold(online("ann"), queued("v1", 0))
-    snapshot = summarize(before, MAX)
+    snapshot = summarize(before)
     fold(offered(ID["o1"], "v1", "ann"), started(ID["o1"], "v1", "ann"), state=before)
-    assert summarize(before, MAX) == snapshot
+    assert summarize(before) == snapshot
 
 
 def test_an_event_retried_after_its_successor_leaves_no_phantom() -> None:
     """A failed message is redelivered after the ones prefetched behind it."""
     offer = offered(ID["o1"], "v1", "ann")
     state = fold(online("ann"), offer, queued("v1", 0))  # the queueing came back late
-    assert summarize(state, MAX).queues.chats == Queue()
+    assert summarize(state).queues.chats == Queue()
     state = fold(online("ann"), queued("v1", 0), started(ID["o1"], "v1", "ann"), offer)
-    assert summarize_operator(state, "ann", MAX).pending_offers == 0
+    assert summarize_operator(state, "ann").pending_offers == 0

@@ -10,14 +10,12 @@ from livechat_shared.runtime.metrics import ServiceMetrics
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.metrics import ProjectionMetrics
 from summary_projector.domain import SummaryState, summarize
-from summary_projector.handlers import Projector
+from summary_projector.handlers import ProjectionService
 from summary_projector.ports import SiteRecord
 from summary_projector.read_model import rebuild, start_read_model
 
 from tests.unit.summary_projector.events import SITE, at, ids, online, queued
 from tests.unit.summary_projector.workload import Workload
-
-MAX = 2
 
 
 class Seen:
@@ -42,12 +40,12 @@ class Seen:
         self.changed.append(site_id)
 
 
-def projector(store: MemorySummaryStore, seen: Seen | None = None) -> Projector:
+def projector(store: MemorySummaryStore, seen: Seen | None = None) -> ProjectionService:
     seen = seen or Seen()
-    return Projector(store, lambda: at(3600), observer=seen, changed=seen.site_changed)
+    return ProjectionService(store, lambda: at(3600), observer=seen, changed=seen.site_changed)
 
 
-async def project_all(p: Projector, events: list[Event]) -> SiteRecord:
+async def project_all(p: ProjectionService, events: list[Event]) -> SiteRecord:
     for event in events:
         await p.project(event)
     return await p.store.load(SITE)
@@ -65,7 +63,7 @@ async def test_every_event_counts_once_when_each_is_delivered_twice(events: list
         projector(MemorySummaryStore(), seen), [e for e in events for _ in range(2)]
     )
     assert twice == once
-    assert summarize(twice.state, MAX) == summarize(once.state, MAX)
+    assert summarize(twice.state) == summarize(once.state)
     assert len(seen.duplicates) == len(events) and len(seen.applied) == len(events)
 
 
@@ -108,7 +106,7 @@ async def test_a_redelivery_after_a_crash_between_saving_and_archiving_counts_on
     assert await p.project(event) is False
     assert await store.is_archived(str(event.event_id))
     record = await store.load(SITE)
-    assert (record.version, summarize(record.state, MAX).queues.chats.waiting) == (1, 1)
+    assert (record.version, summarize(record.state).queues.chats.waiting) == (1, 1)
     assert seen.duplicates == ["VisitorQueued"]
 
 
@@ -130,7 +128,7 @@ async def test_a_concurrent_writer_is_not_overwritten_the_change_is_applied_agai
     store = AnotherWriterFirst(online("bob"))
     seen = Seen()
     await projector(store, seen).project(queued("v1", 0))
-    summary = summarize((await store.load(SITE)).state, MAX)
+    summary = summarize((await store.load(SITE)).state)
     assert (summary.queues.chats.waiting, summary.operators.online) == (1, 1)
     assert seen.conflicts == 1 and (await store.load(SITE)).version == 2
 
@@ -168,7 +166,9 @@ async def test_open_streams_hear_of_changes_only() -> None:
 
 async def test_lag_applied_and_duplicates_reach_the_service_metrics() -> None:
     metrics = ServiceMetrics("summary-projector")
-    p = Projector(MemorySummaryStore(), lambda: at(2.5), observer=ProjectionMetrics(metrics))
+    p = ProjectionService(
+        MemorySummaryStore(), lambda: at(2.5), observer=ProjectionMetrics(metrics)
+    )
     event = queued("v1", 0)
     await p.project(event)
     await p.project(event)

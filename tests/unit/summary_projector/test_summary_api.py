@@ -15,7 +15,7 @@ from livechat_shared.contracts import Channel, Event, Presence
 from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
 from pymongo.errors import ServerSelectionTimeoutError
 from summary_projector.adapters.memory_store import MemorySummaryStore
-from summary_projector.handlers import Projector
+from summary_projector.handlers import ProjectionService
 from summary_projector.main import create_app
 from summary_projector.ports import SiteRecord
 from summary_projector.queries import SummaryQueries
@@ -29,6 +29,7 @@ from tests.unit.summary_projector.events import (
     offered,
     online,
     queued,
+    slots,
     started,
 )
 
@@ -39,7 +40,7 @@ ID = ids("o1", "s1", "m1")
 @pytest.fixture
 def app() -> FastAPI:
     settings = SummaryProjectorSettings.model_validate(
-        {"log_level": "WARNING", "default_max_chats": 2, "stream_poll_seconds": 0.05}
+        {"log_level": "WARNING", "stream_poll_seconds": 0.05}
     )
     app = create_app(settings, store=MemorySummaryStore())  # no lifespan: nothing connects
     app.state.summaries.clock = lambda: NOW
@@ -60,7 +61,7 @@ async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 async def feed(app: FastAPI, *events: Event) -> None:
     projector = app.state.projector
-    assert isinstance(projector, Projector)
+    assert isinstance(projector, ProjectionService)
     for event in events:
         await projector.project(event)
 
@@ -75,6 +76,7 @@ async def busy_site(app: FastAPI) -> None:
         queued("v3", 70, Channel.CALL),
         offered(ID["o1"], "v1", "ann"),
         started(ID["s1"], "v4", "ann"),
+        slots("ann", free=0, maximum=2),
         message_left(ID["m1"], 0),
     )
 
@@ -88,7 +90,7 @@ async def test_the_full_summary_counts_in_progress_queues_and_operators(
     assert response.json() == {
         "view": "full",
         "site_id": SITE,
-        "version": 8,
+        "version": 9,
         "as_of": "2026-11-25T09:01:40Z",
         "in_progress": {"active": 1, "on_hold": 0},
         "queues": {
@@ -128,7 +130,7 @@ async def test_an_operator_summary_shows_its_chats_offers_and_free_capacity(
     response = await http.get(f"/v1/sites/{SITE}/operators/ann/summary")
     assert response.json() == {
         "site_id": SITE,
-        "version": 8,
+        "version": 9,
         "as_of": "2026-11-25T09:01:40Z",
         "operator_id": "ann",
         "presence": "online",

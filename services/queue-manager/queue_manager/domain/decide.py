@@ -50,7 +50,9 @@ def decide(
     handler = EVENT_HANDLERS.get(type(message)) or COMMAND_HANDLERS.get(type(message))
     if handler is not None:
         heads = {channel: site.head(channel) for channel in Channel}
+        decision.note_slots(message)
         handler(decision, message)
+        decision.announce_slots()
         for channel, before in heads.items():
             if site.head(channel) != before:
                 decision.emit(

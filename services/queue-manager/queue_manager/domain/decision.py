@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from livechat_shared.contracts import (
     InvitationDeclined,
     InvitationExpired,
     Message,
+    OperatorSlotsChanged,
     Presence,
     PutBackInQueue,
     VisitorRequeued,
@@ -36,6 +38,13 @@ from queue_manager.domain.policy import RoutingPolicy
 NewId = Callable[[], uuid.UUID]
 
 
+@dataclass(frozen=True, slots=True)
+class Slots:
+    max_slots: int
+    used_slots: int
+    free_slots: int
+
+
 class Decision:
     def __init__(
         self, site: Site, cause: Message, now: datetime, policy: RoutingPolicy, new_id: NewId
@@ -46,6 +55,10 @@ class Decision:
         self.policy = policy
         self.new_id = new_id
         self.events: list[Event] = []
+        self.slots_before: dict[tuple[str, Channel], Slots | None] = {}
+        """The slots, before this decision, of each operator its cause or events name: only
+        those can move (every event that changes a load or a maximum names its operator), so a
+        decision costs the same however many operators the site has."""
 
     # --- recording ------------------------------------------------------------------------
 
@@ -60,6 +73,7 @@ class Decision:
         self.keep(event)
 
     def keep(self, event: Event) -> None:
+        self.note_slots(event)
         apply(self.site, event)
         self.events.append(event)
 
@@ -82,6 +96,45 @@ class Decision:
             chat_load=operator.load(Channel.CHAT),
             call_load=operator.load(Channel.CALL),
         )
+
+    def slots(self, operator: Operator, channel: Channel) -> Slots:
+        """What `OperatorSlotsChanged` says: the maximum, what counts against it, what is free
+        (never below zero, though a lowered maximum may leave an operator over it)."""
+        return Slots(
+            max_slots=self.policy.capacity(channel, operator.max_chats),
+            used_slots=operator.load(channel),
+            free_slots=max(0, self.free_slots(operator, channel)),
+        )
+
+    def note_slots(self, message: Message) -> None:
+        """Remember the slots of the operator `message` names, before anything changes them
+        (the cause too: a rule may add the operator it names to the site before any event)."""
+        operator_id = getattr(message, "operator_id", None)
+        if not isinstance(operator_id, str) or (operator_id, Channel.CHAT) in self.slots_before:
+            return
+        operator = self.site.operators.get(operator_id)
+        for channel in Channel:
+            self.slots_before[operator_id, channel] = (
+                None if operator is None else self.slots(operator, channel)
+            )
+
+    def announce_slots(self) -> None:
+        """Publish each operator's slots that this decision changed (or that were never
+        published: an operator first seen), so no one else has to recount capacity."""
+        for (operator_id, channel), before in list(self.slots_before.items()):
+            operator = self.site.operators.get(operator_id)
+            if operator is None:
+                continue
+            slots = self.slots(operator, channel)
+            if slots != before:
+                self.emit(
+                    OperatorSlotsChanged,
+                    operator_id=operator_id,
+                    channel=channel,
+                    max_slots=slots.max_slots,
+                    used_slots=slots.used_slots,
+                    free_slots=slots.free_slots,
+                )
 
     def takes_offers(self, operator: Operator, channel: Channel) -> bool:
         return (

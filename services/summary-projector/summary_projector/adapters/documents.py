@@ -50,7 +50,12 @@ def encode_state(state: SummaryState) -> dict[str, Any]:
         ],
         "messages": [{"id": str(k), "left_at": t.isoformat()} for k, t in state.messages.items()],
         "operators": [
-            {"id": k, "presence": o.presence.value, "max_chats": o.max_chats}
+            {
+                "id": k,
+                "presence": o.presence.value,
+                "max_chats": o.max_chats,
+                "free_slots": o.free_slots,
+            }
             for k, o in state.operators.items()
         ],
         "visitors": [
@@ -86,7 +91,8 @@ def decode_state(site_id: str, doc: dict[str, Any]) -> SummaryState:
             uuid.UUID(m["id"]): datetime.fromisoformat(m["left_at"]) for m in doc["messages"]
         },
         operators={
-            o["id"]: OperatorStatus(Presence(o["presence"]), o["max_chats"])
+            # Documents written before OperatorSlotsChanged have no free_slots: none reported.
+            o["id"]: OperatorStatus(Presence(o["presence"]), o["max_chats"], o.get("free_slots", 0))
             for o in doc["operators"]
         },
         visitors={

@@ -1,4 +1,8 @@
-"""summarize(state, default_max_chats): count the Communication Summary out of the state."""
+"""summarize(state): count the Communication Summary out of the state.
+
+Capacity (an operator's maximum, its free slots) is shown as the queue manager reported it in
+OperatorSlotsChanged: counting it here again would be a second copy of a routing rule.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +23,9 @@ from summary_projector.domain.summary import (
 )
 
 
-def summarize(state: SummaryState, default_max_chats: int) -> SiteSummary:
-    chat_load = _chat_load(state)
+def summarize(state: SummaryState) -> SiteSummary:
     presences = Counter(o.presence for o in state.operators.values())
-    free = sum(
-        1
-        for operator_id, o in state.operators.items()
-        if o.presence is Presence.ONLINE
-        and chat_load[operator_id] < _max_chats(o, default_max_chats)
-    )
+    free = sum(1 for o in state.operators.values() if _has_free_capacity(o))
     return SiteSummary(
         site_id=state.site_id,
         in_progress=_in_progress(state.sessions.values()),
@@ -44,39 +42,26 @@ def summarize(state: SummaryState, default_max_chats: int) -> SiteSummary:
     )
 
 
-def summarize_operator(
-    state: SummaryState, operator_id: str, default_max_chats: int
-) -> OperatorSummary:
-    """An operator never heard of is offline with nothing in progress."""
+def summarize_operator(state: SummaryState, operator_id: str) -> OperatorSummary:
+    """An operator never heard of is offline with nothing in progress and no slots reported."""
     status = state.operators.get(operator_id, OperatorStatus())
-    maximum = _max_chats(status, default_max_chats)
-    free_slots = max(0, maximum - _chat_load(state)[operator_id])
     pending = [o for o in state.offers.values() if o.operator_id == operator_id]
     return OperatorSummary(
         operator_id=operator_id,
         presence=status.presence,
-        max_chats=maximum,
+        max_chats=status.max_chats,
         in_progress=_in_progress(
             s for s in state.sessions.values() if s.operator_id == operator_id
         ),
         pending_offers=sum(1 for o in pending if not o.invitation),
         pending_invitations=sum(1 for o in pending if o.invitation),
-        free_chat_slots=free_slots,
-        has_free_capacity=status.presence is Presence.ONLINE and free_slots > 0,
+        free_chat_slots=status.free_slots,
+        has_free_capacity=_has_free_capacity(status),
     )
 
 
-def _max_chats(status: OperatorStatus, default_max_chats: int) -> int:
-    return default_max_chats if status.max_chats is None else status.max_chats
-
-
-def _chat_load(state: SummaryState) -> Counter[str]:
-    """Chats (held ones too) plus pending chat offers and invitations, per operator; calls are
-    counted apart, as the queue manager does."""
-    load: Counter[str] = Counter()
-    load.update(s.operator_id for s in state.sessions.values() if s.channel is Channel.CHAT)
-    load.update(o.operator_id for o in state.offers.values() if o.channel is Channel.CHAT)
-    return load
+def _has_free_capacity(status: OperatorStatus) -> bool:
+    return status.presence is Presence.ONLINE and status.free_slots > 0
 
 
 def _in_progress(sessions: Iterable[Session]) -> InProgress:

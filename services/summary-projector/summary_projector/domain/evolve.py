@@ -49,5 +49,5 @@ EVENT_HANDLERS: dict[type[e.Event], Callable[[SummaryState, Any], SummaryState]]
     e.ChatResumed: operators.held_or_resumed,
     e.ChatEnded: operators.ended,
     e.OperatorPresenceChanged: operators.presence,
-    e.OperatorCapacityChanged: operators.capacity,
+    e.OperatorSlotsChanged: operators.slots,
 }

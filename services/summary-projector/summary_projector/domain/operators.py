@@ -1,4 +1,4 @@
-"""How events move what operators do: sessions in progress (active, on hold), presence, capacity."""
+"""How events move what operators do: sessions in progress (active, on hold), presence, slots."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from dataclasses import replace
 from typing import Any
 
 from livechat_shared.contracts import (
+    Channel,
     ChatEnded,
     ChatHeld,
     ChatResumed,
     ChatStarted,
-    OperatorCapacityChanged,
     OperatorPresenceChanged,
+    OperatorSlotsChanged,
 )
 
 from summary_projector.domain.state import OperatorStatus, Session, SummaryState, drop, put
@@ -50,8 +51,13 @@ def presence(state: SummaryState, event: OperatorPresenceChanged) -> SummaryStat
     return _operator(state, event.operator_id, presence=event.presence)
 
 
-def capacity(state: SummaryState, event: OperatorCapacityChanged) -> SummaryState:
-    return _operator(state, event.operator_id, max_chats=event.max_chats)
+def slots(state: SummaryState, event: OperatorSlotsChanged) -> SummaryState:
+    """Shown as the queue manager decided them; calls have no place in the summary."""
+    if event.channel is not Channel.CHAT:
+        return state
+    return _operator(
+        state, event.operator_id, max_chats=event.max_slots, free_slots=event.free_slots
+    )
 
 
 def _operator(state: SummaryState, operator_id: str, **changes: Any) -> SummaryState:

@@ -55,7 +55,9 @@ class Offer:
 class OperatorStatus:
     presence: Presence = Presence.OFFLINE
     max_chats: int | None = None
-    """The operator's own maximum number of chats; None: the site-wide default."""
+    """Its maximum number of chats as the queue manager last reported it; None: not yet."""
+    free_slots: int = 0
+    """Chats it may still be offered, as the queue manager last reported: never recounted here."""
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,8 @@ class SiteSummary:
 class OperatorSummary:
     operator_id: str
     presence: Presence
-    max_chats: int
-    """The operator's own maximum, or the site-wide default."""
+    max_chats: int | None
+    """Its maximum as the queue manager reported it; None: not reported yet."""
     in_progress: InProgress
     pending_offers: int
     pending_invitations: int
