@@ -43,18 +43,8 @@ class LocalProcess(ServiceProcess):
             stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.kill()
-        raise TimeoutError(f"{self.name} not ready: {self.log_path.read_text()[-3000:]}")
+        self.await_ready(timeout)
+        return self
 
     def ready(self) -> bool:
         try:
