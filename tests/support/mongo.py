@@ -52,6 +52,9 @@ class _Collection:
     async def insert_one(self, doc: dict[str, Any]) -> Any:
         return self._c.insert_one(doc)
 
+    async def insert_many(self, docs: list[dict[str, Any]], ordered: bool = True) -> Any:
+        return self._c.insert_many(docs, ordered=ordered)
+
     async def find_one(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         found: dict[str, Any] | None = self._c.find_one(*args, **kwargs)
         return found
