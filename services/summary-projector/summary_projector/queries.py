@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 
 from summary_projector.changes import Changes
@@ -54,7 +54,7 @@ class SummaryQueries:
 
     async def follow(
         self, site_id: str, queues_only: bool = False
-    ) -> AsyncIterator[tuple[int, SiteSummary]]:
+    ) -> AsyncGenerator[tuple[int, SiteSummary]]:
         """The current summary, then each changed one, for `stream_seconds`.
 
         Changes this process saves are pushed (see `Changes`); the store is read once at the

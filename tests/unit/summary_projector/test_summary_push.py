@@ -4,7 +4,7 @@ per change batch (the newest), and another replica's changes after a poll interv
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from livechat_shared.contracts import Event
 from summary_projector.adapters.memory_store import MemorySummaryStore
@@ -39,7 +39,7 @@ def setting(poll_seconds: float) -> tuple[ProjectionService, SummaryQueries, Cou
     return projector, queries, reads
 
 
-async def next_frame(stream: AsyncIterator[tuple[int, SiteSummary]]) -> tuple[int, SiteSummary]:
+async def next_frame(stream: AsyncGenerator[tuple[int, SiteSummary]]) -> tuple[int, SiteSummary]:
     async with asyncio.timeout(1.0):
         return await anext(stream)
 
