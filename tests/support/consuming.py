@@ -14,7 +14,7 @@ from livechat_shared.contracts import Message, VisitorLeftQueue
 from livechat_shared.contracts.topology import ServiceQueues, exchange_for, routing_key
 from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.consumer import InputConsumer
-from livechat_shared.runtime.handling import Handler, settler
+from livechat_shared.runtime.handling import BatchHandler, Handler, settler
 from livechat_shared.runtime.metrics import ServiceMetrics
 
 from tests.support.broker import AMQP_URL
@@ -38,6 +38,8 @@ async def consuming(
     prefetch: int = 64,
     metrics: ServiceMetrics | None = None,
     delete_queues: bool = True,
+    handle_batch: BatchHandler | None = None,
+    batch_max: int = 1,
 ) -> AsyncIterator[InputConsumer]:
     metrics = metrics or ServiceMetrics(queues.service)
     broker = build_broker(url, prefetch, metrics.registry, queues.service)
@@ -46,9 +48,10 @@ async def consuming(
     await bus.declare()
     consumer = InputConsumer(
         bus,
-        settler(bus, metrics, handle),
+        settler(bus, metrics, handle, handle_batch),
         amqp_url=url,
         prefetch=prefetch,
+        batch_max=batch_max,
         retry_seconds=0.3,
         active=metrics.consumer_active.labels(service=queues.service),
     )

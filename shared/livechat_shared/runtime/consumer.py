@@ -3,17 +3,21 @@
 Why not a FastStream subscriber: aio-pika runs each delivery of a subscriber in a task of its
 own, up to the prefetch, so a service with a single active consumer still applied up to 64
 messages at once and out of order (the projector showed a declined visitor as still offered).
-Here the deliveries go into an inbox in the order the broker sent them, and one loop takes a
-message, handles it, settles it, then takes the next. Prefetch still keeps the inbox full, so
-the loop never waits on the network between messages. FastStream keeps the connection for
-publishing and the app. A later group commit only changes `_serve`: take every message ready in
-the inbox (`get_nowait` until empty), handle them as one batch, then settle them in order.
+Here the deliveries go into an inbox in the order the broker sent them, and one loop takes the
+first one waiting, then every delivery already in the inbox (`get_nowait`, up to `batch_max`),
+handles them as one batch and settles them, then takes the next batch. Under load a batch shares
+one store write, one wait for publisher confirms and one multiple-ack; a quiet service still
+handles each message as it comes (a batch of one: nothing waits for a batch to fill). Prefetch
+(twice `batch_max`) keeps the inbox full while a batch is handled, so the loop never waits on the
+network between batches. FastStream keeps the connection for publishing and the app.
 
 Settling (see `handling.py`): acked once the handler returned; a handler that raises sends the
 message back to the quorum queue, whose delivery limit dead-letters it after DELIVERY_LIMIT
 tries (while it waits, the messages behind it go first: the one exception to the order). A
 replica's own queue (the gateway) has no delivery limit: a failing message is rejected into the
 dead-letter exchange at once. A message that cannot even be read is dead-lettered with the reason.
+A batch handler that raises hands its messages to the one-message handler one by one, so a bad
+message is isolated and the others are handled once.
 
 The consumer holds a connection of its own. When it is lost, the loop reconnects, declares its
 queue again (a replica's own queue does not survive a broker restart), consumes again, and runs
@@ -36,7 +40,7 @@ from aiormq.exceptions import ChannelNotFoundEntity
 from prometheus_client import Gauge
 
 from livechat_shared.runtime.broker import Bus
-from livechat_shared.runtime.handling import Handler, Settler, settler
+from livechat_shared.runtime.handling import BatchHandler, Handler, Settler, settler
 from livechat_shared.runtime.metrics import ServiceMetrics
 from livechat_shared.runtime.settings import ServiceSettings
 
@@ -56,6 +60,7 @@ class InputConsumer:
         *,
         amqp_url: str,
         prefetch: int,
+        batch_max: int = 1,
         retry_seconds: float = 1.0,
         stop_seconds: float = 10.0,
         active: Gauge | None = None,
@@ -64,6 +69,7 @@ class InputConsumer:
         self._settle = settle
         self._url = amqp_url
         self._prefetch = prefetch
+        self._batch_max = batch_max
         self._retry_seconds = retry_seconds
         self._stop_seconds = stop_seconds
         self._connection: aio_pika.abc.AbstractConnection | None = None
@@ -92,7 +98,7 @@ class InputConsumer:
         self._task = asyncio.create_task(self._run(), name=f"{self.bus.queues.service} consumer")
 
     async def stop(self) -> None:
-        """Finish the message in hand, then close; what is left in the inbox is redelivered."""
+        """Finish the batch in hand, then close; what is left in the inbox is redelivered."""
         self._stopping = True
         if self._inbox is not None:
             self._inbox.put_nowait(_LOST)
@@ -177,8 +183,20 @@ class InputConsumer:
     async def _serve(self) -> None:
         assert self._inbox is not None
         inbox = self._inbox
-        while not self._stopping and (delivery := await inbox.get()) is not _LOST:
-            await self._settle(delivery)
+        while not self._stopping and (first := await inbox.get()) is not _LOST:
+            batch = [first]
+            lost = False
+            while len(batch) < self._batch_max and not inbox.empty():
+                delivery = inbox.get_nowait()
+                if delivery is _LOST:
+                    lost = True
+                    break
+                batch.append(delivery)
+            # Settled even when the channel is gone: its acks fail and the broker delivers
+            # the batch again (handlers are idempotent), as with a single message in hand.
+            await self._settle(batch)
+            if lost:
+                return
 
     async def _reconnect(self) -> None:
         while not self._stopping:
@@ -196,13 +214,22 @@ class InputConsumer:
 
 
 def subscribe(
-    bus: Bus, metrics: ServiceMetrics, handle: Handler, settings: ServiceSettings
+    bus: Bus,
+    metrics: ServiceMetrics,
+    handle: Handler,
+    settings: ServiceSettings,
+    *,
+    handle_batch: BatchHandler | None = None,
 ) -> InputConsumer:
-    """The service's input-queue consumer: read, handle in order, settle. Started by the app."""
+    """The service's input-queue consumer: read, handle in order, settle. Started by the app.
+
+    With `handle_batch`, the deliveries waiting together (up to `settings.batch_max`) go to it
+    at once; without, each goes to `handle` in turn (still settled as a batch)."""
     return InputConsumer(
         bus,
-        settler(bus, metrics, handle),
+        settler(bus, metrics, handle, handle_batch),
         amqp_url=settings.amqp_url,
         prefetch=settings.prefetch,
+        batch_max=settings.batch_max,
         active=metrics.consumer_active.labels(service=bus.queues.service),
     )

@@ -1,10 +1,16 @@
-"""One delivery from start to end: read it, hand it to the handler, settle it with the broker.
+"""Deliveries from start to end: read them, hand them to the handler, settle them with the broker.
 
-Anything that goes wrong while reading (bytes that are not JSON or not UTF-8, a field out of
-range such as a year-1 timestamp, an unknown type, odd headers) dead-letters the message with the
-reason and acks it: it can never loop. A handler that raises is logged and the message goes back
-(quorum input queue: retried, then dead-lettered at the delivery limit) or, on a replica's own
-queue, which has no delivery limit, rejected into the dead-letter exchange at once.
+The consumer hands over a batch: the deliveries that were waiting in its inbox, in delivery
+order (one, when the service is not busy). Anything that goes wrong while reading (bytes that are
+not JSON or not UTF-8, a field out of range such as a year-1 timestamp, an unknown type, odd
+headers) dead-letters that message with the reason and acks it: it can never loop. The readable
+ones go to the service's batch handler in order, which returns once every effect of every message
+is stored and confirmed; then they are acked, with one multiple-ack. Without a batch handler, or
+when the batch handler raises, they go to the one-message handler one by one (handlers are
+idempotent: a redelivery of stored decisions republishes the same events), so one bad message is
+isolated: it is logged and goes back (quorum input queue: retried, then dead-lettered at the
+delivery limit) or, on a replica's own queue, which has no delivery limit, is rejected into the
+dead-letter exchange at once; the others are acked one by one.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from aio_pika.abc import AbstractIncomingMessage
 
@@ -25,15 +32,22 @@ from livechat_shared.runtime.metrics import ServiceMetrics
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], Awaitable[None]]
-Settler = Callable[[AbstractIncomingMessage], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
+"""Handles messages in order and returns only once every effect of every one is stored and
+confirmed; the same results as the one-message handler called on each in turn."""
+Settler = Callable[[Sequence[AbstractIncomingMessage]], Awaitable[None]]
 
 PUBLISH_PATIENCE = 30
 """Tries of a handler whose publishing found the broker away, a second apart, before the message
 counts as failing: a broker restart is not the message's fault, and waiting keeps the order."""
 
+_T = TypeVar("_T")
 
-def settler(bus: Bus, metrics: ServiceMetrics, handle: Handler) -> Settler:
-    """What the consumer does with each delivery, in the order they came."""
+
+def settler(
+    bus: Bus, metrics: ServiceMetrics, handle: Handler, handle_batch: BatchHandler | None = None
+) -> Settler:
+    """What the consumer does with each batch of deliveries, in the order they came."""
     accepted = {t.type_name() for t in bus.queues.consumes}
     # A classic per-replica queue has no delivery limit: requeueing would loop for ever.
     requeue_failures = not bus.queues.per_instance
@@ -42,6 +56,8 @@ def settler(bus: Bus, metrics: ServiceMetrics, handle: Handler) -> Settler:
         metrics.consumed.labels(service=service, outcome=outcome)
         for outcome in ("handled", "failed", "dead_lettered")
     )
+    batch_size = metrics.batch_size.labels(service=service)
+    fallbacks = metrics.batch_fallbacks.labels(service=service)
 
     def read(delivery: AbstractIncomingMessage) -> Message:
         message = parse_message(delivery.body)
@@ -66,12 +82,7 @@ def settler(bus: Bus, metrics: ServiceMetrics, handle: Handler) -> Settler:
             return
         await delivery.ack()
 
-    async def settle(delivery: AbstractIncomingMessage) -> None:
-        try:
-            message = read(delivery)
-        except Exception as error:
-            await dead_letter(delivery, error)
-            return
+    async def settle_one(delivery: AbstractIncomingMessage, message: Message) -> None:
         token = correlation_id.set(message.correlation_id)
         started = time.perf_counter()
         try:
@@ -91,13 +102,68 @@ def settler(bus: Bus, metrics: ServiceMetrics, handle: Handler) -> Settler:
         await delivery.ack()
         handled.inc()
 
+    async def settle_together(
+        batch: BatchHandler, deliveries: list[AbstractIncomingMessage], messages: list[Message]
+    ) -> bool:
+        started = time.perf_counter()
+        try:
+            await _patiently(batch, messages)
+        except Exception:
+            fallbacks.inc()
+            log.exception(f"handling a batch of {len(messages)} failed; handling them one by one")
+            return False
+        # Each message's share of the batch, so the per-type counts stay one per message.
+        share = (time.perf_counter() - started) / len(messages)
+        for message in messages:
+            metrics.handling_seconds.labels(type=message.type_name()).observe(share)
+        await _ack_all(deliveries)
+        handled.inc(len(messages))
+        return True
+
+    async def settle(deliveries: Sequence[AbstractIncomingMessage]) -> None:
+        batch_size.observe(len(deliveries))
+        readable: list[AbstractIncomingMessage] = []
+        messages: list[Message] = []
+        for delivery in deliveries:
+            try:
+                message = read(delivery)
+            except Exception as error:
+                await dead_letter(delivery, error)
+                continue
+            readable.append(delivery)
+            messages.append(message)
+        if not messages:
+            return
+        if (
+            handle_batch is not None
+            and len(messages) > 1
+            and await settle_together(handle_batch, readable, messages)
+        ):
+            return
+        for delivery, message in zip(readable, messages, strict=True):
+            await settle_one(delivery, message)
+
     return settle
 
 
-async def _patiently(handle: Handler, message: Message) -> None:
+async def _ack_all(deliveries: list[AbstractIncomingMessage]) -> None:
+    """Ack the handled deliveries with one multiple-ack of the last one on each channel.
+
+    Sound because the consumer settles everything in delivery order: on a channel, every
+    delivery before the last one of this batch is either in it (handled) or already settled
+    (acked, nacked or dead-lettered), and a multiple-ack never touches what was settled.
+    """
+    last_on_channel: dict[int, AbstractIncomingMessage] = {}
+    for delivery in deliveries:
+        last_on_channel[id(delivery.channel)] = delivery
+    for last in last_on_channel.values():
+        await last.ack(multiple=True)
+
+
+async def _patiently(handle: Callable[[_T], Awaitable[None]], argument: _T) -> None:
     for attempt in range(1, PUBLISH_PATIENCE + 1):
         try:
-            await handle(message)
+            await handle(argument)
             return
         except BrokerUnavailable as error:
             if attempt == PUBLISH_PATIENCE:

@@ -29,6 +29,19 @@ class ServiceMetrics:
             ["service", "outcome"],
             registry=self.registry,
         )
+        self.batch_size = Histogram(
+            "livechat_consumed_batch_size",
+            "Deliveries the consumer took from its inbox at once (handled as one batch).",
+            ["service"],
+            registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+        )
+        self.batch_fallbacks = Counter(
+            "livechat_batch_fallbacks",
+            "Batches whose batch handler raised, then handled one message at a time.",
+            ["service"],
+            registry=self.registry,
+        )
         self.consumer_active = Gauge(
             "livechat_consumer_active",
             "1 on the replica its input queue delivers to (with single active consumer, the one "

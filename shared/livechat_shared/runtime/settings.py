@@ -36,7 +36,20 @@ class ServiceSettings(BaseSettings):
         description="Shared secret on service-to-service HTTP calls (X-Internal-Token).",
     )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
-    prefetch: int = Field(default=64, ge=1, le=10_000, description="Unacked messages in flight.")
+    prefetch: int = Field(
+        default=128,
+        ge=1,
+        le=10_000,
+        description="Unacked messages in flight: twice batch_max, so the broker refills the "
+        "inbox while a batch is handled.",
+    )
+    batch_max: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        description="Most deliveries handled as one batch (one store write, one wait for "
+        "confirms, one multiple-ack).",
+    )
 
 
 def warn_about_development_secrets(settings: ServiceSettings, log: logging.Logger) -> None:
