@@ -41,9 +41,12 @@ class BatchView:
         self.writes: list[Write] = []
         self._sessions: dict[uuid.UUID, StoredSession] = {}
         self._messages: dict[MessageKey, ChatMessagePosted] = {}
+        # What the store answered, kept for the batch: nothing else writes meanwhile (the
+        # service's lock, and one active consumer across replicas).
+        self._read: dict[tuple[str, uuid.UUID], StoredSession | None] = {}
 
     async def add(self, session: Session) -> bool:
-        if session.session_id in self._sessions or await self.store.get(
+        if session.session_id in self._sessions or await self.get(
             session.site_id, session.session_id
         ):
             return False
@@ -55,7 +58,10 @@ class BatchView:
         if session_id in self._sessions:
             stored = self._sessions[session_id]
             return stored if stored.session.site_id == site_id else None
-        return await self.store.get(site_id, session_id)
+        key = (site_id, session_id)
+        if key not in self._read:
+            self._read[key] = await self.store.get(site_id, session_id)
+        return self._read[key]
 
     async def visitor_session(self, site_id: str, visitor_id: str) -> StoredSession | None:
         """The store's answer, unless a session of this batch is a better one by the same rule
