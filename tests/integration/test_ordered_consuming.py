@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from livechat_shared.contracts import (
     Channel,
     ChatOffered,
+    Event,
     Message,
     OfferDeclined,
     OperatorSlotsChanged,
@@ -25,7 +27,7 @@ from livechat_shared.contracts import (
 )
 from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.main import create_app
-from summary_projector.ports import SiteRecord
+from summary_projector.ports import Save, SiteRecord
 from summary_projector.settings import SummaryProjectorSettings
 
 from tests.support.apps import running
@@ -72,10 +74,13 @@ class SlowStore(MemorySummaryStore):
         await asyncio.sleep(random.uniform(0, 0.005))
         return await super().load(site_id)
 
-    async def save(self, record: SiteRecord, expected_version: int) -> None:
+    async def commit(self, saves: Sequence[Save], events: Sequence[Event]) -> set[str]:
         await asyncio.sleep(random.uniform(0, 0.002))
-        await super().save(record, expected_version)
-        self.saved.append((record.site_id, record.recent[-1]))
+        newly = await super().commit(saves, events)
+        for save in saves:  # each event that changed the site, in the order they were applied
+            added = save.record.version - save.expected_version
+            self.saved += [(save.record.site_id, e) for e in save.record.recent[-added:]]
+        return newly
 
     def saved_for(self, site_id: str) -> list[str]:
         """(The queue may hold other tests' events, for other sites.)"""

@@ -10,14 +10,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from livechat_shared.contracts import Channel, ChatMessagePosted
+from session_service.adapters.mongo_store import MongoSessionStore
 from session_service.domain import Session, Status
 from session_service.ports import (
     OUTCOMES_KEPT,
+    Added,
+    Appended,
     DuplicateMessage,
     Outcome,
+    Saved,
     SequenceTaken,
     SessionStore,
     StaleSession,
+    StoredSession,
+    Write,
 )
 
 from tests.support.mongo import mongo_kind
@@ -264,3 +270,60 @@ async def test_sessions_whose_visitor_is_gone_are_the_open_ones_with_a_gone_time
     found = await store.visitor_gone_sessions()
     assert sorted((s.site_id, s.visitor_id) for s in found) == [("acme", "v-2"), ("globex", "v-4")]
     assert {s.visitor_gone_since for s in found} == {gone_at}
+
+
+async def test_a_batch_of_writes_is_stored_in_order_as_each_write_would_be(
+    store: SessionStore,
+) -> None:
+    ada, bea = session(), session("v-bea", started=1)
+    assert await store.add(bea)
+    stored_bea = await store.get(SITE, bea.session_id)
+    assert stored_bea is not None
+    held = Outcome("m-hold", [{"type": "ChatHeld"}])
+    ended = Outcome("m-end", [{"type": "ChatEnded"}])
+    await store.write_batch(
+        [
+            Added(ada),
+            Appended(message(ada, 1)),
+            Saved(StoredSession(ada, 1), replace(ada, status="on_hold"), held),
+            Appended(message(ada, 2)),
+            Saved(
+                stored_bea, replace(bea, status="ended", ended_at=T0, ended_by="operator"), ended
+            ),
+        ]
+    )
+    got_ada, got_bea = await store.get(SITE, ada.session_id), await store.get(SITE, bea.session_id)
+    assert got_ada is not None and got_bea is not None
+    assert (got_ada.session.status, got_ada.session.last_seq, got_ada.version) == ("on_hold", 2, 2)
+    assert got_ada.outcome_of("m-hold") == held
+    assert (got_bea.session.status, got_bea.version) == ("ended", 2)
+    assert [m.seq for m in await store.messages(SITE, ada.session_id, 0, 10)] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "conflict", ["stale save", "session stored already", "number taken", "client id taken"]
+)
+async def test_a_batch_that_conflicts_with_the_store_raises(
+    store: SessionStore, conflict: str
+) -> None:
+    """The embedded and memory stores then store none of it (one transaction); MongoDB may have
+    stored a part, which is idempotent to decide again."""
+    ada, bea = session(), session("v-bea", started=1)
+    assert await store.add(ada)
+    await store.append_message(message(ada, 1))
+    stored = await store.get(SITE, ada.session_id)
+    assert stored is not None
+    conflicts: dict[str, Write] = {
+        "stale save": Saved(replace(stored, version=7), ada, Outcome("m", [])),
+        "session stored already": Added(ada),
+        "number taken": Appended(message(ada, 1, client_message_id="other")),
+        "client id taken": Appended(message(ada, 3, client_message_id="c-1")),
+    }
+    bad = conflicts[conflict]
+    with pytest.raises((StaleSession, SequenceTaken, DuplicateMessage)):
+        await store.write_batch([Added(bea), Appended(message(ada, 2, "c-2")), bad])
+    if isinstance(store, MongoSessionStore):
+        return
+    assert await store.get(SITE, bea.session_id) is None
+    assert [m.seq for m in await store.messages(SITE, ada.session_id, 0, 10)] == [1]
+    assert await store.get(SITE, ada.session_id) == stored

@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import mongomock
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 class _Cursor:
@@ -42,6 +43,13 @@ class _Cursor:
         return iterate()
 
 
+class _BulkResult:
+    def __init__(self) -> None:
+        self.inserted_count = 0
+        self.matched_count = 0
+        self.modified_count = 0
+
+
 class _Collection:
     def __init__(self, collection: Any) -> None:
         self._c = collection
@@ -64,6 +72,32 @@ class _Collection:
 
     async def update_one(self, *args: Any, **kwargs: Any) -> Any:
         return self._c.update_one(*args, **kwargs)
+
+    async def insert_many(self, docs: list[dict[str, Any]], ordered: bool = True) -> Any:
+        return self._c.insert_many(docs, ordered=ordered)
+
+    async def bulk_write(self, operations: list[Any], ordered: bool = True) -> _BulkResult:
+        """mongomock's own bulk_write does not take this pymongo's operations: each in turn."""
+        result = _BulkResult()
+        errors: list[dict[str, Any]] = []
+        for index, operation in enumerate(operations):
+            try:
+                if isinstance(operation, InsertOne):
+                    self._c.insert_one(operation._doc)
+                    result.inserted_count += 1
+                elif isinstance(operation, UpdateOne):
+                    found = self._c.update_one(operation._filter, operation._doc)
+                    result.matched_count += found.matched_count
+                    result.modified_count += found.modified_count
+                else:
+                    raise NotImplementedError(type(operation).__name__)
+            except DuplicateKeyError as error:
+                errors.append({"index": index, "code": 11000, "errmsg": str(error)})
+                if ordered:
+                    break
+        if errors:
+            raise BulkWriteError({"writeErrors": errors, "nInserted": result.inserted_count})
+        return result
 
     async def delete_many(self, *args: Any, **kwargs: Any) -> Any:
         return self._c.delete_many(*args, **kwargs)

@@ -4,6 +4,12 @@ Messages are handled one at a time (a lock here; across replicas the single acti
 so a session's messages get their sequence numbers in order. Each decision is stored before its
 events are published, and event ids derive from the message that caused them: a redelivered
 message is never applied twice, and gets the very same events published again.
+
+A batch (what waited together in the input queue) runs the very same use cases, in order,
+against a view of the store that keeps their writes (`batch.py`); then it stores them in one
+write and publishes all their events, waiting for the confirms about once. A conflict in that
+write (another replica wrote, or a write of ours was cut short) raises: the consumer then hands
+the messages over one by one, where the use cases decide again on what is stored.
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ from livechat_shared.contracts import (
 )
 from livechat_shared.contracts.timers import Timer
 
+from session_service.batch import BatchView, Outbox
 from session_service.domain import Session, apply, decide
 from session_service.domain.timers import rearmed_visitor_gone_check, visitor_gone_check
 from session_service.ports import (
+    Decisions,
     DuplicateMessage,
     Observer,
     Outcome,
@@ -88,8 +96,9 @@ class SessionService:
         gone = await self.store.visitor_gone_sessions()
         # Soonest first: a timer queue expires messages only at its head.
         gone.sort(key=lambda session: session.visitor_gone_since or now)
+        deciding = self._deciding(self.store, self.publisher, self.observe)
         for session in gone:
-            await self._start_timer(
+            await deciding.start_timer(
                 rearmed_visitor_gone_check(session, self.visitor_grace_seconds, now, uuid.uuid4())
             )
         return len(gone)
@@ -98,7 +107,52 @@ class SessionService:
         use_case = _USE_CASES.get(type(message))
         if use_case is not None:
             async with self._lock:
-                await use_case(self, message)
+                await use_case(self._deciding(self.store, self.publisher, self.observe), message)
+
+    async def handle_batch(self, messages: Sequence[Message]) -> None:
+        """The same as `handle` on each message in order: one store write, then every event
+        published, the confirms awaited together; the metrics told once per site."""
+        async with self._lock:
+            view, outbox = BatchView(self.store), Outbox()
+            observed: dict[str, list[Event]] = {}
+
+            async def observe(site_id: str, events: Sequence[Event]) -> None:
+                observed.setdefault(site_id, []).extend(events)
+
+            deciding = self._deciding(view, outbox, observe)
+            for message in messages:
+                use_case = _USE_CASES.get(type(message))
+                if use_case is not None:
+                    await use_case(deciding, message)
+            if view.writes:
+                await self.store.write_batch(view.writes)
+            await outbox.send(self.publisher)
+            if self.observe is not None:
+                for site_id, events in observed.items():
+                    await self.observe(site_id, events)
+
+    def _deciding(
+        self, store: Decisions, publisher: Publisher, observe: Observer | None
+    ) -> _Deciding:
+        return _Deciding(store, publisher, self.clock, self.visitor_grace_seconds, observe)
+
+
+class _Deciding:
+    """The use cases, on a store (or a batch's view of it) and a publisher (or an outbox)."""
+
+    def __init__(
+        self,
+        store: Decisions,
+        publisher: Publisher,
+        clock: Clock,
+        visitor_grace_seconds: float,
+        observe: Observer | None,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.clock = clock
+        self.visitor_grace_seconds = visitor_grace_seconds
+        self.observe = observe
 
     async def _in_session(self, message: HoldChat | ResumeChat | EndChat) -> None:
         locate = partial(self.store.get, message.site_id, message.session_id)
@@ -180,11 +234,11 @@ class SessionService:
                 await self.publisher.publish(event)
             elif isinstance(event, VisitorDisconnected):
                 # A consumed fact we kept; what we owe for it is the check after the grace.
-                await self._start_timer(
+                await self.start_timer(
                     visitor_gone_check(event, self.visitor_grace_seconds, derived_id)
                 )
 
-    async def _start_timer(self, timer: Timer) -> None:
+    async def start_timer(self, timer: Timer) -> None:
         await self.publisher.publish_delayed(
             timer.command, timer.delay_seconds, due_in_seconds=timer.due_in_seconds
         )
@@ -194,15 +248,15 @@ class SessionService:
             await self.observe(site_id, events)
 
 
-_USE_CASES: dict[type[Message], Callable[[SessionService, Any], Awaitable[None]]] = {
-    ChatStarted: SessionService._start,
-    PostChatMessage: SessionService._post_message,
-    HoldChat: SessionService._in_session,
-    ResumeChat: SessionService._in_session,
-    EndChat: SessionService._in_session,
-    VisitorDisconnected: SessionService._of_visitor,
-    VisitorReconnected: SessionService._of_visitor,
-    EndChatIfVisitorGone: SessionService._of_visitor,
+_USE_CASES: dict[type[Message], Callable[[_Deciding, Any], Awaitable[None]]] = {
+    ChatStarted: _Deciding._start,
+    PostChatMessage: _Deciding._post_message,
+    HoldChat: _Deciding._in_session,
+    ResumeChat: _Deciding._in_session,
+    EndChat: _Deciding._in_session,
+    VisitorDisconnected: _Deciding._of_visitor,
+    VisitorReconnected: _Deciding._of_visitor,
+    EndChatIfVisitorGone: _Deciding._of_visitor,
 }
 """How each message's session is found: by the session it names, or by its visitor."""
 

@@ -51,7 +51,35 @@ class DuplicateMessage(Exception):
     """A message with that client_message_id is stored already in the session."""
 
 
-class SessionStore(Protocol):
+@dataclass(frozen=True)
+class Added:
+    """A new session to store (version 1): a conflict if its id is stored already."""
+
+    session: Session
+
+
+@dataclass(frozen=True)
+class Saved:
+    """`SessionStore.save` in a batch."""
+
+    stored: StoredSession
+    session: Session
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Appended:
+    """`SessionStore.append_message` in a batch."""
+
+    message: ChatMessagePosted
+
+
+Write = Added | Saved | Appended
+
+
+class Decisions(Protocol):
+    """What the use cases read and write while deciding one message."""
+
     async def add(self, session: Session) -> bool:
         """Store a new session (version 1); False, changing nothing, if its id exists."""
 
@@ -80,6 +108,17 @@ class SessionStore(Protocol):
 
     async def highest_seq(self, site_id: str, session_id: uuid.UUID) -> int:
         """The highest seq stored in the transcript (0: none)."""
+
+
+class SessionStore(Decisions, Protocol):
+    async def write_batch(self, writes: Sequence[Write]) -> None:
+        """Store a batch's writes, in order, in one write: all or none in the embedded and
+        memory stores (one transaction). Raise StaleSession, SequenceTaken or DuplicateMessage
+        as the single writes would, and StaleSession for an Added whose id is stored already.
+        MongoDB: the transcript messages in one ordered insert, then the sessions in one
+        ordered bulk write; on a conflict some may be stored (each is idempotent to decide
+        again: the handler then goes one by one).
+        """
 
     async def messages(
         self, site_id: str, session_id: uuid.UUID, after_seq: int, limit: int

@@ -1,4 +1,5 @@
-"""The session service's consumer: its input queue → SessionService.handle, in delivery order."""
+"""The session service's consumer: its input queue → SessionService, in delivery order; what waits
+together is decided as one batch (`handle_batch`: one store write, confirms awaited together)."""
 
 from __future__ import annotations
 
@@ -13,4 +14,4 @@ from session_service.handlers import SessionService
 def build_consumer(
     bus: Bus, metrics: ServiceMetrics, service: SessionService, settings: ServiceSettings
 ) -> InputConsumer:
-    return subscribe(bus, metrics, service.handle, settings)
+    return subscribe(bus, metrics, service.handle, settings, handle_batch=service.handle_batch)

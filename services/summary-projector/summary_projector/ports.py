@@ -8,7 +8,7 @@ recognised and two writers never lose each other's changes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,8 +41,20 @@ class SiteRecord:
 
     def after(self, event_id: str, state: SummaryState) -> SiteRecord:
         """The record once the event with this id changed the state."""
-        recent = (*self.recent, event_id)[-RECENT_EVENT_IDS:]
-        return SiteRecord(state, self.version + 1, recent)
+        return self.after_all((event_id,), state)
+
+    def after_all(self, event_ids: Sequence[str], state: SummaryState) -> SiteRecord:
+        """The record once the events with these ids (in order) each changed the state."""
+        recent = (*self.recent, *event_ids)[-RECENT_EVENT_IDS:]
+        return SiteRecord(state, self.version + len(event_ids), recent)
+
+
+@dataclass(frozen=True)
+class Save:
+    """A record to store if the stored one still has `expected_version` (0: none)."""
+
+    record: SiteRecord
+    expected_version: int
 
 
 class WriteConflict(Exception):
@@ -51,18 +63,35 @@ class WriteConflict(Exception):
 
 class SummaryStore(Protocol):
     async def load(self, site_id: str) -> SiteRecord:
-        """The site's record; an empty one (version 0) for a site never heard of."""
+        """The site's record; an empty one (version 0) for a site never heard of.
+
+        The caller must not change the record's state in place: copy it first (the store may
+        hand out the very record it keeps)."""
+        ...
+
+    async def commit(self, saves: Sequence[Save], events: Sequence[Event]) -> set[str]:
+        """One write for a batch: store every record, then archive the events; the ids of the
+        events archived now (not before).
+
+        A record is stored only if the stored one has its expected version and does not hold
+        its newest event id yet; otherwise raise WriteConflict and archive nothing. The
+        embedded and memory stores then store no record either (one transaction); MongoDB has
+        stored the records before the conflicting one, whose event ids a retry recognises.
+        """
         ...
 
     async def save(self, record: SiteRecord, expected_version: int) -> None:
-        """Store the record if the stored one has `expected_version` (0: none) and does not
-        hold the record's newest event id yet; raise WriteConflict otherwise."""
+        """`commit` of one record and no event."""
 
     async def archive(self, event: Event) -> bool:
         """Keep the event for rebuilds; False if an event with its id is archived already."""
         ...
 
     async def is_archived(self, event_id: str) -> bool: ...
+
+    async def archived_among(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these event ids are archived already (one read for a batch)."""
+        ...
 
     def replay(self) -> AsyncIterator[Event]:
         """Every archived event, by occurred_at, ties in the order they were archived."""

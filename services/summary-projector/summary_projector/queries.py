@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 
 from summary_projector.changes import Changes
@@ -55,25 +54,31 @@ class SummaryQueries:
 
     async def follow(
         self, site_id: str, queues_only: bool = False
-    ) -> AsyncIterator[tuple[int, SiteSummary]]:
+    ) -> AsyncGenerator[tuple[int, SiteSummary]]:
         """The current summary, then each changed one, for `stream_seconds`.
 
-        With `queues_only`, only changes of the Queues count: a minimized view does not move
-        when an operator goes away.
+        Changes this process saves are pushed (see `Changes`); the store is read once at the
+        start, then only after `poll_seconds` without a push, once for all of the site's
+        streams. With `queues_only`, only changes of the Queues count: a minimized view does
+        not move when an operator goes away.
         """
         loop = asyncio.get_running_loop()
         ends = loop.time() + self.stream_seconds
         shown: object = None
-        while True:
-            ticket = self.changes.ticket(site_id)
-            version, summary = await self.site(site_id)
-            seen = summary.queues if queues_only else summary
-            if seen != shown:
-                shown = seen
-                yield version, summary
-            left = ends - loop.time()
-            if left <= 0:
-                return
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(self.poll_seconds, left)):
-                    await self.changes.wait(site_id, ticket)
+        with self.changes.following(site_id) as followed:
+            followed.offer(await self._load(site_id))
+            while True:
+                version, summary = followed.summary()
+                seen = summary.queues if queues_only else summary
+                if seen != shown:
+                    shown = seen
+                    yield version, summary
+                left = ends - loop.time()
+                if left <= 0:
+                    return
+                try:
+                    async with asyncio.timeout(min(self.poll_seconds, left)):
+                        await followed.newer_than(version)
+                except TimeoutError:
+                    if loop.time() - followed.refreshed_at >= self.poll_seconds:
+                        followed.offer(await self._load(site_id))  # another replica's changes

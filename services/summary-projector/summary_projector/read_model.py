@@ -4,10 +4,17 @@ and, at start, the same rebuild when the read model is empty but the archive is 
 from __future__ import annotations
 
 import logging
+from collections import Counter, deque
 from dataclasses import dataclass
 
-from summary_projector.domain import apply
-from summary_projector.ports import SiteRecord, SummaryStore, WriteConflict
+from summary_projector.domain import SummaryState, apply
+from summary_projector.ports import (
+    RECENT_EVENT_IDS,
+    Save,
+    SiteRecord,
+    SummaryStore,
+    WriteConflict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +33,26 @@ async def rebuild(store: SummaryStore) -> Rebuilt:
 
 async def _fold_archive(store: SummaryStore) -> Rebuilt:
     """Replay the archive into an empty read model; a site saved meanwhile is a WriteConflict."""
-    records: dict[str, SiteRecord] = {}
+    states: dict[str, SummaryState] = {}
+    versions: Counter[str] = Counter()
+    recent: dict[str, deque[str]] = {}
     events = 0
     async for event in store.replay():
         events += 1
-        record = records.get(event.site_id) or SiteRecord.empty(event.site_id)
-        state = apply(record.state, event)
-        if state is not record.state:
-            records[event.site_id] = record.after(str(event.event_id), state)
-    for record in records.values():
-        await store.save(record, expected_version=0)
-    return Rebuilt(events=events, sites=len(records))
+        site_id = event.site_id
+        state = states.get(site_id)
+        if state is None:
+            state = states[site_id] = SummaryState(site_id)
+            recent[site_id] = deque(maxlen=RECENT_EVENT_IDS)
+        if apply(state, event):
+            versions[site_id] += 1
+            recent[site_id].append(str(event.event_id))
+    saves = [
+        Save(SiteRecord(states[site_id], version, tuple(recent[site_id])), expected_version=0)
+        for site_id, version in versions.items()
+    ]
+    await store.commit(saves, [])
+    return Rebuilt(events=events, sites=len(saves))
 
 
 @dataclass(frozen=True)

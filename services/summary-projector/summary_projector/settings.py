@@ -23,8 +23,9 @@ class SummaryProjectorSettings(ServiceSettings):
         default=1.0,
         gt=0,
         le=60,
-        description="How often an open summary stream re-reads the store, to show changes "
-        "that another replica applied.",
+        description="Changes this replica saves are pushed to its open summary streams at once; "
+        "a followed site with no push for this long is re-read from the store (once for all its "
+        "streams), to show changes that another replica applied.",
     )
     stream_max_seconds: float = Field(
         default=300.0,

@@ -1,4 +1,5 @@
-"""The projector's consumer: its input queue (every domain event) → ProjectionService.handle, in delivery order."""
+"""The projector's consumer: its input queue (every domain event) → ProjectionService, in delivery
+order; what waits together is projected as one batch (`handle_batch`: one store write)."""
 
 from __future__ import annotations
 
@@ -13,4 +14,4 @@ from summary_projector.handlers import ProjectionService
 def build_consumer(
     bus: Bus, metrics: ServiceMetrics, projector: ProjectionService, settings: ServiceSettings
 ) -> InputConsumer:
-    return subscribe(bus, metrics, projector.handle, settings)
+    return subscribe(bus, metrics, projector.handle, settings, handle_batch=projector.handle_batch)

@@ -35,9 +35,10 @@ def ids(*names: str) -> dict[str, uuid.UUID]:
 
 
 def fold(*events: Event, state: SummaryState | None = None) -> SummaryState:
+    """The state after the events; `state`, if given, is changed in place."""
     state = state or SummaryState(SITE)
     for event in events:
-        state = apply(state, event)
+        apply(state, event)
     return state
 
 

@@ -18,7 +18,7 @@ def test_the_summary_equals_a_recount_of_the_owning_state_after_every_step(seed:
     state = SummaryState(SITE)
     for _ in range(STEPS):
         for event in workload.step():
-            state = apply(state, event)
+            apply(state, event)
         assert summarize(state) == recount(workload)
         for operator_id in OPERATORS:
             assert summarize_operator(state, operator_id) == recount_operator(workload, operator_id)
@@ -32,7 +32,7 @@ def test_the_workloads_reach_every_situation_the_summary_counts() -> None:
         state = SummaryState(SITE)
         for _ in range(STEPS):
             for event in workload.step():
-                state = apply(state, event)
+                apply(state, event)
             summary = summarize(state)
             facts = {
                 "active": summary.in_progress.active,

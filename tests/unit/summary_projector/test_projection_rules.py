@@ -170,14 +170,18 @@ def test_events_about_nothing_held_or_outside_the_summary_change_nothing() -> No
             operator_id="ann",
         ),
     ):
-        assert apply(state, event) is state, event.type_name()
+        before = state.copy()
+        assert apply(state, event) is False, event.type_name()
+        assert state == before, event.type_name()
 
 
-def test_apply_leaves_the_earlier_state_as_it_was() -> None:
+def test_a_copy_of_the_state_stays_as_it_was_while_the_original_changes() -> None:
     before = fold(online("ann"), queued("v1", 0))
     snapshot = summarize(before)
+    kept = before.copy()
     fold(offered(ID["o1"], "v1", "ann"), started(ID["o1"], "v1", "ann"), state=before)
-    assert summarize(before) == snapshot
+    assert summarize(kept) == snapshot
+    assert summarize(before) != snapshot
 
 
 def test_an_event_retried_after_its_successor_leaves_no_phantom() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import pytest
 from livechat_shared.contracts import ChatMessagePosted, Event
@@ -11,7 +12,7 @@ from summary_projector.adapters.memory_store import MemorySummaryStore
 from summary_projector.adapters.metrics import ProjectionMetrics
 from summary_projector.domain import SummaryState, summarize
 from summary_projector.handlers import ProjectionService
-from summary_projector.ports import SiteRecord
+from summary_projector.ports import Save, SiteRecord
 from summary_projector.read_model import rebuild, start_read_model
 
 from tests.unit.summary_projector.events import SITE, at, ids, online, queued
@@ -36,8 +37,8 @@ class Seen:
     def write_conflict(self) -> None:
         self.conflicts += 1
 
-    async def site_changed(self, site_id: str) -> None:
-        self.changed.append(site_id)
+    def site_changed(self, record: SiteRecord) -> None:
+        self.changed.append(record.site_id)
 
 
 def projector(store: MemorySummaryStore, seen: Seen | None = None) -> ProjectionService:
@@ -83,17 +84,19 @@ async def test_a_rebuild_from_the_archive_gives_the_same_summary(events: list[Ev
 
 
 class ArchiveFailsOnce(MemorySummaryStore):
-    """A crash after the summary was saved, before the event was archived."""
+    """A crash after the summary was saved, before the event was archived (MongoDB writes
+    them in two steps)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.failed = False
 
-    async def archive(self, event: Event) -> bool:
+    async def commit(self, saves: Sequence[Save], events: Sequence[Event]) -> set[str]:
         if not self.failed:
             self.failed = True
+            await super().commit(saves, [])
             raise ConnectionError("the store went away")
-        return await super().archive(event)
+        return await super().commit(saves, events)
 
 
 async def test_a_redelivery_after_a_crash_between_saving_and_archiving_counts_once() -> None:
@@ -117,11 +120,11 @@ class AnotherWriterFirst(MemorySummaryStore):
         super().__init__()
         self.other: Event | None = other
 
-    async def save(self, record: SiteRecord, expected_version: int) -> None:
+    async def commit(self, saves: Sequence[Save], events: Sequence[Event]) -> set[str]:
         if self.other is not None:
             other, self.other = self.other, None
             await projector(self).project(other)
-        await super().save(record, expected_version)
+        return await super().commit(saves, events)
 
 
 async def test_a_concurrent_writer_is_not_overwritten_the_change_is_applied_again() -> None:

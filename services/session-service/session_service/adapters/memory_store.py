@@ -12,11 +12,15 @@ from livechat_shared.contracts import ChatMessagePosted
 from session_service.domain import OPEN, Session, Status
 from session_service.ports import (
     OUTCOMES_KEPT,
+    Added,
+    Appended,
     DuplicateMessage,
     Outcome,
+    Saved,
     SequenceTaken,
     StaleSession,
     StoredSession,
+    Write,
 )
 
 TranscriptKey = tuple[str, uuid.UUID]
@@ -32,6 +36,23 @@ class MemorySessionStore:
             return False
         self._sessions[session.session_id] = StoredSession(session, version=1)
         return True
+
+    async def write_batch(self, writes: Sequence[Write]) -> None:
+        sessions = dict(self._sessions)
+        transcripts = {key: list(messages) for key, messages in self._transcripts.items()}
+        try:
+            for write in writes:
+                match write:
+                    case Added(session):
+                        if not await self.add(session):
+                            raise StaleSession(str(session.session_id))
+                    case Saved(stored, session, outcome):
+                        await self.save(stored, session, outcome)
+                    case Appended(message):
+                        await self.append_message(message)
+        except BaseException:
+            self._sessions, self._transcripts = sessions, transcripts  # all or nothing
+            raise
 
     async def get(self, site_id: str, session_id: uuid.UUID) -> StoredSession | None:
         stored = self._sessions.get(session_id)

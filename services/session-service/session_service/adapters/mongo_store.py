@@ -7,19 +7,48 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from livechat_shared.contracts import ChatMessagePosted
-from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from session_service.adapters import mongo_documents as docs
 from session_service.domain import OPEN, Session, Status
 from session_service.ports import (
     OUTCOMES_KEPT,
+    Added,
+    Appended,
     DuplicateMessage,
     Outcome,
+    Saved,
     SequenceTaken,
     StaleSession,
     StoredSession,
+    Write,
 )
+
+
+def _saved(
+    stored: StoredSession, session: Session, outcome: Outcome
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The conditional update that saves a session's decision: its filter and its change."""
+    return (
+        {"_id": str(session.session_id), "site_id": session.site_id, "version": stored.version},
+        {
+            "$set": {
+                "status": session.status,
+                "ended_at": session.ended_at,
+                "ended_by": session.ended_by,
+                "visitor_gone_since": session.visitor_gone_since,
+                "version": stored.version + 1,
+            },
+            "$push": {
+                "outcomes": {
+                    "$each": [{"message_id": outcome.message_id, "events": outcome.events}],
+                    "$slice": -OUTCOMES_KEPT,
+                }
+            },
+        },
+    )
+
 
 SESSIONS = "sessions"
 MESSAGES = "messages"
@@ -86,26 +115,43 @@ class MongoSessionStore:
         return None if doc is None else docs.stored(doc)
 
     async def save(self, stored: StoredSession, session: Session, outcome: Outcome) -> None:
-        result = await self._sessions.update_one(
-            {"_id": str(session.session_id), "site_id": session.site_id, "version": stored.version},
-            {
-                "$set": {
-                    "status": session.status,
-                    "ended_at": session.ended_at,
-                    "ended_by": session.ended_by,
-                    "visitor_gone_since": session.visitor_gone_since,
-                    "version": stored.version + 1,
-                },
-                "$push": {
-                    "outcomes": {
-                        "$each": [{"message_id": outcome.message_id, "events": outcome.events}],
-                        "$slice": -OUTCOMES_KEPT,
-                    }
-                },
-            },
-        )
+        result = await self._sessions.update_one(*_saved(stored, session, outcome))
         if result.matched_count == 0:
             raise StaleSession(str(session.session_id))
+
+    async def write_batch(self, writes: Sequence[Write]) -> None:
+        """The transcript first, then the sessions (last_seq raised after its messages, as
+        append_message does): an ordered insert, then an ordered bulk write."""
+        messages = [docs.message_doc(w.message) for w in writes if isinstance(w, Appended)]
+        sessions: list[InsertOne[Any] | UpdateOne] = []
+        expected = 0
+        for write in writes:
+            match write:
+                case Added(session):
+                    sessions.append(
+                        InsertOne({**docs.session_doc(session), "version": 1, "outcomes": []})
+                    )
+                case Saved(stored, session, outcome):
+                    sessions.append(UpdateOne(*_saved(stored, session, outcome)))
+                    expected += 1
+                case Appended(message):
+                    sessions.append(
+                        UpdateOne(
+                            {"_id": str(message.session_id), "site_id": message.site_id},
+                            {"$max": {"last_seq": message.seq}},
+                        )
+                    )
+                    expected += 1  # its session is stored: an update matches it
+        try:
+            if messages:
+                await self._messages.insert_many(messages, ordered=True)
+            if sessions:
+                result = await self._sessions.bulk_write(sessions, ordered=True)
+        except BulkWriteError as error:
+            # A number or client id taken, or a session stored already: decided one by one.
+            raise StaleSession(f"the batch conflicts with what is stored: {error}") from error
+        if sessions and result.matched_count < expected:  # each update matches one session
+            raise StaleSession("a session changed since the batch read it")
 
     async def append_message(self, message: ChatMessagePosted) -> None:
         try:

@@ -20,11 +20,15 @@ from livechat_shared.runtime.embedded import EmbeddedDatabase, from_micros, to_m
 from session_service.domain import OPEN, Session, Status
 from session_service.ports import (
     OUTCOMES_KEPT,
+    Added,
+    Appended,
     DuplicateMessage,
     Outcome,
+    Saved,
     SequenceTaken,
     StaleSession,
     StoredSession,
+    Write,
 )
 
 SCHEMA = """
@@ -73,27 +77,21 @@ class SqliteSessionStore:
         self.database = EmbeddedDatabase(path, SCHEMA)
 
     async def add(self, session: Session) -> bool:
-        def insert(db: sqlite3.Connection) -> bool:
-            inserted = db.execute(
-                f"INSERT OR IGNORE INTO sessions ({_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '[]')",
-                (
-                    str(session.session_id),
-                    session.site_id,
-                    session.visitor_id,
-                    session.operator_id,
-                    session.channel.value,
-                    session.status,
-                    to_micros(session.started_at),
-                    session.last_seq,
-                    _micros_or_none(session.ended_at),
-                    session.ended_by,
-                    _micros_or_none(session.visitor_gone_since),
-                ),
-            )
-            return inserted.rowcount == 1
+        return await self.database.write(lambda db: _insert(db, session))
 
-        return await self.database.write(insert)
+    async def write_batch(self, writes: Sequence[Write]) -> None:
+        def store(db: sqlite3.Connection) -> None:
+            for write in writes:
+                match write:
+                    case Added(session):
+                        if not _insert(db, session):
+                            raise StaleSession(str(session.session_id))
+                    case Saved(stored, session, outcome):
+                        _update(db, stored, session, outcome)
+                    case Appended(message):
+                        _append(db, message)
+
+        await self.database.write(store)  # one transaction: rolled back if any write raises
 
     async def get(self, site_id: str, session_id: uuid.UUID) -> StoredSession | None:
         return await self._one("WHERE session_id = ? AND site_id = ?", (str(session_id), site_id))
@@ -107,67 +105,10 @@ class SqliteSessionStore:
         return found or await self._one(f"{theirs} {latest}", (site_id, visitor_id))
 
     async def save(self, stored: StoredSession, session: Session, outcome: Outcome) -> None:
-        key = (str(session.session_id), session.site_id, stored.version)
-
-        def update(db: sqlite3.Connection) -> None:
-            row = db.execute(
-                "SELECT outcomes FROM sessions WHERE session_id = ? AND site_id = ? "
-                "AND version = ?",
-                key,
-            ).fetchone()
-            if row is None:
-                raise StaleSession(str(session.session_id))
-            entry = {"message_id": outcome.message_id, "events": outcome.events}
-            outcomes = [*json.loads(row[0]), entry][-OUTCOMES_KEPT:]
-            db.execute(
-                "UPDATE sessions SET status = ?, ended_us = ?, ended_by = ?, "
-                "visitor_gone_us = ?, version = ?, outcomes = ? "
-                "WHERE session_id = ? AND site_id = ? AND version = ?",
-                (
-                    session.status,
-                    _micros_or_none(session.ended_at),
-                    session.ended_by,
-                    _micros_or_none(session.visitor_gone_since),
-                    stored.version + 1,
-                    json.dumps(outcomes),
-                    *key,
-                ),
-            )
-
-        await self.database.write(update)
+        await self.database.write(lambda db: _update(db, stored, session, outcome))
 
     async def append_message(self, message: ChatMessagePosted) -> None:
-        session_key = (message.site_id, str(message.session_id))
-
-        def append(db: sqlite3.Connection) -> None:
-            taken = db.execute(
-                "SELECT client_message_id = ? FROM messages WHERE site_id = ? AND session_id = ? "
-                "AND (client_message_id = ? OR seq = ?) ORDER BY 1 DESC LIMIT 1",
-                (message.client_message_id, *session_key, message.client_message_id, message.seq),
-            ).fetchone()
-            if taken is not None:
-                if taken[0]:
-                    raise DuplicateMessage(message.client_message_id)
-                raise SequenceTaken(str(message.seq))
-            db.execute(
-                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    str(message.event_id),
-                    *session_key,
-                    message.seq,
-                    message.client_message_id,
-                    to_micros(message.occurred_at),
-                    message.model_dump_json(),
-                ),
-            )
-            # In the same transaction: the session's last_seq never lags its transcript here.
-            db.execute(
-                "UPDATE sessions SET last_seq = MAX(last_seq, ?) "
-                "WHERE site_id = ? AND session_id = ?",
-                (message.seq, *session_key),
-            )
-
-        await self.database.write(append)
+        await self.database.write(lambda db: _append(db, message))
 
     async def find_message(
         self, site_id: str, session_id: uuid.UUID, client_message_id: str
@@ -259,6 +200,84 @@ class SqliteSessionStore:
             lambda db: db.execute(f"SELECT message FROM messages {where}", parameters).fetchall()
         )
         return [ChatMessagePosted.model_validate_json(row[0]) for row in rows]
+
+
+def _insert(db: sqlite3.Connection, session: Session) -> bool:
+    inserted = db.execute(
+        f"INSERT OR IGNORE INTO sessions ({_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '[]')",
+        (
+            str(session.session_id),
+            session.site_id,
+            session.visitor_id,
+            session.operator_id,
+            session.channel.value,
+            session.status,
+            to_micros(session.started_at),
+            session.last_seq,
+            _micros_or_none(session.ended_at),
+            session.ended_by,
+            _micros_or_none(session.visitor_gone_since),
+        ),
+    )
+    return inserted.rowcount == 1
+
+
+def _update(
+    db: sqlite3.Connection, stored: StoredSession, session: Session, outcome: Outcome
+) -> None:
+    key = (str(session.session_id), session.site_id, stored.version)
+    row = db.execute(
+        "SELECT outcomes FROM sessions WHERE session_id = ? AND site_id = ? AND version = ?",
+        key,
+    ).fetchone()
+    if row is None:
+        raise StaleSession(str(session.session_id))
+    entry = {"message_id": outcome.message_id, "events": outcome.events}
+    outcomes = [*json.loads(row[0]), entry][-OUTCOMES_KEPT:]
+    db.execute(
+        "UPDATE sessions SET status = ?, ended_us = ?, ended_by = ?, "
+        "visitor_gone_us = ?, version = ?, outcomes = ? "
+        "WHERE session_id = ? AND site_id = ? AND version = ?",
+        (
+            session.status,
+            _micros_or_none(session.ended_at),
+            session.ended_by,
+            _micros_or_none(session.visitor_gone_since),
+            stored.version + 1,
+            json.dumps(outcomes),
+            *key,
+        ),
+    )
+
+
+def _append(db: sqlite3.Connection, message: ChatMessagePosted) -> None:
+    session_key = (message.site_id, str(message.session_id))
+    taken = db.execute(
+        "SELECT client_message_id = ? FROM messages WHERE site_id = ? AND session_id = ? "
+        "AND (client_message_id = ? OR seq = ?) ORDER BY 1 DESC LIMIT 1",
+        (message.client_message_id, *session_key, message.client_message_id, message.seq),
+    ).fetchone()
+    if taken is not None:
+        if taken[0]:
+            raise DuplicateMessage(message.client_message_id)
+        raise SequenceTaken(str(message.seq))
+    db.execute(
+        "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            str(message.event_id),
+            *session_key,
+            message.seq,
+            message.client_message_id,
+            to_micros(message.occurred_at),
+            message.model_dump_json(),
+        ),
+    )
+    # In the same transaction: the session's last_seq never lags its transcript here.
+    db.execute(
+        "UPDATE sessions SET last_seq = MAX(last_seq, ?) WHERE site_id = ? AND session_id = ?",
+        (message.seq, *session_key),
+    )
 
 
 def _stored(row: tuple[Any, ...]) -> StoredSession:

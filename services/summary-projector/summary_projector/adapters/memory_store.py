@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime, timedelta
 
 from livechat_shared.contracts import Event
 
-from summary_projector.ports import SiteRecord, WriteConflict
+from summary_projector.ports import Save, SiteRecord, WriteConflict
 
 
 class MemorySummaryStore:
@@ -22,23 +22,36 @@ class MemorySummaryStore:
     async def load(self, site_id: str) -> SiteRecord:
         return self._records.get(site_id) or SiteRecord.empty(site_id)
 
-    async def save(self, record: SiteRecord, expected_version: int) -> None:
+    async def commit(self, saves: Sequence[Save], events: Sequence[Event]) -> set[str]:
+        for save in saves:  # all checked before any is stored: one transaction
+            self._check(save)
+        for save in saves:
+            self._records[save.record.site_id] = save.record
+        newly: set[str] = set()
+        for event in events:
+            event_id = str(event.event_id)
+            if event_id not in self._archive:
+                self._archive[event_id] = (event.occurred_at, next(self._arrivals), event)
+                newly.add(event_id)
+        if events:
+            self._forget_older_than(max(e.occurred_at for e in events))
+        return newly
+
+    def _check(self, save: Save) -> None:
+        record = save.record
         stored = self._records.get(record.site_id)
         version = 0 if stored is None else stored.version
         newest = record.recent[-1] if record.recent else None
-        if version != expected_version or (
+        if version != save.expected_version or (
             stored is not None and newest is not None and stored.has_applied(newest)
         ):
             raise WriteConflict(record.site_id)
-        self._records[record.site_id] = record
+
+    async def save(self, record: SiteRecord, expected_version: int) -> None:
+        await self.commit([Save(record, expected_version)], [])
 
     async def archive(self, event: Event) -> bool:
-        event_id = str(event.event_id)
-        if event_id in self._archive:
-            return False
-        self._archive[event_id] = (event.occurred_at, next(self._arrivals), event)
-        self._forget_older_than(event.occurred_at)
-        return True
+        return bool(await self.commit([], [event]))
 
     def _forget_older_than(self, newest: datetime) -> None:
         """Retention as MongoDB's TTL index keeps it, measured from the newest event: the
@@ -54,6 +67,9 @@ class MemorySummaryStore:
 
     async def is_archived(self, event_id: str) -> bool:
         return event_id in self._archive
+
+    async def archived_among(self, event_ids: Collection[str]) -> set[str]:
+        return {event_id for event_id in event_ids if event_id in self._archive}
 
     async def replay(self) -> AsyncIterator[Event]:
         for _, _, event in sorted(self._archive.values(), key=lambda e: (e[0], e[1])):

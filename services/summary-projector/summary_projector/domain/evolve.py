@@ -1,4 +1,5 @@
-"""apply(state, event): how each event changes the summary state. A rebuild is a fold of this.
+"""apply(state, event): how each event changes the summary state, in place. A rebuild is a fold
+of this.
 
 Tolerant: an event about something the state does not hold (a hold for a session that ended, an
 offer closed twice) changes nothing rather than failing, so a late event never wedges the fold.
@@ -18,10 +19,11 @@ from summary_projector.domain import operators, queues
 from summary_projector.domain.state import SummaryState
 
 
-def apply(state: SummaryState, event: e.Event) -> SummaryState:
-    """The state after `event`; the same object when the event does not touch the summary."""
+def apply(state: SummaryState, event: e.Event) -> bool:
+    """Change `state` by `event`, in place; whether it changed (False: the event is about
+    nothing the state holds, or repeats what it holds)."""
     rule = EVENT_HANDLERS.get(type(event))
-    return state if rule is None else rule(state, event)
+    return rule is not None and rule(state, event)
 
 
 def affects_summary(event: e.Event) -> bool:
@@ -29,7 +31,7 @@ def affects_summary(event: e.Event) -> bool:
     return type(event) in EVENT_HANDLERS
 
 
-EVENT_HANDLERS: dict[type[e.Event], Callable[[SummaryState, Any], SummaryState]] = {
+EVENT_HANDLERS: dict[type[e.Event], Callable[[SummaryState, Any], bool]] = {
     e.VisitorQueued: queues.queued,
     e.VisitorRequeued: queues.queued,
     e.VisitorAbandoned: queues.abandoned,

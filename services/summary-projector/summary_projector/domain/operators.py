@@ -1,4 +1,7 @@
-"""How events move what operators do: sessions in progress (active, on hold), presence, slots."""
+"""How events move what operators do: sessions in progress (active, on hold), presence, slots.
+
+Each rule changes the state in place and says whether it changed anything.
+"""
 
 from __future__ import annotations
 
@@ -15,54 +18,53 @@ from livechat_shared.contracts import (
     OperatorSlotsChanged,
 )
 
-from summary_projector.domain.state import OperatorStatus, Session, SummaryState, drop, put
+from summary_projector.domain.state import OperatorStatus, Session, SummaryState
 
 
-def started(state: SummaryState, event: ChatStarted) -> SummaryState:
+def started(state: SummaryState, event: ChatStarted) -> bool:
     # Session id = the accepted offer's or invitation's id; or picked straight from the queue.
-    return replace(
-        state,
-        offers=drop(state.offers, event.session_id),
-        waiting=drop(state.waiting, event.visitor_id),
-        visitors=drop(state.visitors, event.visitor_id),
-        sessions=put(state.sessions, event.session_id, Session(event.operator_id, event.channel)),
+    session = Session(event.operator_id, event.channel)
+    gone = (
+        state.offers.pop(event.session_id, None),
+        state.waiting.pop(event.visitor_id, None),
+        state.visitors.pop(event.visitor_id, None),
     )
+    if state.sessions.get(event.session_id) == session and gone == (None, None, None):
+        return False
+    state.sessions[event.session_id] = session
+    return True
 
 
-def held_or_resumed(state: SummaryState, event: ChatHeld | ChatResumed) -> SummaryState:
+def held_or_resumed(state: SummaryState, event: ChatHeld | ChatResumed) -> bool:
     session = state.sessions.get(event.session_id)
     on_hold = isinstance(event, ChatHeld)
     if session is None or session.on_hold is on_hold:
-        return state
-    return replace(
-        state, sessions=put(state.sessions, event.session_id, replace(session, on_hold=on_hold))
-    )
+        return False
+    state.sessions[event.session_id] = replace(session, on_hold=on_hold)
+    return True
 
 
-def ended(state: SummaryState, event: ChatEnded) -> SummaryState:
-    return (
-        replace(state, sessions=drop(state.sessions, event.session_id))
-        if event.session_id in state.sessions
-        else state
-    )
+def ended(state: SummaryState, event: ChatEnded) -> bool:
+    return state.sessions.pop(event.session_id, None) is not None
 
 
-def presence(state: SummaryState, event: OperatorPresenceChanged) -> SummaryState:
+def presence(state: SummaryState, event: OperatorPresenceChanged) -> bool:
     return _operator(state, event.operator_id, presence=event.presence)
 
 
-def slots(state: SummaryState, event: OperatorSlotsChanged) -> SummaryState:
+def slots(state: SummaryState, event: OperatorSlotsChanged) -> bool:
     """Shown as the queue manager decided them; calls have no place in the summary."""
     if event.channel is not Channel.CHAT:
-        return state
+        return False
     return _operator(
         state, event.operator_id, max_chats=event.max_slots, free_slots=event.free_slots
     )
 
 
-def _operator(state: SummaryState, operator_id: str, **changes: Any) -> SummaryState:
+def _operator(state: SummaryState, operator_id: str, **changes: Any) -> bool:
     current = state.operators.get(operator_id)
     changed = replace(current or OperatorStatus(), **changes)
     if changed == current:
-        return state
-    return replace(state, operators=put(state.operators, operator_id, changed))
+        return False
+    state.operators[operator_id] = changed
+    return True

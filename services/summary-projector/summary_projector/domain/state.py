@@ -7,10 +7,8 @@ ends a thing removes exactly that thing (a session by its id, an offline message
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
 
 from livechat_shared.contracts import Channel, Presence, VisitorBadge
 
@@ -60,33 +58,34 @@ class OperatorStatus:
     """Chats it may still be offered, as the queue manager last reported: never recounted here."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SummaryState:
-    """Immutable: `apply` returns a new state, or this very one when an event changes nothing.
+    """Changed in place by `apply`: an event costs what it changes, not a copy of the site.
 
-    The mappings are never mutated after construction (apply copies what it changes).
+    Whoever must keep a state as it was (the store's last saved one, while a batch is applied
+    to the next) takes a `copy()` first: one per site per batch, never one per event. The values
+    (sessions, offers, operators' statuses) are frozen and replaced, so a shallow copy shares
+    nothing that changes.
     """
 
     site_id: str
-    sessions: Mapping[uuid.UUID, Session] = field(default_factory=dict)
-    waiting: Mapping[str, Waiting] = field(default_factory=dict)
+    sessions: dict[uuid.UUID, Session] = field(default_factory=dict)
+    waiting: dict[str, Waiting] = field(default_factory=dict)
     """Visitor id -> where and since when it waits."""
-    offers: Mapping[uuid.UUID, Offer] = field(default_factory=dict)
-    messages: Mapping[uuid.UUID, datetime] = field(default_factory=dict)
+    offers: dict[uuid.UUID, Offer] = field(default_factory=dict)
+    messages: dict[uuid.UUID, datetime] = field(default_factory=dict)
     """Offline message id -> when it was left: waiting until an operator takes it."""
-    operators: Mapping[str, OperatorStatus] = field(default_factory=dict)
-    visitors: Mapping[str, QueuedVisitor] = field(default_factory=dict)
+    operators: dict[str, OperatorStatus] = field(default_factory=dict)
+    visitors: dict[str, QueuedVisitor] = field(default_factory=dict)
     """Visitor id -> badge and original waiting time, for the Communication Queue overview."""
 
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def put(mapping: Mapping[K, V], key: K, value: V) -> dict[K, V]:
-    """A copy with `key` set: states share nothing mutable with their predecessors."""
-    return {**mapping, key: value}
-
-
-def drop(mapping: Mapping[K, V], key: K) -> dict[K, V]:
-    return {k: v for k, v in mapping.items() if k != key}
+    def copy(self) -> SummaryState:
+        return SummaryState(
+            self.site_id,
+            dict(self.sessions),
+            dict(self.waiting),
+            dict(self.offers),
+            dict(self.messages),
+            dict(self.operators),
+            dict(self.visitors),
+        )
