@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
@@ -102,26 +101,6 @@ class Gateway:
             return await self.provider.verify(token)
         raise InvalidToken(f"{algorithm} tokens are not accepted here")
 
-    async def session_of(self, caller: Caller, session_id: uuid.UUID) -> SessionView | None:
-        """The session if the caller takes part in it; None if the session service does not
-        know it yet (a chat that just started: the session service is authoritative and
-        rejects the command on the caller's socket if it is not theirs); 404 if it is
-        someone else's."""
-        try:
-            found = await self.sessions.session(caller.site_id, session_id)
-        except SessionServiceUnavailable as error:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, "sessions unavailable"
-            ) from error
-        if found is None:
-            return None
-        if found.site_id != caller.site_id:  # never trust a lookup to have kept to the site
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session of yours")
-        party = found.visitor_id if caller.role == "visitor" else found.operator_id
-        if party != caller.subject:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session of yours")
-        return found
-
     async def current_session(self, caller: Caller) -> SessionView:
         try:
             found = await self.sessions.visitor_session(caller.site_id, caller.subject)
@@ -138,11 +117,6 @@ def _unauthorized(reason: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
     )
-
-
-def ongoing(session: SessionView | None) -> None:
-    if session is not None and session.status == "ended":
-        raise HTTPException(status.HTTP_409_CONFLICT, "the chat has ended")
 
 
 _bearer = HTTPBearer(auto_error=False)
