@@ -16,6 +16,7 @@ from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.rabbit.schemas import Channel
 from prometheus_client import CollectorRegistry
 
+from livechat_shared.contracts.catalog import MESSAGE_TYPES
 from livechat_shared.contracts.envelope import Message
 from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
@@ -239,6 +240,23 @@ class Bus:
             exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
             robust_exchange = await self.broker.declare_exchange(exchange)
             await queue.bind(robust_exchange, routing_key=binding_key(message_type))
+        if not self.queues.per_instance:  # a replica's own queue is new: nothing stale on it
+            await self._unbind_unconsumed(queue)
+
+    async def _unbind_unconsumed(self, queue: aio_pika.abc.AbstractQueue) -> None:
+        """Remove the bindings of message types this service no longer consumes.
+
+        A durable input queue keeps the bindings an earlier release declared (the projector
+        once bound every event): without this, an upgrade would go on filling it with messages
+        it only drops. Unbinding what is not bound is a no-op for RabbitMQ, so every start
+        removes whatever is left, one call per catalogued type."""
+        consumed = set(self.queues.consumes)
+        for message_type in MESSAGE_TYPES.values():
+            if message_type in consumed:
+                continue
+            exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
+            robust_exchange = await self.broker.declare_exchange(exchange)
+            await queue.unbind(robust_exchange, routing_key=binding_key(message_type))
 
     async def publish(self, message: Message) -> None:
         """Publish persistently; returns once the broker confirmed the message.
