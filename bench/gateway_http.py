@@ -135,7 +135,43 @@ async def _measure(name: str, one: Callable[[], Any], n: int) -> dict[str, float
     return {"cpu_us": cpu / n * 1e6, "wall_us": wall / n * 1e6}
 
 
-async def main(n: int) -> None:
+async def measure(port: int, n: int) -> None:
+    settings = VisitorGatewaySettings.model_validate(
+        {
+            "token_secret": SECRET,
+            "log_level": "WARNING",
+            "session_service_url": f"http://127.0.0.1:{port}",
+            "identity_requests_per_second": 1e9,
+            "identity_request_burst": 10**9,
+            "address_requests_per_second": 1e9,
+            "address_request_burst": 10**9,
+        }
+    )
+    app = create_app(settings)
+    gateway = app.state.gateway
+    assert isinstance(gateway, Gateway)
+    gateway.publisher = Collected()
+    day = timedelta(days=1)
+    operator = issue(SECRET, Caller(role="operator", site_id=SITE, subject=OPERATOR), day)
+    visitor = issue(SECRET, Caller(role="visitor", site_id=SITE, subject=VISITOR), day)
+    message = json.dumps({"client_message_id": "m1", "text": "hello"}).encode()
+    routes = {
+        "POST /v1/operator/sessions/{id}/hold": _request(
+            app, "POST", f"/v1/operator/sessions/{SESSION}/hold", operator, b""
+        ),
+        "POST /v1/visitor/sessions/{id}/messages": _request(
+            app, "POST", f"/v1/visitor/sessions/{SESSION}/messages", visitor, message
+        ),
+        "POST /v1/operator/next": _request(
+            app, "POST", "/v1/operator/next", operator, b'{"channel": "chat"}'
+        ),
+    }
+    for name, one in routes.items():
+        figures = await _measure(name, one, n)
+        print(f"{name:44s} cpu {figures['cpu_us']:7.0f} µs  wall {figures['wall_us']:7.0f} µs")
+
+
+def main(n: int) -> None:
     port = _free_port()
     stub = subprocess.Popen(
         [sys.executable, "-c", _STUB, str(port), _session_json()],
@@ -147,40 +183,8 @@ async def main(n: int) -> None:
                 socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
                 break
             except OSError:
-                await asyncio.sleep(0.05)
-        settings = VisitorGatewaySettings.model_validate(
-            {
-                "token_secret": SECRET,
-                "log_level": "WARNING",
-                "session_service_url": f"http://127.0.0.1:{port}",
-                "identity_requests_per_second": 1e9,
-                "identity_request_burst": 10**9,
-                "address_requests_per_second": 1e9,
-                "address_request_burst": 10**9,
-            }
-        )
-        app = create_app(settings)
-        gateway = app.state.gateway
-        assert isinstance(gateway, Gateway)
-        gateway.publisher = Collected()
-        day = timedelta(days=1)
-        operator = issue(SECRET, Caller(role="operator", site_id=SITE, subject=OPERATOR), day)
-        visitor = issue(SECRET, Caller(role="visitor", site_id=SITE, subject=VISITOR), day)
-        message = json.dumps({"client_message_id": "m1", "text": "hello"}).encode()
-        routes = {
-            "POST /v1/operator/sessions/{id}/hold": _request(
-                app, "POST", f"/v1/operator/sessions/{SESSION}/hold", operator, b""
-            ),
-            "POST /v1/visitor/sessions/{id}/messages": _request(
-                app, "POST", f"/v1/visitor/sessions/{SESSION}/messages", visitor, message
-            ),
-            "POST /v1/operator/next": _request(
-                app, "POST", "/v1/operator/next", operator, b'{"channel": "chat"}'
-            ),
-        }
-        for name, one in routes.items():
-            figures = await _measure(name, one, n)
-            print(f"{name:44s} cpu {figures['cpu_us']:7.0f} µs  wall {figures['wall_us']:7.0f} µs")
+                time.sleep(0.05)
+        asyncio.run(measure(port, n))
     finally:
         stub.terminate()
         stub.wait()
@@ -189,4 +193,4 @@ async def main(n: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=3000, help="requests per route")
-    asyncio.run(main(parser.parse_args().n))
+    main(parser.parse_args().n)

@@ -185,7 +185,7 @@ class Bus:
         self.input = input_queue(queues, self.instance_id)
         self.answers_callers = answers_callers
         self.publish_timeout = publish_timeout
-        self._delay_queues: set[str] = set()
+        self._timer_queues: dict[str, asyncio.Future[None]] = {}
         self._reconnect_hooks: list[ReconnectHook] = []
 
     def on_reconnected(self, hook: ReconnectHook) -> None:
@@ -302,9 +302,7 @@ class Bus:
         """
         delay_ms = _millis(delay_seconds)
         name = delay_queue(self.queues.service, type(message), delay_ms)
-        if name not in self._delay_queues:
-            await self.broker.declare_queue(timer_queue(name, type(message), delay_ms))
-            self._delay_queues.add(name)
+        await self._timer_queue_declared(name, type(message), delay_ms)
         expiration = None
         if due_in_seconds is not None:
             expiration = timedelta(milliseconds=min(_millis(due_in_seconds), delay_ms))
@@ -318,6 +316,32 @@ class Bus:
             content_type="application/json",
             message_type=message.type_name(),
         )
+
+    async def _timer_queue_declared(
+        self, name: str, message_type: type[Message], delay_ms: int
+    ) -> None:
+        """Declare each timer queue once per process, however many timers start at once.
+
+        A decision that starts many timers publishes them together: without a shared
+        declaration each of the first ones would declare the queue again. One queue per exact
+        delay, not per bucket of delays: a rule's timers all have the same delay, so a queue
+        expires them in the order they were started, and none waits behind a longer one (a
+        bucket would mix delays, and RabbitMQ expires messages only at a queue's head). After
+        a reconnect the robust channel declares the queue again by itself."""
+        declared = self._timer_queues.get(name)
+        if declared is None:
+
+            async def declare() -> None:
+                await self.broker.declare_queue(timer_queue(name, message_type, delay_ms))
+
+            declared = asyncio.ensure_future(declare())
+            self._timer_queues[name] = declared
+        try:
+            await asyncio.shield(declared)
+        except BaseException:
+            if declared.done() and self._timer_queues.get(name) is declared:
+                del self._timer_queues[name]  # a failed declaration is tried again next time
+            raise
 
     async def dead_letter(
         self, body: bytes, headers: dict[str, Any], source_routing_key: str | None, reason: str

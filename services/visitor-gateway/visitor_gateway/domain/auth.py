@@ -89,9 +89,7 @@ def verify(
 
 
 @lru_cache(maxsize=VERIFIED_TOKENS)
-def _shared_secret_claims(
-    secret: str, token: str, leeway: timedelta
-) -> MappingProxyType[str, Any]:
+def _shared_secret_claims(secret: str, token: str, leeway: timedelta) -> MappingProxyType[str, Any]:
     """The claims of an HS256 token signed with `secret`, checked once per token (a failure
     raises and is not kept); read-only, since every later request shares them."""
     return MappingProxyType(
