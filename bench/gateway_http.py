@@ -162,6 +162,9 @@ async def measure(port: int, n: int) -> None:
         "POST /v1/visitor/sessions/{id}/messages": _request(
             app, "POST", f"/v1/visitor/sessions/{SESSION}/messages", visitor, message
         ),
+        "POST /v1/visitor/chat-requests": _request(
+            app, "POST", "/v1/visitor/chat-requests", visitor, b'{"channel": "chat"}'
+        ),
         "POST /v1/operator/next": _request(
             app, "POST", "/v1/operator/next", operator, b'{"channel": "chat"}'
         ),

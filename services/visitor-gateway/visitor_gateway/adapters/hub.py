@@ -92,9 +92,13 @@ class Hub:
         if isinstance(message, QueuePositionsChanged):
             self._positions(message)
             return
-        payload = message.model_dump_json()
-        for who in recipients(message):
-            self._send(who, payload)
+        # Serialized only for a recipient with a socket on this replica: every replica gets
+        # every event, and most are for sockets another replica holds.
+        here = [who for who in recipients(message) if self._sockets.get(who)]
+        if here:
+            payload = message.model_dump_json()
+            for who in here:
+                self._send(who, payload)
 
     def _seen(self, message_id: str) -> bool:
         if message_id in self._delivered:
@@ -119,8 +123,9 @@ class Hub:
         frames = position_frames(update)
         self._listed[board] = [who for who, _ in frames]
         for who, frame in frames:
-            self._places[who] = frame
-            self._send(who, json.dumps(frame))
+            self._places[who] = frame  # kept for every visitor: its socket may open here later
+            if self._sockets.get(who):
+                self._send(who, json.dumps(frame))
 
     def _send(self, who: Recipient, payload: str) -> None:
         for outbox in list(self._sockets.get(who, {}).values()):
