@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from visitor_gateway.domain.auth import ISSUER, Caller, InvalidToken, WrongRole, issue, verify
+from visitor_gateway.domain.auth import (
+    ISSUER,
+    Caller,
+    InvalidToken,
+    WrongRole,
+    algorithm_of,
+    issue,
+    verify,
+)
 
 SECRET = "unit-secret-0123456789-0123456789-xyz"
 ANN = Caller(role="operator", site_id="acme", subject="ann")
@@ -41,3 +49,12 @@ def test_a_refused_token_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(InvalidToken):
             verify(SECRET, forged, "operator")
+
+
+def test_the_algorithm_is_read_from_the_header_alone_and_garbage_is_refused() -> None:
+    token = issue(SECRET, ANN, timedelta(minutes=5))
+    assert algorithm_of(token) == "HS256"
+    assert algorithm_of(token.partition(".")[0] + ".garbage.more") == "HS256"
+    for bad in ("", "not a token", "bm90IGpzb24.e30.", "W10.e30."):
+        with pytest.raises(InvalidToken, match="not valid"):
+            algorithm_of(bad)
