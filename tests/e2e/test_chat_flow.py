@@ -169,11 +169,23 @@ async def test_visitors_see_only_their_own_session_and_tokens_are_checked(
         forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.bad"}
         assert (await anonymous.get("/v1/operator/sessions", headers=forged)).status_code == 401
         assert (await anonymous.post("/v1/visitor/chat-requests", json={})).status_code == 401
-    # an operator cannot touch a chat that is not theirs
+    # an operator cannot touch a chat that is not theirs: the session service refuses it, and
+    # only bob hears why, in words that do not tell whether the session exists
     bob = await Operator.sign_in(system.gateway, site_id, "bob")
     people.append(bob)
     response = await bob.http.post(f"/v1/operator/sessions/{session}/end")
-    assert response.status_code == 404
+    assert response.status_code == 202
+    [refused] = await bob.inbox.wait_for("CommandRejected", command_type="EndChat")
+    assert refused["reason"] == "no such session of yours" and refused["operator_id"] == "bob"
+    intrusion = {"client_message_id": "x", "text": "let me in"}
+    response = await other.http.post(f"/v1/visitor/sessions/{session}/messages", json=intrusion)
+    assert response.status_code == 202
+    [refused] = await other.inbox.wait_for("CommandRejected", command_type="PostChatMessage")
+    assert refused["reason"] == "no such session of yours" and refused["visitor_id"] == other.id
+    await mine.say("still here")
+    await ann.inbox.wait_for("ChatMessagePosted", text="still here")
+    assert ann.inbox.of("ChatEnded") == [] and mine.inbox.of("CommandRejected") == []
+    assert ann.inbox.of("ChatMessagePosted", text="let me in") == []
     # bad input is a 4xx with a reason
     response = await mine.http.post(
         f"/v1/visitor/sessions/{session}/messages", json={"client_message_id": "x", "text": ""}

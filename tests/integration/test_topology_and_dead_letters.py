@@ -6,19 +6,33 @@ import asyncio
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
 import pytest
 from aiormq.exceptions import ChannelPreconditionFailed
-from livechat_shared.contracts import ChatOffered, Presence, SetOperatorPresence, VisitorWaiting
+from livechat_shared.contracts import (
+    Channel,
+    ChatOffered,
+    Presence,
+    SetOperatorPresence,
+    VisitorBrowsing,
+    VisitorWaiting,
+)
 from livechat_shared.contracts.services import ALL_SERVICES, QUEUE_MANAGER
 from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_REASON_HEADER,
     DELIVERY_LIMIT,
+    EVENTS_EXCHANGE,
+    ServiceQueues,
+    binding_key,
+    routing_key,
 )
+from livechat_shared.runtime.broker import Bus, build_broker
+from livechat_shared.runtime.metrics import ServiceMetrics
 from queue_manager.adapters.memory_journal import MemoryJournal
 from queue_manager.ports import JournalEntry
 
@@ -151,3 +165,53 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_after_the_delivery_
         await publish(VisitorWaiting(site_id=site_id, visitor_id="v-good"))
         [offer] = await tap.wait_for(ChatOffered)
         assert offer.visitor_id == "v-good"
+
+
+async def test_a_start_removes_the_bindings_of_what_the_service_no_longer_consumes(
+    site_id: str,
+) -> None:
+    """An upgrade narrows what a service consumes (the projector once bound every event): its
+    durable queue must stop receiving the rest, not just be declared with fewer bindings."""
+    queues = ServiceQueues(service=f"test-{uuid.uuid4().hex[:8]}", consumes=(ChatOffered,))
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        events = await channel.declare_exchange(
+            EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        # what an earlier release left: the same queue, bound to a heartbeat it no longer uses
+        old = await channel.declare_queue(
+            queues.input_queue, durable=True, arguments=expected_arguments(False, queues.service)
+        )
+        await old.bind(events, routing_key=binding_key(VisitorBrowsing))
+        metrics = ServiceMetrics(queues.service)
+        broker = build_broker(AMQP_URL, 8, metrics.registry, queues.service)
+        await broker.connect()
+        try:
+            await Bus(broker, queues).declare()
+        finally:
+            await broker.stop()
+        beat = VisitorBrowsing(site_id=site_id, visitor_id="v-ada", page="https://a.example/")
+        offer = ChatOffered(
+            site_id=site_id,
+            offer_id=uuid.uuid4(),
+            visitor_id="v-ada",
+            operator_id="ann",
+            channel=Channel.CHAT,
+            waiting_since=datetime.now(UTC),
+            expires_at=datetime.now(UTC) + timedelta(seconds=30),
+        )
+        for message in (beat, offer):
+            await events.publish(
+                aio_pika.Message(message.model_dump_json().encode()), routing_key(message)
+            )
+        try:
+            queue = await channel.declare_queue(queues.input_queue, passive=True)
+            # only the offer arrived
+            received = await queue.get(timeout=5)
+            assert json.loads(received.body)["type"] == "ChatOffered"
+            await received.ack()
+            assert await queue.get(fail=False) is None
+        finally:
+            await channel.queue_delete(queues.input_queue)
+            await channel.queue_delete(queues.dead_letter_queue)

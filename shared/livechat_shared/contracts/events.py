@@ -178,7 +178,9 @@ class InvitationExpired(Event):
 
 
 class VisitorBrowsing(Event):
-    """A heartbeat from a visitor's widget: the Site Monitor shows who browses where."""
+    """A heartbeat from a visitor's widget: the Site Monitor shows who browses where. Published
+    when it brings news: another page, title or referrer, or none for a third of the gateway's
+    browsing timeout (20 s by default), not on every call of the widget."""
 
     type: Literal["VisitorBrowsing"] = "VisitorBrowsing"
     visitor_id: Identifier

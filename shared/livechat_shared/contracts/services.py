@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from livechat_shared.contracts import commands as c
 from livechat_shared.contracts import events as e
-from livechat_shared.contracts.catalog import EVENT_TYPES
 from livechat_shared.contracts.topology import ServiceQueues
 
 QUEUE_MANAGER = ServiceQueues(
@@ -148,7 +147,30 @@ OFFLINE_MESSAGES = ServiceQueues(
 
 SUMMARY_PROJECTOR = ServiceQueues(
     service="summary-projector",
-    consumes=EVENT_TYPES,
+    # Only what the summary rules apply (summary_projector.domain.evolve.EVENT_HANDLERS; a unit
+    # test keeps the two equal): no heartbeats, chat messages or invitations sent.
+    consumes=(
+        e.VisitorQueued,
+        e.VisitorRequeued,
+        e.VisitorAbandoned,
+        e.ChatOffered,
+        e.VisitorInvited,
+        e.OfferDeclined,
+        e.OfferPutBack,
+        e.OfferTimedOut,
+        e.OfferWithdrawn,
+        e.InvitationDeclined,
+        e.InvitationExpired,
+        e.MessageLeft,
+        e.OfflineMessageTaken,
+        e.OfflineMessageClosed,
+        e.ChatStarted,
+        e.ChatHeld,
+        e.ChatResumed,
+        e.ChatEnded,
+        e.OperatorPresenceChanged,
+        e.OperatorSlotsChanged,
+    ),
     publishes=(),  # a read model: it publishes nothing
     # The projection is order-sensitive (an offer before its chat start): one consumer at a time.
     single_active_consumer=True,

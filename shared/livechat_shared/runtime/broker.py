@@ -17,6 +17,7 @@ from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.rabbit.schemas import Channel
 from prometheus_client import CollectorRegistry
 
+from livechat_shared.contracts.catalog import MESSAGE_TYPES
 from livechat_shared.contracts.envelope import Message
 from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
@@ -187,7 +188,7 @@ class Bus:
         self.input = input_queue(queues, self.instance_id)
         self.answers_callers = answers_callers
         self.publish_timeout = publish_timeout
-        self._delay_queues: set[str] = set()
+        self._timer_queues: dict[str, asyncio.Future[None]] = {}
         self._reconnect_hooks: list[ReconnectHook] = []
         self._channel: aio_pika.abc.AbstractRobustChannel | None = None
         self._channel_lock = asyncio.Lock()
@@ -252,6 +253,23 @@ class Bus:
             exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
             robust_exchange = await self.broker.declare_exchange(exchange)
             await queue.bind(robust_exchange, routing_key=binding_key(message_type))
+        if not self.queues.per_instance:  # a replica's own queue is new: nothing stale on it
+            await self._unbind_unconsumed(queue)
+
+    async def _unbind_unconsumed(self, queue: aio_pika.abc.AbstractQueue) -> None:
+        """Remove the bindings of message types this service no longer consumes.
+
+        A durable input queue keeps the bindings an earlier release declared (the projector
+        once bound every event): without this, an upgrade would go on filling it with messages
+        it only drops. Unbinding what is not bound is a no-op for RabbitMQ, so every start
+        removes whatever is left, one call per catalogued type."""
+        consumed = set(self.queues.consumes)
+        for message_type in MESSAGE_TYPES.values():
+            if message_type in consumed:
+                continue
+            exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
+            robust_exchange = await self.broker.declare_exchange(exchange)
+            await queue.unbind(robust_exchange, routing_key=binding_key(message_type))
 
     async def publish(self, message: Message, body: bytes | None = None) -> None:
         """Publish persistently; returns once the broker confirmed the message.
@@ -292,9 +310,7 @@ class Bus:
         """
         delay_ms = _millis(delay_seconds)
         name = delay_queue(self.queues.service, type(message), delay_ms)
-        if name not in self._delay_queues:
-            await self.broker.declare_queue(timer_queue(name, type(message), delay_ms))
-            self._delay_queues.add(name)
+        await self._timer_queue_declared(name, type(message), delay_ms)
         expiration = None
         if due_in_seconds is not None:
             expiration = str(min(_millis(due_in_seconds), delay_ms))
@@ -382,6 +398,32 @@ class Bus:
                         publisher_confirms=True, on_return_raises=True
                     )
         return self._channel
+
+    async def _timer_queue_declared(
+        self, name: str, message_type: type[Message], delay_ms: int
+    ) -> None:
+        """Declare each timer queue once per process, however many timers start at once.
+
+        A decision that starts many timers publishes them together: without a shared
+        declaration each of the first ones would declare the queue again. One queue per exact
+        delay, not per bucket of delays: a rule's timers all have the same delay, so a queue
+        expires them in the order they were started, and none waits behind a longer one (a
+        bucket would mix delays, and RabbitMQ expires messages only at a queue's head). After
+        a reconnect the robust channel declares the queue again by itself."""
+        declared = self._timer_queues.get(name)
+        if declared is None:
+
+            async def declare() -> None:
+                await self.broker.declare_queue(timer_queue(name, message_type, delay_ms))
+
+            declared = asyncio.ensure_future(declare())
+            self._timer_queues[name] = declared
+        try:
+            await asyncio.shield(declared)
+        except BaseException:
+            if declared.done() and self._timer_queues.get(name) is declared:
+                del self._timer_queues[name]  # a failed declaration is tried again next time
+            raise
 
     async def dead_letter(
         self, body: bytes, headers: dict[str, Any], source_routing_key: str | None, reason: str

@@ -192,3 +192,31 @@ async def test_a_republished_copy_of_an_event_is_not_shown_again() -> None:
         await hub.deliver(message)
     await asyncio.sleep(0.05)
     assert [frame["presence"] for frame in fake.sent] == ["away", "online"]
+
+
+async def test_a_place_is_kept_for_a_visitor_whose_socket_opens_here_later() -> None:
+    """Positions of visitors without a socket on this replica are not sent anywhere, yet the
+    place is what a socket that opens here later gets first."""
+    hub = Hub()
+    here = FakeSocket()
+    hub.add(("acme", "visitor", "v1"), _socket(here))
+    await hub.deliver(
+        QueuePositionsChanged(
+            site_id="acme", channel=Channel.CHAT, waiting=["v1", "v2"], total_waiting=2
+        )
+    )
+    await _eventually(lambda: here.sent)
+    assert [(f["type"], f["position"]) for f in here.sent] == [("QueuePosition", 1)]
+    later = hub.place_of(("acme", "visitor", "v2"))
+    assert later is not None and (later["position"], later["total_waiting"]) == (2, 2)
+
+
+async def test_an_event_for_nobody_here_is_dropped_and_the_next_still_delivered() -> None:
+    hub = Hub()
+    fake = FakeSocket()
+    hub.add(("acme", "operator", "ann"), _socket(fake))
+    await hub.deliver(_offer("bob"))  # bob's console is on another replica
+    await hub.deliver(_offer("ann"))
+    await _eventually(lambda: fake.sent)
+    await asyncio.sleep(0.02)
+    assert [(f["type"], f["operator_id"]) for f in fake.sent] == [("ChatOffered", "ann")]

@@ -35,7 +35,9 @@ from session_service.domain.model import EndedBy, Role, Session, to_millis
 NewId = Callable[[str], uuid.UUID]
 """A deterministic id for a key: deciding the same message again yields the very same ids."""
 
-NO_SUCH_SESSION = "there is no such session"
+NOT_YOURS = "no such session of yours"
+"""The one answer to a command naming a session that does not exist on the sender's site and to
+one naming a session the sender takes no part in: the sender learns nothing of others' chats."""
 
 
 def decide(
@@ -79,9 +81,9 @@ def _post(
         return [_rejected(command, reason, command.author, command.author_id, now, new_id)]
 
     if session is None:
-        return reject(NO_SUCH_SESSION)
+        return reject(NOT_YOURS)
     if not session.has(command.author, command.author_id):
-        return reject(f"the {command.author} is not in this session")
+        return reject(NOT_YOURS)
     if earlier is not None:
         # Checked before the status: a retry that arrives after the end still gets its answer.
         if earlier.author == command.author:
@@ -117,9 +119,9 @@ def _hold_or_resume(
         return [_rejected(command, reason, "operator", command.operator_id, now, new_id)]
 
     if session is None:
-        return reject(NO_SUCH_SESSION)
+        return reject(NOT_YOURS)
     if not session.has("operator", command.operator_id):
-        return reject(f"only the session's operator can {'hold' if holding else 'resume'} it")
+        return reject(NOT_YOURS)
     if not session.is_open:
         return reject("the session has ended")
     if holding and session.status == "on_hold":
@@ -137,9 +139,9 @@ def _end(
         return [_rejected(command, reason, command.by, command.by_id, now, new_id)]
 
     if session is None:
-        return reject(NO_SUCH_SESSION)
+        return reject(NOT_YOURS)
     if not session.has(command.by, command.by_id):
-        return reject(f"the {command.by} is not in this session")
+        return reject(NOT_YOURS)
     if not session.is_open:
         return reject("the session has ended already")
     return [_ended(session, command, command.by, now, new_id)]

@@ -15,7 +15,7 @@ from fastapi import WebSocket
 from livechat_shared.contracts import Message, QueuePositionsChanged
 
 from visitor_gateway.adapters.outbox import Outbox
-from visitor_gateway.domain.delivery import Recipient, position_frames, recipients, resync_frame
+from visitor_gateway.domain.delivery import Recipient, position_frame, recipients, resync_frame
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,9 @@ class Hub:
         self._sockets: dict[Recipient, dict[WebSocket, Outbox]] = defaultdict(dict)
         # The latest place of every listed waiting visitor, so a visitor who reconnects
         # (to any replica: each one consumes every update) learns it at once.
-        self._places: dict[Recipient, dict[str, object]] = {}
+        # each waiting visitor's latest update and index in it: its frame is built only when
+        # a socket of its own is here to take it
+        self._places: dict[Recipient, tuple[QueuePositionsChanged, int]] = {}
         self._listed: dict[tuple[str, str], list[Recipient]] = {}
         self._delivered: OrderedDict[str, None] = OrderedDict()
 
@@ -82,7 +84,8 @@ class Hub:
         return bool(self._sockets.get(who))
 
     def place_of(self, who: Recipient) -> dict[str, object] | None:
-        return self._places.get(who)
+        place = self._places.get(who)
+        return None if place is None else position_frame(*place)
 
     async def deliver(self, message: Message) -> None:
         """Queue the message for its recipients' sockets; never waits on a socket. A message
@@ -92,9 +95,13 @@ class Hub:
         if isinstance(message, QueuePositionsChanged):
             self._positions(message)
             return
-        payload = message.model_dump_json()
-        for who in recipients(message):
-            self._send(who, payload)
+        # Serialized only for a recipient with a socket on this replica: every replica gets
+        # every event, and most are for sockets another replica holds.
+        here = [who for who in recipients(message) if self._sockets.get(who)]
+        if here:
+            payload = message.model_dump_json()
+            for who in here:
+                self._send(who, payload)
 
     def _seen(self, message_id: str) -> bool:
         if message_id in self._delivered:
@@ -109,18 +116,19 @@ class Hub:
         and what to re-read."""
         for who in list(self._sockets):
             self._send(who, json.dumps(resync_frame(who, reason)))
-            if (place := self._places.get(who)) is not None:
+            if (place := self.place_of(who)) is not None:
                 self._send(who, json.dumps(place))
 
     def _positions(self, update: QueuePositionsChanged) -> None:
         board = (update.site_id, update.channel.value)
         for who in self._listed.pop(board, []):
             self._places.pop(who, None)
-        frames = position_frames(update)
-        self._listed[board] = [who for who, _ in frames]
-        for who, frame in frames:
-            self._places[who] = frame
-            self._send(who, json.dumps(frame))
+        listed: list[Recipient] = [(update.site_id, "visitor", v) for v in update.waiting]
+        self._listed[board] = listed
+        for index, who in enumerate(listed):
+            self._places[who] = (update, index)  # for every visitor: a socket may open here later
+            if self._sockets.get(who):
+                self._send(who, json.dumps(position_frame(update, index)))
 
     def _send(self, who: Recipient, payload: str) -> None:
         for outbox in list(self._sockets.get(who, {}).values()):

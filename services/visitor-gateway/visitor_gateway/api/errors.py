@@ -55,7 +55,8 @@ LIMITED: Responses = {
         "headers": RETRY_AFTER,
     },
 }
-IN_A_SESSION: Responses = {
-    404: _problem("No such session of yours (or no chat at all)."),
-    409: _problem("The chat has ended."),
+HAS_A_CHAT: Responses = {
+    404: _problem("You have no chat."),
 }
+"""Commands in a chat (messages, hold, resume, end) are not checked here: the session service
+decides them and answers a refusal with CommandRejected on the caller's socket."""

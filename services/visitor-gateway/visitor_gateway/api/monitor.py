@@ -51,16 +51,18 @@ class Invitation(RequestBody):
     responses=SIGNED_IN | LIMITED,
 )
 async def heartbeat(body: Heartbeat, visitor: LimitedVisitorDep, gateway: GatewayDep) -> Accepted:
-    """The widget calls this every few seconds while the visitor browses."""
-    await gateway.publisher.publish(
-        VisitorBrowsing(
-            site_id=visitor.site_id,
-            visitor_id=visitor.subject,
-            page=body.page,
-            title=body.title,
-            referrer=body.referrer,
-        )
+    """The widget calls this every few seconds while the visitor browses; a heartbeat goes out
+    only when it brings news (another page, or the first for a while), since every replica
+    receives each one."""
+    beat = VisitorBrowsing(
+        site_id=visitor.site_id,
+        visitor_id=visitor.subject,
+        page=body.page,
+        title=body.title,
+        referrer=body.referrer,
     )
+    if gateway.monitor.is_news(beat):
+        await gateway.publisher.publish(beat)
     return Accepted(detail="seen")
 
 

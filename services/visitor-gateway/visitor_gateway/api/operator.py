@@ -23,8 +23,8 @@ from livechat_shared.contracts import (
 from livechat_shared.contracts.envelope import Identifier
 from livechat_shared.contracts.views import MessagePage, SessionList
 
-from visitor_gateway.api.errors import EVERY_ROUTE, IN_A_SESSION, SIGNED_IN
-from visitor_gateway.api.gateway import GatewayDep, OperatorDep, ongoing
+from visitor_gateway.api.errors import EVERY_ROUTE, SIGNED_IN
+from visitor_gateway.api.gateway import GatewayDep, OperatorDep
 from visitor_gateway.api.types import Accepted, NewMessage, RequestBody
 
 router = APIRouter(prefix="/v1/operator", tags=["operators"], responses=EVERY_ROUTE | SIGNED_IN)
@@ -90,13 +90,12 @@ async def pick_visitor(body: Pick, op: OperatorDep, gateway: GatewayDep) -> Acce
     return Accepted(detail="pick sent")
 
 
-@router.post(
-    "/sessions/{session_id}/messages", status_code=status.HTTP_202_ACCEPTED, responses=IN_A_SESSION
-)
+@router.post("/sessions/{session_id}/messages", status_code=status.HTTP_202_ACCEPTED)
 async def send_message(
     session_id: uuid.UUID, body: NewMessage, op: OperatorDep, gateway: GatewayDep
 ) -> Accepted:
-    ongoing(await gateway.session_of(op, session_id))
+    """Send a message; ChatMessagePosted, or CommandRejected with the reason (not a chat of
+    yours, the chat has ended), arrives on the socket."""
     await gateway.publisher.publish(
         PostChatMessage(
             site_id=op.site_id,
@@ -113,14 +112,13 @@ async def send_message(
 Step = Literal["hold", "resume", "end"]
 
 
-@router.post(
-    "/sessions/{session_id}/{step}", status_code=status.HTTP_202_ACCEPTED, responses=IN_A_SESSION
-)
+@router.post("/sessions/{session_id}/{step}", status_code=status.HTTP_202_ACCEPTED)
 async def change_session(
     session_id: uuid.UUID, step: Step, op: OperatorDep, gateway: GatewayDep
 ) -> Accepted:
-    """Put a chat on hold (it still counts against capacity), resume it, or end it."""
-    ongoing(await gateway.session_of(op, session_id))
+    """Put a chat on hold (it still counts against capacity), resume it, or end it. The
+    outcome arrives on the socket: ChatHeld, ChatResumed or ChatEnded, or CommandRejected with
+    the reason (not a chat of yours, the chat has ended, not on hold)."""
     ids = {"site_id": op.site_id, "session_id": session_id}
     command = (
         HoldChat(**ids, operator_id=op.subject)

@@ -17,14 +17,8 @@ from livechat_shared.contracts import (
 from livechat_shared.contracts.views import SessionView, TranscriptMessage
 from pydantic import BaseModel, Field
 
-from visitor_gateway.api.errors import EVERY_ROUTE, IN_A_SESSION, LIMITED, SIGNED_IN
-from visitor_gateway.api.gateway import (
-    AddressLimited,
-    GatewayDep,
-    LimitedVisitorDep,
-    VisitorDep,
-    ongoing,
-)
+from visitor_gateway.api.errors import EVERY_ROUTE, HAS_A_CHAT, LIMITED, SIGNED_IN
+from visitor_gateway.api.gateway import AddressLimited, GatewayDep, LimitedVisitorDep, VisitorDep
 from visitor_gateway.api.types import Accepted, NewMessage, RequestBody, SitePath
 from visitor_gateway.domain.auth import Caller, issue
 
@@ -88,7 +82,7 @@ async def leave_queue(visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
     return Accepted(detail="left the queue")
 
 
-@router.get("/visitor/session", responses=SIGNED_IN | IN_A_SESSION)
+@router.get("/visitor/session", responses=SIGNED_IN | HAS_A_CHAT)
 async def my_session(visitor: VisitorDep, gateway: GatewayDep) -> VisitorSession:
     """The visitor's current (or latest) chat and its messages, oldest first."""
     session = await gateway.current_session(visitor)
@@ -99,13 +93,14 @@ async def my_session(visitor: VisitorDep, gateway: GatewayDep) -> VisitorSession
 @router.post(
     "/visitor/sessions/{session_id}/messages",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=SIGNED_IN | IN_A_SESSION,
+    responses=SIGNED_IN,
 )
 async def send_message(
     session_id: uuid.UUID, body: NewMessage, visitor: VisitorDep, gateway: GatewayDep
 ) -> Accepted:
-    """Send a message in the chat named by ChatStarted's session_id."""
-    ongoing(await gateway.session_of(visitor, session_id))
+    """Send a message in the chat named by ChatStarted's session_id. The outcome arrives on
+    the socket: ChatMessagePosted, or CommandRejected with the reason (not a chat of yours,
+    the chat has ended)."""
     await gateway.publisher.publish(
         PostChatMessage(
             site_id=visitor.site_id,
@@ -122,10 +117,10 @@ async def send_message(
 @router.post(
     "/visitor/sessions/{session_id}/end",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=SIGNED_IN | IN_A_SESSION,
+    responses=SIGNED_IN,
 )
 async def end_chat(session_id: uuid.UUID, visitor: VisitorDep, gateway: GatewayDep) -> Accepted:
-    ongoing(await gateway.session_of(visitor, session_id))
+    """End the chat; ChatEnded, or CommandRejected with the reason, arrives on the socket."""
     await gateway.publisher.publish(
         EndChat(site_id=visitor.site_id, session_id=session_id, by="visitor", by_id=visitor.subject)
     )

@@ -34,21 +34,25 @@ Recipient = tuple[str, Role, str]
 
 def position_frames(update: QueuePositionsChanged) -> list[tuple[Recipient, dict[str, object]]]:
     """Each listed visitor's own place in the queue and its estimated wait."""
-    frames: list[tuple[Recipient, dict[str, object]]] = []
-    for index, visitor_id in enumerate(update.waiting):
-        eta = None
-        if update.seconds_per_position is not None:
-            eta = round((index + 1) * update.seconds_per_position, 1)
-        frame: dict[str, object] = {
-            "type": "QueuePosition",
-            "channel": update.channel.value,
-            "position": index + 1,
-            "total_waiting": update.total_waiting,
-            "estimated_wait_seconds": eta,
-            "as_of": update.occurred_at.isoformat(),
-        }
-        frames.append(((update.site_id, "visitor", visitor_id), frame))
-    return frames
+    return [
+        ((update.site_id, "visitor", visitor_id), position_frame(update, index))
+        for index, visitor_id in enumerate(update.waiting)
+    ]
+
+
+def position_frame(update: QueuePositionsChanged, index: int) -> dict[str, object]:
+    """The place of the visitor at `index` of the update's list (0: the next one served)."""
+    eta = None
+    if update.seconds_per_position is not None:
+        eta = round((index + 1) * update.seconds_per_position, 1)
+    return {
+        "type": "QueuePosition",
+        "channel": update.channel.value,
+        "position": index + 1,
+        "total_waiting": update.total_waiting,
+        "estimated_wait_seconds": eta,
+        "as_of": update.occurred_at.isoformat(),
+    }
 
 
 REREAD: dict[str, list[str]] = {

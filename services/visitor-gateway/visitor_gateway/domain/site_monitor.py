@@ -1,4 +1,5 @@
-"""The Site Monitor: who browses the site now, fed by every replica's copy of the heartbeats."""
+"""The Site Monitor: who browses the site now, fed by every replica's copy of the heartbeats
+that bring news (see `is_news`)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,27 @@ class SiteMonitor:
         self._by_last_seen.pop(key, None)
         self._by_last_seen[key] = seen.last_seen
         self.forget_silent(at)
+
+    @property
+    def refresh(self) -> timedelta:
+        """How often an unchanged heartbeat still goes out: a third of the timeout, so a
+        visitor who keeps browsing never drops off (nor counts a new visit) for lack of one."""
+        return self.timeout / 3
+
+    def is_news(self, beat: VisitorBrowsing) -> bool:
+        """Whether the beat tells the monitors anything: a visitor not seen lately, or another
+        page, title or referrer. The widget beats every few seconds; the gateway publishes only
+        the news, so every replica's monitor gets a beat per page and per `refresh`, not per
+        call (its `last_seen` may then lag the visitor's last call by up to `refresh`)."""
+        seen = self._sites.get(beat.site_id, {}).get(beat.visitor_id)
+        if seen is None or beat.occurred_at - seen.last_seen >= self.refresh:
+            return True
+        referrer = str(beat.referrer) if beat.referrer else None
+        return (
+            str(beat.page) != seen.page
+            or beat.title != seen.title
+            or (referrer is not None and referrer != seen.referrer)
+        )
 
     def browsing(self, site_id: str, now: datetime) -> list[Browsing]:
         """Visitors with a heartbeat within the timeout, longest on the site first."""
