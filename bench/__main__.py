@@ -1,7 +1,7 @@
 """`python -m bench`: the broker floor and the system's figures against it, in one run.
 
-    python -m bench                 # the full run, about 5 minutes on 2 cores
-    python -m bench --tiny          # small sizes, about 30 s (the smoke test runs this)
+    python -m bench                 # the full run, about 10 minutes on 2 cores
+    python -m bench --tiny          # small sizes, about a minute (the smoke test runs this)
     python -m bench --only floor,domain --out /tmp/bench
 
 Unless --amqp-url is given, the run creates a vhost of its own on the broker at AMQP_URL (with
@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -25,17 +25,32 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aio_pika
 from livechat_shared.contracts.services import OFFLINE_MESSAGES, SESSION_SERVICE
 
-from bench import assignment, floor, memory, routing, summary
+from bench import assignment, floor, memory, profile, routing, summary
 from bench.config import FULL, TINY, Sizes
-from bench.processes import Service
+from bench.processes import Service, broker_pid, cpu_seconds, machine_cpu_seconds
 from bench.rabbit import DEFAULT_AMQP_URL, temporary_vhost
 from bench.report import write
 
-PHASES = ("floor", "domain", "routing", "assignment", "memory", "summary")
+PHASES = (
+    "floor",
+    "domain",
+    "routing",
+    "memory",
+    "assignment",
+    "summary",
+    "profile",
+    "floor_after",
+)
+"""In this order: the floor is measured again at the end, and the run is marked noisy when the
+two differ by more than 1.5x. The memory phase comes before any other service declares a queue
+bound to the queue manager's events, so its 100,000 VisitorQueued pile up nowhere."""
+PROFILED = {"queue_manager": "queue-manager", "gateway": "gateway"}
+"""Profiled services: their key among the five, and the name in the profile files."""
 TOKEN_SECRET = "bench-token-secret-0123456789-0123456789"
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -46,14 +61,25 @@ def say(text: str) -> None:
 
 class Run:
     def __init__(
-        self, url: str, sizes: Sizes, work: Path, phases: set[str], http_client: str
+        self,
+        url: str,
+        sizes: Sizes,
+        work: Path,
+        phases: set[str],
+        http_client: str,
+        out: Path,
+        stamp: str,
     ) -> None:
         self.url = url
+        self.out = out
+        self.stamp = stamp
+        """Results go to `out`: latest-* and <stamp>-* copies (the profiles too)."""
         self.http_client = http_client
         self.sizes = sizes
         self.work = work
         self.phases = phases
         self.raw: dict[str, Any] = {}
+        self.broker = broker_pid(urlsplit(url).port or 5672)
         self.env = {
             "AMQP_URL": url,
             "VISITOR_GATEWAY_TOKEN_SECRET": TOKEN_SECRET,
@@ -68,7 +94,9 @@ class Run:
             "VISITOR_GATEWAY_ADDRESS_REQUEST_BURST": "1000000",
         }
 
-    def service(self, package: str, name: str) -> Service:
+    def service(
+        self, package: str, name: str, env: dict[str, str] | None = None, profile: bool = False
+    ) -> Service:
         # Each service's embedded store in the run's folder, never in `.data/` (make run's).
         env = {
             **self.env,
@@ -76,8 +104,52 @@ class Run:
             "SESSION_SERVICE_STORE_PATH": str(self.work / f"{name}.sqlite3"),
             "OFFLINE_MESSAGES_STORE_PATH": str(self.work / f"{name}.sqlite3"),
             "SUMMARY_PROJECTOR_STORE_PATH": str(self.work / f"{name}.sqlite3"),
+            **(env or {}),
         }
-        return Service(package, env, self.work / f"{name}.log")
+        speedscope = self.work / f"profile-{name}.speedscope.json" if profile else None
+        return Service(package, env, self.work / f"{name}.log", profile=speedscope)
+
+    async def all_five(self, tag: str, profiled: bool = False) -> dict[str, Service]:
+        """The five services on this run's vhost, the gateway last (it needs the others' URLs
+        and command queues). With `profiled`, the queue manager and the gateway run under
+        py-spy."""
+        others = {
+            "queue_manager": self.service(
+                "queue_manager", f"queue-manager-{tag}", profile=profiled
+            ),
+            "session_service": self.service("session_service", f"session-service-{tag}"),
+            "offline_messages": self.service("offline_messages", f"offline-messages-{tag}"),
+            "summary_projector": self.service("summary_projector", f"summary-projector-{tag}"),
+        }
+        started: dict[str, Service] = {}
+        try:
+            for name, service in others.items():
+                started[name] = await service.start()
+            await routing.declare_queue_manager_topology(
+                self.url, SESSION_SERVICE, OFFLINE_MESSAGES
+            )
+            urls = {
+                "VISITOR_GATEWAY_SESSION_SERVICE_URL": started["session_service"].url,
+                "VISITOR_GATEWAY_OFFLINE_MESSAGES_URL": started["offline_messages"].url,
+                "VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL": started["summary_projector"].url,
+            }
+            gateway = self.service("visitor_gateway", f"gateway-{tag}", urls, profile=profiled)
+            started["gateway"] = await gateway.start()
+        except BaseException:
+            await _stop_all(started)
+            raise
+        return started
+
+    def clocks(self, services: dict[str, Service]) -> assignment.Clocks:
+        """CPU seconds so far of each service, the bench client, the broker node and the
+        whole machine (what the other users of a shared machine take shows as the rest)."""
+        found: assignment.Clocks = {name: service.cpu for name, service in services.items()}
+        found["bench_client"] = time.process_time
+        if self.broker is not None:
+            broker = self.broker
+            found["broker"] = lambda: cpu_seconds(broker)
+        found["machine"] = lambda: machine_cpu_seconds()[0]
+        return found
 
     async def phase(self, name: str, measure: Callable[[], Awaitable[dict[str, Any]]]) -> None:
         if name not in self.phases:
@@ -96,14 +168,12 @@ class Run:
         sizes = self.sizes
         await self.phase("floor", lambda: floor.measure(self.url, sizes))
         await self.phase("domain", self.domain)
-        queue_manager = self.service("queue_manager", "queue-manager")
-        try:
-            await self.phase("routing", lambda: self.routing(queue_manager))
-            await self.phase("assignment", lambda: self.assignment(queue_manager))
-        finally:
-            await queue_manager.stop()
+        await self.phase("routing", self.routing)
         await self.phase("memory", self.memory)
+        await self.phase("assignment", self.assignment)
         await self.phase("summary", self.summary)
+        await self.phase("profile", self.profile)
+        await self.phase("floor_after", lambda: floor.measure(self.url, sizes))
         return self.raw
 
     async def domain(self) -> dict[str, Any]:
@@ -111,13 +181,21 @@ class Run:
         found = await memory.domain_probe(s.scaling_small, s.scaling_large, s.scaling_repeats)
         return {"small": s.scaling_small, "large": s.scaling_large, **found}
 
-    async def routing(self, queue_manager: Service) -> dict[str, Any]:
-        visitors = self.sizes.routing_visitors
+    async def routing(self) -> dict[str, Any]:
+        queue_manager = self.service("queue_manager", "queue-manager-routing")
+        try:
+            return await self.drain(queue_manager, self.sizes.routing_visitors)
+        finally:
+            await queue_manager.stop()
+
+    async def drain(self, queue_manager: Service, visitors: int) -> dict[str, Any]:
+        """Start the queue manager on a backlog of `visitors` and time its offers."""
         site, operators = await routing.publish_backlog(self.url, visitors, self.sizes.max_chats)
         tap = await routing.Tap(self.url, "ChatOffered", site).open(visitors)
         try:
             started = time.perf_counter()
-            await queue_manager.start()
+            if queue_manager.process is None:  # else it takes the backlog as it comes
+                await queue_manager.start()
             cpu_before = queue_manager.cpu()
             timeout = max(30.0, visitors / 20)
             with contextlib.suppress(TimeoutError):
@@ -131,41 +209,81 @@ class Run:
         finally:
             await tap.close()
 
-    async def assignment(self, queue_manager: Service) -> dict[str, Any]:
-        if queue_manager.process is None or queue_manager.process.returncode is not None:
-            await queue_manager.start()
-        # The gateway is ready only once every queue it sends commands to exists.
-        await routing.declare_queue_manager_topology(self.url, SESSION_SERVICE, OFFLINE_MESSAGES)
-        gateway = await self.service("visitor_gateway", "gateway").start()
+    async def assignment(self) -> dict[str, Any]:
+        """Chat requests at the gateway with all five services running, as in production:
+        every service's CPU per assigned visitor is counted."""
+        services = await self.all_five("assignment")
         try:
             s = self.sizes
-            return await assignment.measure(
-                gateway.url,
+            found = await assignment.measure(
+                services["gateway"].url,
                 TOKEN_SECRET,
                 s.arrival_rates,
                 s.arrival_seconds,
                 s.max_chats,
                 s.offer_wait_seconds,
-                processes={"queue_manager": queue_manager, "gateway": gateway},
+                clocks=self.clocks(services),
                 client=self.http_client,
             )
+            return {"services": sorted(services), "broker_pid": self.broker, **found}
         finally:
-            await gateway.stop()
+            await _stop_all(services)
 
     async def memory(self) -> dict[str, Any]:
         queue_manager = await self.service("queue_manager", "queue-manager-memory").start()
         s = self.sizes
-        # Publish about what the queue manager can take in the time (queueing alone is
-        # cheaper than queue + offer, hence the margin); the rest is purged afterwards.
-        pace = _dig_number(self.raw, "routing", "decisions_per_s") or 500.0
-        publish = min(s.memory_visitors, math.ceil(pace * 3 * s.memory_wait_seconds))
         try:
             return await memory.real_process(
-                queue_manager, self.url, s.memory_visitors, publish, s.memory_wait_seconds
+                queue_manager, self.url, s.memory_visitors, s.memory_wait_seconds
             )
         finally:
             await queue_manager.stop()
             await self._purge("queue-manager.input")
+
+    async def profile(self) -> dict[str, Any]:
+        """py-spy on the queue manager and the gateway at saturation: the queue manager
+        draining a backlog, then the gateway taking chat requests at the highest rate."""
+        services = await self.all_five("profile", profiled=True)
+        s = self.sizes
+        try:
+            drained = await self.drain(services["queue_manager"], s.profile_visitors)
+            rate = max(s.arrival_rates)
+            requests = await assignment.measure(
+                services["gateway"].url,
+                TOKEN_SECRET,
+                (rate,),
+                (s.profile_seconds,),
+                s.max_chats,
+                s.offer_wait_seconds,
+                clocks=self.clocks(services),
+                client=self.http_client,
+            )
+        finally:
+            await _stop_all(services)
+        found: dict[str, Any] = {
+            "queue_manager_drain": {k: drained.get(k) for k in ("decisions_per_s", "visitors")},
+            "gateway_requests": {
+                k: requests[f"{int(rate)}"].get(k) for k in ("rate_per_s", "visitors", "p99")
+            },
+        }
+        self.out.mkdir(parents=True, exist_ok=True)
+        for package, name in PROFILED.items():
+            speedscope = services[package].profile
+            assert speedscope is not None
+            if not speedscope.exists():
+                found[name] = {"error": "py-spy wrote no profile"}
+                continue
+            text, summary = profile.top_functions(speedscope)
+            for stem in ("latest", self.stamp):
+                target = self.out / f"{stem}-profile-{name}"
+                shutil.copyfile(speedscope, target.with_suffix(".speedscope.json"))
+                target.with_suffix(".txt").write_text(text)
+            found[name] = {
+                "speedscope": f"latest-profile-{name}.speedscope.json",
+                "top_functions": f"latest-profile-{name}.txt",
+                **summary,
+            }
+        return found
 
     async def summary(self) -> dict[str, Any]:
         projector = await self.service("summary_projector", "summary-projector").start()
@@ -188,9 +306,8 @@ class Run:
                 await (await channel.get_queue(queue, ensure=True)).purge()
 
 
-def _dig_number(raw: dict[str, Any], phase: str, key: str) -> float | None:
-    value = (raw.get(phase) or {}).get(key)
-    return float(value) if isinstance(value, int | float) else None
+async def _stop_all(services: dict[str, Service]) -> None:
+    await asyncio.gather(*(service.stop() for service in services.values()))
 
 
 @contextlib.contextmanager
@@ -228,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := phases - set(PHASES):
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
     started_at = datetime.now(UTC)
+    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
     started = time.monotonic()
     load_start = os.getloadavg()
     with (
@@ -236,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         _runner() as runner,
     ):
         say(f"{sizes.name} run on {url.rsplit('/', 1)[-1]!r} ({vhost}); logs in {work}")
-        raw = runner.run(Run(url, sizes, Path(work), phases, args.http_client).run())
+        run = Run(url, sizes, Path(work), phases, args.http_client, args.out, stamp)
+        raw = runner.run(run.run())
     meta = {
         "mode": sizes.name,
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -249,7 +368,6 @@ def main(argv: list[str] | None = None) -> int:
         "http_client": args.http_client,
         "sizes": vars(sizes),
     }
-    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
     json_path, md_path = write(args.out, stamp, meta, raw)
     print(md_path.read_text())
     say(f"wrote {json_path} and {md_path}")

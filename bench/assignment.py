@@ -16,6 +16,7 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -26,8 +27,10 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.http1 import Http1Pool
 from bench.pacing import open_loop
-from bench.processes import Service
-from bench.stats import summary_ms
+from bench.stats import percentile, summary_ms
+
+Clocks = dict[str, Callable[[], float]]
+"""CPU seconds used so far, by name: each service process, the bench client, the broker..."""
 
 CHAT_REQUEST = {"channel": "chat", "badge": {"name": "Bench visitor"}}
 IDENTITY_CONCURRENCY = 32
@@ -111,7 +114,7 @@ async def run_rate(
     seconds: float,
     max_chats: int,
     offer_wait: float,
-    processes: dict[str, Service],
+    clocks: Clocks,
     client: str,
 ) -> dict[str, Any]:
     site = f"bench-assign-{int(rate)}-{uuid.uuid4().hex[:6]}"
@@ -169,7 +172,7 @@ async def run_rate(
             requests.add(task)
             task.add_done_callback(requests.discard)
 
-        cpu_before = _cpu(processes)
+        cpu_before = _read(clocks)
         wall_before = time.perf_counter()
         await open_loop(visitors, rate, launch)
         last_sent = time.perf_counter()
@@ -177,7 +180,7 @@ async def run_rate(
             await asyncio.wait_for(consoles.all_offered.wait(), timeout=offer_wait)
         gave_up = time.perf_counter()
         await asyncio.gather(*requests)
-        cpu_after = _cpu(processes)
+        cpu_after = _read(clocks)
         wall = time.perf_counter() - wall_before
         if lean is not None:
             await lean.close()
@@ -190,13 +193,17 @@ async def run_rate(
                 arrived = gave_up  # a lower bound: it had not arrived when we stopped waiting
             latencies.append(arrived - scheduled[i])
         http_seconds = [answered[i] - scheduled[i] for i in range(visitors) if answered[i]]
+        fifth = max(1, visitors // 5)  # a growing backlog shows as a later last fifth
         return {
             **summary_ms(latencies),
+            "first_fifth_p50_ms": round(percentile(latencies[:fifth], 50) * 1000, 3),
+            "last_fifth_p50_ms": round(percentile(latencies[-fifth:], 50) * 1000, 3),
             "rate_per_s": rate,
             "visitors": visitors,
             "operators": operators,
             "max_chats": max_chats,
             "offers_missing": missing,
+            "offers_arrived": visitors - missing,
             "offer_wait_s": offer_wait,
             "send_seconds": round(last_sent - scheduled[0], 3),
             "http_outcomes": dict(sorted(outcomes.items())),
@@ -205,40 +212,35 @@ async def run_rate(
             "http_client": client,
             "http_connections_opened": lean.opened if lean is not None else None,
             "timed_wall_s": round(wall, 3),
-            "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 2) for k in cpu_after},
+            "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 3) for k in cpu_after},
         }
     finally:
         await consoles.close()
 
 
-def _cpu(processes: dict[str, Service]) -> dict[str, float]:
-    """CPU seconds used so far by each service process and by this bench process."""
-    used = {name: service.cpu() for name, service in processes.items()}
-    used["bench_client"] = time.process_time()
-    return used
+def _read(clocks: Clocks) -> dict[str, float]:
+    return {name: clock() for name, clock in clocks.items()}
 
 
 async def measure(
     gateway_url: str,
     secret: str,
     rates: tuple[float, ...],
-    seconds: float,
+    seconds: tuple[float, ...],
     max_chats: int,
     offer_wait: float,
-    processes: dict[str, Service],
+    clocks: Clocks,
     client: str = "lean",
 ) -> dict[str, dict[str, Any]]:
-    """Each rate on its own fresh site, after an unrecorded warm-up; `processes` are the
-    services whose CPU time each timed phase reports. The timed chat requests go through the
+    """Each rate on its own fresh site, sustained for its seconds, after an unrecorded warm-up;
+    `clocks` are the CPU times each timed phase reports. The timed chat requests go through the
     lean client (bench.http1) unless `client` is "httpx"; set-up calls always use httpx."""
     async with httpx.AsyncClient(base_url=gateway_url, limits=HTTP_LIMITS, timeout=60.0) as http:
         # Warm-up (not recorded): connections, the gateway's and queue manager's first messages.
-        await run_rate(
-            http, gateway_url, secret, 50.0, 0.4, max_chats, offer_wait, processes, client
-        )
+        await run_rate(http, gateway_url, secret, 50.0, 0.4, max_chats, offer_wait, clocks, client)
         results = {}
-        for rate in rates:
+        for rate, sustained in zip(rates, seconds, strict=True):
             results[f"{int(rate)}"] = await run_rate(
-                http, gateway_url, secret, rate, seconds, max_chats, offer_wait, processes, client
+                http, gateway_url, secret, rate, sustained, max_chats, offer_wait, clocks, client
             )
         return results

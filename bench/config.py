@@ -1,4 +1,4 @@
-"""How big each measurement is: the full run (about 5 minutes) and `--tiny` (about 30 s)."""
+"""How big each measurement is: the full run (about 10 minutes) and `--tiny` (about a minute)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ class Sizes:
     floor_throughput_messages: int
     arrival_rates: tuple[float, ...]
     """Visitors per second at the gateway; each rate is its own site and timed phase."""
-    arrival_seconds: float
+    arrival_seconds: tuple[float, ...]
+    """How long each rate is sustained (the issue: 500 visitors/s for 20 s)."""
     offer_wait_seconds: float
     """How long to wait for the last offers after the last chat request."""
     routing_visitors: int
@@ -27,8 +28,13 @@ class Sizes:
     summary_seconds: float
     memory_wait_seconds: float
     """Cap on feeding the real queue manager its waiting visitors through the broker."""
-    memory_visitors: int = 100_000
-    """The RSS target's queue size: measured if reached within the cap, else extrapolated."""
+    memory_visitors: int
+    """The RSS target's queue size: measured when reached within the cap (else the target is
+    not judged; an extrapolation is shown for reference only)."""
+    profile_visitors: int
+    """Backlog the profiled queue manager drains (its saturation)."""
+    profile_seconds: float
+    """Chat requests at the highest arrival rate for the profiled gateway."""
     max_chats: int = 50
 
 
@@ -38,15 +44,18 @@ FULL = Sizes(
     floor_latency_rate=500.0,
     floor_throughput_messages=10_000,
     arrival_rates=(100.0, 500.0),
-    arrival_seconds=5.0,
+    arrival_seconds=(10.0, 20.0),
     offer_wait_seconds=40.0,
     routing_visitors=3_000,
     scaling_small=100,
-    scaling_large=100_000,
+    scaling_large=1_000_000,
     scaling_repeats=3_000,
     summary_rate=1_000.0,
     summary_seconds=5.0,
-    memory_wait_seconds=35.0,
+    memory_wait_seconds=420.0,
+    memory_visitors=100_000,
+    profile_visitors=3_000,
+    profile_seconds=5.0,
 )
 
 TINY = Sizes(
@@ -55,7 +64,7 @@ TINY = Sizes(
     floor_latency_rate=500.0,
     floor_throughput_messages=2_000,
     arrival_rates=(100.0, 500.0),
-    arrival_seconds=0.4,
+    arrival_seconds=(0.4, 0.4),
     offer_wait_seconds=8.0,
     routing_visitors=300,
     scaling_small=100,
@@ -63,5 +72,8 @@ TINY = Sizes(
     scaling_repeats=300,
     summary_rate=1_000.0,
     summary_seconds=0.3,
-    memory_wait_seconds=3.0,
+    memory_wait_seconds=20.0,
+    memory_visitors=1_000,
+    profile_visitors=200,
+    profile_seconds=0.4,
 )

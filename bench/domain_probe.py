@@ -1,8 +1,9 @@
 """Run in a fresh interpreter: the pure routing domain with a small and a large queue.
 
-Builds two Sites through `decide` (which applies each event), with every operator busy so the
-visitors stay in the queue, and reports the RSS growth of the large one and the cost of one
-decision on each:
+Builds two Sites with every operator busy (through `decide`) so the visitors stay in the queue
+(filled with the VisitorQueued that `decide` would store), and reports the RSS growth of the large one, tracemalloc's bytes
+per waiting visitor (on a third, smaller site, traced before the others are built) and the cost
+of one decision on each:
 
 - arrival: a new visitor starts waiting (queued; no operator has room);
 - chat end: a chat ends, its operator is freed and offered the longest-waiting visitor.
@@ -10,7 +11,7 @@ decision on each:
 The waiting count is held at N across the timed decisions (untimed steps undo each one), and
 the median of many is reported, so the figures compare queue sizes and nothing else.
 
-    python -m bench.domain_probe --small 100 --large 100000 --repeats 3000
+    python -m bench.domain_probe --small 100 --large 1000000 --repeats 3000
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import os
 import statistics
 import time
+import tracemalloc
 import uuid
 from collections import deque
 from datetime import UTC, datetime
@@ -37,9 +39,10 @@ from livechat_shared.contracts import (
     Presence,
     SetOperatorPresence,
     VisitorLeftQueue,
+    VisitorQueued,
     VisitorWaiting,
 )
-from queue_manager.domain import RoutingPolicy, Site, decide
+from queue_manager.domain import RoutingPolicy, Site, apply, decide
 
 from bench.processes import rss_bytes
 
@@ -82,8 +85,28 @@ class _Desk:
                     self.accept(event)
 
     def fill_queue(self, count: int) -> None:
+        """`count` more visitors waiting: the VisitorQueued that `decide` stores for a visitor
+        nobody can take, applied directly (built without validation), because a million
+        decisions take minutes on this machine and leave the very same state. The cyclic
+        collector is paused meanwhile: its full passes over a growing heap were most of it."""
+        gc.disable()
+        try:
+            self._fill(count)
+        finally:
+            gc.enable()
+
+    def _fill(self, count: int) -> None:
         for _ in range(count):
-            self.decide(self.waiting())
+            now = datetime.now(UTC)
+            queued = VisitorQueued.model_construct(
+                event_id=self.new_id(),
+                occurred_at=now,
+                site_id=SITE,
+                visitor_id=f"v-{next(self._visitors)}",
+                channel=Channel.CHAT,
+                waiting_since=now,
+            )
+            apply(self.site, queued)
 
 
 def _ns(samples: list[int]) -> dict[str, float]:
@@ -127,9 +150,31 @@ def time_chat_ends(desk: _Desk, repeats: int) -> list[int]:
     return samples
 
 
+TRACED_VISITORS = 20_000
+
+
+def traced_bytes_per_waiting(count: int, max_chats: int) -> float:
+    """Bytes tracemalloc sees allocated and kept per visitor added to a queue (its id and
+    waiting time included, as a message brings them)."""
+    desk = _Desk(max_chats)
+    desk.staff()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        desk.fill_queue(count)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return (after - before) / count
+
+
 def probe(small: int, large: int, repeats: int, max_chats: int = 3) -> dict[str, Any]:
     """Both sites in one process, timed in alternating blocks, so that whatever else the
     machine does at the time weighs on both sizes alike."""
+    traced = traced_bytes_per_waiting(min(large, TRACED_VISITORS), max_chats)
+    gc.collect()
     desks = {small: _Desk(max_chats), large: _Desk(max_chats)}
     for desk in desks.values():
         desk.staff()
@@ -159,6 +204,8 @@ def probe(small: int, large: int, repeats: int, max_chats: int = 3) -> dict[str,
         "max_chats": max_chats,
         "build_seconds": round(build_seconds, 3),
         "build_decisions_per_s": round(large / build_seconds, 1) if build_seconds else None,
+        "traced_visitors": min(large, TRACED_VISITORS),
+        "traced_bytes_per_waiting_visitor": round(traced, 1),
         "rss_before_bytes": rss_before,
         "rss_after_bytes": rss_after,
         "decisions": {
@@ -175,7 +222,7 @@ def rss_bytes_self() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", type=int, default=100)
-    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3000)
     args = parser.parse_args()
     print(json.dumps(probe(args.small, args.large, args.repeats)))

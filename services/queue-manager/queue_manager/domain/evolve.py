@@ -44,9 +44,7 @@ def _apply(event: Event, site: Site) -> None:
 
 @_apply.register
 def _(event: VisitorQueued, site: Site) -> None:
-    visitor = Visitor(
-        event.visitor_id, event.channel, event.waiting_since, site.arrivals, event.badge
-    )
+    visitor = Visitor((event.waiting_since, site.arrivals, event.visitor_id), event.channel)
     site.arrivals += 1
     site.visitors[visitor.visitor_id] = visitor
     site.queues[visitor.channel].add(visitor.queue_key)

@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from livechat_shared.contracts import Channel, Presence, VisitorBadge
+from livechat_shared.contracts import Channel, Presence
 from sortedcontainers import SortedList
 
 EXITS_REMEMBERED = 20
@@ -19,19 +19,28 @@ QueueKey = tuple[datetime, int, str]
 
 @dataclass(slots=True)
 class Visitor:
-    visitor_id: str
+    """A visitor waiting or offered, kept small: a site may hold 100,000 of them.
+
+    Its place in the queue is the one tuple the queue holds as well, and its id and waiting
+    time are read from it. It keeps no badge: no routing rule reads one, and the journal's
+    VisitorQueued holds it for whoever shows it (the summary) — a badge per visitor was two
+    thirds of the memory of a long queue.
+    """
+
+    queue_key: QueueKey
     channel: Channel
-    waiting_since: datetime
-    arrival: int
-    badge: VisitorBadge = field(default_factory=VisitorBadge)
     declined_by: frozenset[str] = frozenset()
-    """Operators who declined or put back this visitor (shared empty set until the first one:
-    most visitors never have any, and a set each would cost 200 bytes times the queue)."""
+    """Operators who declined or put back this visitor (the shared empty set until the first
+    one: most visitors never have any)."""
     offer_id: uuid.UUID | None = None
 
     @property
-    def queue_key(self) -> QueueKey:
-        return (self.waiting_since, self.arrival, self.visitor_id)
+    def visitor_id(self) -> str:
+        return self.queue_key[2]
+
+    @property
+    def waiting_since(self) -> datetime:
+        return self.queue_key[0]
 
 
 @dataclass(slots=True)
