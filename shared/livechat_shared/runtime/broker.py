@@ -317,7 +317,12 @@ class Bus:
         try:
             # the default exchange routes to the queue of that name
             await self._send(
-                message, message.model_dump_json().encode(), "", name, expiration=expiration
+                message,
+                message.model_dump_json().encode(),
+                "",
+                name,
+                timestamp=datetime.now(UTC),
+                expiration=expiration,
             )
         except Exception as error:
             raise BrokerUnavailable(
