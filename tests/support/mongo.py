@@ -60,6 +60,9 @@ class _Collection:
     async def insert_one(self, doc: dict[str, Any]) -> Any:
         return self._c.insert_one(doc)
 
+    async def insert_many(self, docs: list[dict[str, Any]], ordered: bool = True) -> Any:
+        return self._c.insert_many(docs, ordered=ordered)
+
     async def find_one(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         found: dict[str, Any] | None = self._c.find_one(*args, **kwargs)
         return found
@@ -69,9 +72,6 @@ class _Collection:
 
     async def update_one(self, *args: Any, **kwargs: Any) -> Any:
         return self._c.update_one(*args, **kwargs)
-
-    async def insert_many(self, docs: list[dict[str, Any]], ordered: bool = True) -> Any:
-        return self._c.insert_many(docs, ordered=ordered)
 
     async def bulk_write(self, operations: list[Any], ordered: bool = True) -> _BulkResult:
         """mongomock's own bulk_write does not take this pymongo's operations: each in turn."""
