@@ -235,10 +235,12 @@ async def test_a_message_no_queue_receives_is_refused_by_the_gateways_bus(node: 
     broker = build_broker(url, 8, metrics.registry, "visitor-gateway")
     await broker.connect()
     try:
-        bus = Bus(broker, VISITOR_GATEWAY, answers_callers=True)
+        bus = Bus(broker, VISITOR_GATEWAY, answers_callers=True, metrics=metrics)
         await bus.declare()  # its own queue and the exchanges; nobody else's queue
         with pytest.raises(NotRouted):
             await bus.publish(AcceptOffer(site_id="acme", operator_id="ann", offer_id=uuid4()))
+        refused = {"service": VISITOR_GATEWAY.service, "outcome": "not_routed"}
+        assert metrics.registry.get_sample_value("livechat_published_messages_total", refused) == 1
     finally:
         await broker.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,6 +69,55 @@ async def test_replay_gives_each_site_its_decisions_in_sequence_order(
     assert sorted(e.message_id for e in entries) == ["a1", "a2", "b1", "b2"]
     for site in ("a", "b"):
         assert [e.seq for e in entries if e.site_id == site] == [1, 2]
+
+
+async def test_a_batch_is_stored_in_order_and_each_entry_comes_back_whole(
+    journal: RoutingJournal,
+) -> None:
+    batch = [entry("a1", "a", 1), entry("b1", "b", 1), entry("a2", "a", 2)]
+    await journal.append_many(batch)
+    for stored in batch:
+        assert await journal.get(stored.message_id) == stored
+    entries = await replayed(journal)
+    assert [e.seq for e in entries if e.site_id == "a"] == [1, 2]
+    await journal.append_many([entry("a3", "a", 3)])
+    assert len(await replayed(journal)) == 4
+
+
+async def test_a_batch_with_a_stored_id_raises_and_stores_nothing_after_it(
+    journal: RoutingJournal,
+) -> None:
+    await journal.append(entry("m1", seq=1))
+    with pytest.raises(DuplicateEntry):
+        await journal.append_many([entry("m2", seq=2), entry("m1", seq=3), entry("m4", seq=4)])
+    stored = [e.message_id for e in await replayed(journal)]
+    # the file and memory journals store all or nothing; MongoDB what came before
+    assert stored in (["m1"], ["m1", "m2"])
+    assert await journal.get("m4") is None
+
+
+async def test_a_failed_file_write_leaves_no_part_of_the_batch_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    journal = FileJournal(path)
+    await journal.open()
+    await journal.append(entry("m1"))
+    real_fsync = os.fsync
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        await journal.append_many([entry("m2", seq=2), entry("m3", seq=3)])
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    await journal.append(entry("m4", seq=2))
+    await journal.close()
+    reopened = FileJournal(path)
+    await reopened.open()
+    assert [e.message_id for e in await replayed(reopened)] == ["m1", "m4"]
+    await reopened.close()
 
 
 async def test_the_file_journal_survives_reopening_and_a_torn_last_line(tmp_path: Path) -> None:

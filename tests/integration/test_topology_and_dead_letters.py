@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import aio_pika
@@ -130,10 +131,10 @@ async def test_a_bad_message_is_dead_lettered_with_its_reason_and_consuming_goes
 class PoisonedJournal(MemoryJournal):
     """A store that always fails for one visitor: its message can never be handled."""
 
-    async def append(self, entry: JournalEntry) -> None:
-        if "poison" in json.dumps(entry.message):
+    async def append_many(self, entries: Sequence[JournalEntry]) -> None:
+        if any("poison" in json.dumps(entry.message) for entry in entries):
             raise RuntimeError("this one never stores")
-        await super().append(entry)
+        await super().append_many(entries)
 
 
 async def test_a_message_that_keeps_failing_is_dead_lettered_after_the_delivery_limit(

@@ -1,8 +1,10 @@
-"""The use case: load the journal, then for each message decide → store → publish.
+"""The use case: load the journal, then for each batch of messages decide → store → publish.
 
 Decisions are serialized by a lock (and across replicas by the single active consumer). Each
 decision is stored as one journal entry before anything is published, so a crash at any point
-either loses nothing or republishes the same events (same ids) on redelivery.
+either loses nothing or republishes the same events (same ids) on redelivery. A batch (what
+waited in the input queue together) is decided in order and stored with one journal write
+(group commit); its events are then published together and their confirms awaited once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import asyncio
 import collections
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from livechat_shared.contracts import (
@@ -22,6 +25,8 @@ from livechat_shared.contracts import (
 from livechat_shared.contracts.timers import Timer
 
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
+from queue_manager.domain.decide import Heads, announce_positions, heads
+from queue_manager.domain.decision import NewId
 from queue_manager.domain.timers import connection_rechecks, pending_expiries, started_by
 from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
 
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Observer = Callable[[Message, list[Event], "RoutingService"], None]
+Decided = tuple[Message, list[Event]]
+"""A message and the events its decision produced (to publish, in order)."""
 
 _ID_NAMESPACE = uuid.UUID("6f1d8a52-3c55-4d0e-9a51-1b7f3f0c8e21")
 
@@ -42,6 +49,29 @@ def _ids_for(message: Message) -> Callable[[], uuid.UUID]:
     counter = iter(range(1_000_000))
     seed = str(message.message_id)
     return lambda: uuid.uuid5(_ID_NAMESPACE, f"{seed}/{next(counter)}")
+
+
+@dataclass
+class _Pending:
+    """A decision made in memory, not stored yet."""
+
+    message: Message
+    message_id: str
+    site: Site
+    seq: int
+    now: datetime
+    new_id: NewId
+    events: list[Event]
+
+    def entry(self) -> JournalEntry:
+        return JournalEntry(
+            message_id=self.message_id,
+            site_id=self.site.site_id,
+            seq=self.seq,
+            recorded_at=self.now,
+            message=self.message.model_dump(mode="json"),
+            events=[e.model_dump(mode="json") for e in self.events],
+        )
 
 
 RECENT_IDS = 100_000
@@ -132,13 +162,18 @@ class RoutingService:
         return len(pending)
 
     async def handle(self, message: Message) -> None:
-        """Decide and store under the lock; publish in decision order while the next decision
-        is made; return (so the message is acked) once this decision's events are confirmed."""
+        """One message: a batch of one."""
+        await self.handle_batch([message])
+
+    async def handle_batch(self, messages: Sequence[Message]) -> None:
+        """Decide each message in order and store all the decisions with one journal write,
+        under the lock; publish all their events in decision order while the next batch is
+        decided; return (so the messages are acked) once every event is confirmed."""
         async with self._lock:
-            cause, events = await self._handle(message, retry_on_conflict=True)
+            decided = await self._decide(messages)
             # Started in decision order: the channel writes publishes in the order they start,
             # so consumers see decisions in order while confirms come back concurrently.
-            published = asyncio.ensure_future(self._publish(cause, events))
+            published = asyncio.ensure_future(self._publish(decided))
             self._in_flight.add(published)
             published.add_done_callback(self._in_flight.discard)
         await published
@@ -147,29 +182,84 @@ class RoutingService:
         """Let publishes under way finish (their messages are acked only then)."""
         await asyncio.gather(*self._in_flight, return_exceptions=True)
 
-    async def _handle(
-        self, message: Message, retry_on_conflict: bool
-    ) -> tuple[Message, list[Event]]:
+    async def _decide(self, messages: Sequence[Message]) -> list[Decided]:
+        try:
+            return await self._decide_together(messages)
+        except DuplicateEntry:
+            # Another writer stored decisions we have not seen: this replica was a standby
+            # and just became the active consumer. Take the stored truth and go one by one.
+            log.warning("the journal is ahead of this replica; reloading state")
+            await self.load()
+            return [await self._handle(m, retry_on_conflict=True) for m in messages]
+
+    async def _decide_together(self, messages: Sequence[Message]) -> list[Decided]:
+        """Group commit: every new decision of the batch in one journal write. Each site's
+        queue positions are announced once, in its last decision of the batch, if they moved."""
+        decided: list[Decided] = []
+        pending: list[_Pending] = []
+        in_batch: dict[str, int] = {}  # message id -> its place in `decided`
+        heads_before: dict[str, Heads] = {}
+        last_of_site: dict[str, _Pending] = {}
+        try:
+            for message in messages:
+                message_id = str(message.message_id)
+                if message_id in in_batch:  # the same message twice: its events again
+                    decided.append(decided[in_batch[message_id]])
+                    continue
+                if message_id in self._recent:
+                    decided.append(await self._stored(message, message_id))
+                    continue
+                site = self.site(message.site_id)
+                if site.site_id not in heads_before:
+                    heads_before[site.site_id] = heads(site)
+                now = self.clock()
+                new_id = _ids_for(message)
+                events = decide(site, message, now, self.policy, new_id, positions=False)
+                previous = last_of_site.get(site.site_id)
+                seq = (previous.seq if previous else site.journal_seq) + 1
+                step = _Pending(message, message_id, site, seq, now, new_id, events)
+                last_of_site[site.site_id] = step
+                pending.append(step)
+                in_batch[message_id] = len(decided)
+                decided.append((message, events))
+            for site_id, step in last_of_site.items():
+                site = step.site
+                # (extends the list `decided` holds too)
+                step.events += announce_positions(
+                    site, heads_before[site_id], step.message, step.now, self.policy, step.new_id
+                )
+            if pending:
+                await self.journal.append_many([step.entry() for step in pending])
+        except DuplicateEntry:
+            raise  # (the caller reloads)
+        except BaseException:
+            await self.load()  # decisions were applied in memory but not stored
+            raise
+        for step in pending:
+            step.site.journal_seq = step.seq
+            self._recent.add(step.message_id)
+            if self.observe is not None:
+                self.observe(step.message, step.events, self)
+        return decided
+
+    async def _handle(self, message: Message, retry_on_conflict: bool) -> Decided:
+        """One message on its own (after a takeover): decide, store, or find it stored."""
         message_id = str(message.message_id)
         if message_id in self._recent:
             return await self._stored(message, message_id)
         site = self.site(message.site_id)
         now = self.clock()
         try:
-            events = decide(site, message, now, self.policy, _ids_for(message))
-            await self.journal.append(
-                JournalEntry(
-                    message_id=message_id,
-                    site_id=site.site_id,
-                    seq=site.journal_seq + 1,
-                    recorded_at=now,
-                    message=message.model_dump(mode="json"),
-                    events=[e.model_dump(mode="json") for e in events],
-                )
+            new_id = _ids_for(message)
+            events = decide(site, message, now, self.policy, new_id)
+            await self.journal.append_many(
+                [
+                    _Pending(
+                        message, message_id, site, site.journal_seq + 1, now, new_id, events
+                    ).entry()
+                ]
             )
         except DuplicateEntry:
-            # Another writer stored decisions we have not seen: this replica was a standby
-            # and just became the active consumer. Take the stored truth and decide again.
             log.warning("the journal is ahead of this replica; reloading state")
             await self.load()
             if await self.journal.get(message_id) is not None:
@@ -186,7 +276,7 @@ class RoutingService:
             self.observe(message, events, self)
         return message, events
 
-    async def _stored(self, message: Message, message_id: str) -> tuple[Message, list[Event]]:
+    async def _stored(self, message: Message, message_id: str) -> Decided:
         """A message decided before (a redelivery): its stored events, to publish again."""
         entry = await self.journal.get(message_id)
         if entry is None:
@@ -194,17 +284,18 @@ class RoutingService:
         events = [parse_message(raw) for raw in entry.events]
         return parse_message(entry.message), [e for e in events if isinstance(e, Event)]
 
-    async def _publish(self, cause: Message, events: Iterable[Event]) -> None:
-        """Publish a decision's events in order, awaiting all their confirms together."""
+    async def _publish(self, decided: Iterable[Decided]) -> None:
+        """Publish the decisions' events in order, awaiting all their confirms together."""
         sends: list[Awaitable[None]] = []
-        for event in events:
-            # A consumed fact we kept (ChatEnded, a console claim) is not ours to publish; the
-            # timer it starts (a connection check) is ours all the same.
-            if event.message_id != cause.message_id:
-                sends.append(self.publisher.publish(event))
-            timer = started_by(event, self.policy, _derived_id)
-            if timer is not None:
-                sends.append(self._start(timer))
+        for cause, events in decided:
+            for event in events:
+                # A consumed fact we kept (ChatEnded, a console claim) is not ours to publish;
+                # the timer it starts (a connection check) is ours all the same.
+                if event.message_id != cause.message_id:
+                    sends.append(self.publisher.publish(event))
+                timer = started_by(event, self.policy, _derived_id)
+                if timer is not None:
+                    sends.append(self._start(timer))
         await asyncio.gather(*sends)
 
     def _start(self, timer: Timer) -> Awaitable[None]:

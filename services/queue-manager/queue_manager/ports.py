@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,6 +37,13 @@ class RoutingJournal(Protocol):
 
     async def append(self, entry: JournalEntry) -> None:
         """Store the entry atomically; raise DuplicateEntry if its id or (site, seq) exists."""
+
+    async def append_many(self, entries: Sequence[JournalEntry]) -> None:
+        """Store the entries in order with one write (group commit), each entry atomically.
+
+        Raises DuplicateEntry if one's id or (site, seq) exists already (or twice in the batch);
+        the entries before it may then be stored (MongoDB) or not (the file): a caller reloads.
+        """
 
     async def get(self, message_id: str) -> JournalEntry | None: ...
 

@@ -1,4 +1,4 @@
-"""The queue manager's consumer: its input queue → RoutingService.handle, in delivery order."""
+"""The queue manager's consumer: its input queue → RoutingService.handle_batch, in delivery order."""
 
 from __future__ import annotations
 
@@ -13,4 +13,4 @@ from queue_manager.handlers import RoutingService
 def build_consumer(
     bus: Bus, metrics: ServiceMetrics, service: RoutingService, settings: ServiceSettings
 ) -> InputConsumer:
-    return subscribe(bus, metrics, service.handle, settings)
+    return subscribe(bus, metrics, service.handle, settings, handle_batch=service.handle_batch)

@@ -100,8 +100,9 @@ class VisitorRequeued(Event):
 class QueuePositionsChanged(Event):
     """The head of a queue moved: who waits where, and the estimated wait per place.
 
-    Lists at most the first 100 waiting visitors (position = index + 1); published after a
-    decision that changed them.
+    Lists at most the first 100 waiting visitors (position = index + 1); published when they
+    changed, at most once per site and channel for each batch of decisions (the head as the
+    batch left it).
     """
 
     type: Literal["QueuePositionsChanged"] = "QueuePositionsChanged"

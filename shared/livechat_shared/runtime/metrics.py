@@ -42,6 +42,13 @@ class ServiceMetrics:
             ["service"],
             registry=self.registry,
         )
+        self.published = Counter(
+            "livechat_published_messages",
+            "Messages the service published (events, commands, timers), by outcome: "
+            "confirmed, not_routed (refused: no queue receives it) or failed (broker away).",
+            ["service", "outcome"],
+            registry=self.registry,
+        )
         self.consumer_active = Gauge(
             "livechat_consumer_active",
             "1 on the replica its input queue delivers to (with single active consumer, the one "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -47,11 +48,11 @@ class FlakyJournal(MemoryJournal):
         super().__init__()
         self.fail_next = False
 
-    async def append(self, entry: JournalEntry) -> None:
+    async def append_many(self, entries: Sequence[JournalEntry]) -> None:
         if self.fail_next:
             self.fail_next = False
             raise TimeoutError("store unreachable")
-        await super().append(entry)
+        await super().append_many(entries)
 
 
 def service(journal: MemoryJournal, publisher: RecordingPublisher) -> RoutingService:

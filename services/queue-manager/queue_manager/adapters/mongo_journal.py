@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from queue_manager.ports import DuplicateEntry, JournalEntry
 
@@ -31,19 +31,19 @@ class MongoJournal:
         )
 
     async def append(self, entry: JournalEntry) -> None:
+        await self.append_many([entry])
+
+    async def append_many(self, entries: Sequence[JournalEntry]) -> None:
+        """One ordered insert: the documents before a duplicate are stored, none after it."""
         try:
-            await self._entries.insert_one(
-                {
-                    "_id": entry.message_id,
-                    "site_id": entry.site_id,
-                    "seq": entry.seq,
-                    "recorded_at": entry.recorded_at,
-                    "message": entry.message,
-                    "events": entry.events,
-                }
-            )
+            await self._entries.insert_many([_document(entry) for entry in entries], ordered=True)
         except DuplicateKeyError as error:
-            raise DuplicateEntry(entry.message_id) from error
+            raise DuplicateEntry(str(error)) from error
+        except BulkWriteError as error:
+            duplicates = [e for e in error.details.get("writeErrors", []) if e.get("code") == 11000]
+            if not duplicates:
+                raise
+            raise DuplicateEntry(str(duplicates[0].get("keyValue", ""))) from error
 
     async def get(self, message_id: str) -> JournalEntry | None:
         doc = await self._entries.find_one({"_id": message_id})
@@ -57,6 +57,17 @@ class MongoJournal:
     async def close(self) -> None:
         if self._close is not None:
             await self._close()
+
+
+def _document(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "_id": entry.message_id,
+        "site_id": entry.site_id,
+        "seq": entry.seq,
+        "recorded_at": entry.recorded_at,
+        "message": entry.message,
+        "events": entry.events,
+    }
 
 
 def _entry(doc: dict[str, Any]) -> JournalEntry:

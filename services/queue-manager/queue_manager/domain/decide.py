@@ -40,29 +40,61 @@ from queue_manager.domain.policy import RoutingPolicy
 
 
 def decide(
-    site: Site, message: Message, now: datetime, policy: RoutingPolicy, new_id: NewId
+    site: Site,
+    message: Message,
+    now: datetime,
+    policy: RoutingPolicy,
+    new_id: NewId,
+    *,
+    positions: bool = True,
 ) -> list[Event]:
     """Decide what `message` means for the site, apply it, and return the events in order.
 
-    A consumed fact this service keeps (ChatEnded) comes back first in the list.
+    A consumed fact this service keeps (ChatEnded) comes back first in the list. With
+    `positions=False` the queue positions are left out: a batch announces them once for all
+    its decisions (see `announce_positions`).
     """
     decision = Decision(site, message, now, policy, new_id)
     handler = EVENT_HANDLERS.get(type(message)) or COMMAND_HANDLERS.get(type(message))
     if handler is not None:
-        heads = {channel: site.head(channel) for channel in Channel}
+        before = heads(site) if positions else None
         decision.note_slots(message)
         handler(decision, message)
         decision.announce_slots()
-        for channel, before in heads.items():
-            if site.head(channel) != before:
-                decision.emit(
-                    QueuePositionsChanged,
-                    channel=channel,
-                    waiting=site.head(channel),
-                    total_waiting=len(site.queues[channel]),
-                    seconds_per_position=site.seconds_per_position(channel),
-                )
+        if before is not None:
+            _announce(decision, before)
     return decision.events
+
+
+Heads = dict[Channel, list[str]]
+
+
+def heads(site: Site) -> Heads:
+    """The first waiting visitors of each channel, to tell later whether positions moved."""
+    return {channel: site.head(channel) for channel in Channel}
+
+
+def announce_positions(
+    site: Site, before: Heads, cause: Message, now: datetime, policy: RoutingPolicy, new_id: NewId
+) -> list[Event]:
+    """A QueuePositionsChanged for each channel whose head differs from `before` (taken before
+    one decision, or before a batch of them: then at most one per channel for the batch)."""
+    decision = Decision(site, cause, now, policy, new_id)
+    _announce(decision, before)
+    return decision.events
+
+
+def _announce(decision: Decision, before: Heads) -> None:
+    site = decision.site
+    for channel, was in before.items():
+        if (now_waiting := site.head(channel)) != was:
+            decision.emit(
+                QueuePositionsChanged,
+                channel=channel,
+                waiting=now_waiting,
+                total_waiting=len(site.queues[channel]),
+                seconds_per_position=site.seconds_per_position(channel),
+            )
 
 
 Rule = Callable[[Decision, Any], None]

@@ -1,0 +1,74 @@
+"""The bus publishes on a confirmed channel of its own: what it sends, and what it counts."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import aio_pika
+import pytest
+from livechat_shared.contracts import ExpireOffer, VisitorLeftQueue, parse_message
+from livechat_shared.contracts.services import QUEUE_MANAGER
+from livechat_shared.contracts.topology import COMMANDS_EXCHANGE, DELAYED_SITE, binding_key
+from livechat_shared.runtime.broker import Bus, build_broker
+from livechat_shared.runtime.metrics import ServiceMetrics
+
+from tests.support.broker import AMQP_URL, Tap
+from tests.support.consuming import throwaway
+
+pytestmark = pytest.mark.integration
+
+
+def published(metrics: ServiceMetrics, service: str, outcome: str) -> float:
+    value = metrics.registry.get_sample_value(
+        "livechat_published_messages_total", {"service": service, "outcome": outcome}
+    )
+    return value or 0.0
+
+
+async def test_a_published_event_arrives_whole_with_its_properties_and_is_counted(
+    site_id: str,
+) -> None:
+    queues = throwaway()
+    metrics = ServiceMetrics(queues.service)
+    broker = build_broker(AMQP_URL, 8, metrics.registry, queues.service)
+    await broker.connect()
+    try:
+        bus = Bus(broker, queues, metrics=metrics)
+        await bus.declare()
+        event = VisitorLeftQueue(site_id=site_id, visitor_id="v1")
+        async with Tap(site_id) as tap:
+            await bus.publish(event)
+            # an already-serialized body goes out as it is
+            second = VisitorLeftQueue(site_id=site_id, visitor_id="v2")
+            await bus.publish(second, second.model_dump_json().encode())
+            [first, again] = await tap.wait_for(VisitorLeftQueue, count=2)
+        assert first == event and again == second
+        assert published(metrics, queues.service, "confirmed") == 2
+    finally:
+        await broker.stop()
+
+
+async def test_a_timer_reaches_its_queue_after_its_delay(site_id: str) -> None:
+    metrics = ServiceMetrics(QUEUE_MANAGER.service)
+    broker = build_broker(AMQP_URL, 8, metrics.registry, QUEUE_MANAGER.service)
+    await broker.connect()
+    try:
+        bus = Bus(broker, QUEUE_MANAGER, metrics=metrics)
+        await bus.declare()
+        timer = ExpireOffer(site_id=site_id, offer_id=uuid4())
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            fired = await channel.declare_queue(exclusive=True, auto_delete=True)
+            commands = await channel.get_exchange(COMMANDS_EXCHANGE)
+            await fired.bind(commands, routing_key=binding_key(ExpireOffer, DELAYED_SITE))
+            await bus.publish_delayed(timer, 0.2)
+            async with asyncio.timeout(10), fired.iterator(no_ack=True) as deliveries:
+                async for delivery in deliveries:
+                    if str(timer.message_id) in delivery.body.decode():
+                        break
+        assert parse_message(delivery.body) == timer
+        assert published(metrics, QUEUE_MANAGER.service, "confirmed") == 1
+    finally:
+        await broker.stop()
