@@ -73,9 +73,6 @@ class _Collection:
     async def update_one(self, *args: Any, **kwargs: Any) -> Any:
         return self._c.update_one(*args, **kwargs)
 
-    async def insert_many(self, docs: list[dict[str, Any]], ordered: bool = True) -> Any:
-        return self._c.insert_many(docs, ordered=ordered)
-
     async def bulk_write(self, operations: list[Any], ordered: bool = True) -> _BulkResult:
         """mongomock's own bulk_write does not take this pymongo's operations: each in turn."""
         result = _BulkResult()

@@ -219,6 +219,20 @@ async def test_the_stream_sends_the_summary_then_a_frame_per_change(
     assert {f["data"]["view"] for f in sent} == {"full"}
 
 
+async def test_the_stream_is_pushed_each_change_without_waiting_for_a_re_read() -> None:
+    settings = SummaryProjectorSettings.model_validate(
+        {"log_level": "WARNING", "stream_poll_seconds": 60}
+    )
+    app = create_app(settings, store=MemorySummaryStore())
+    app.state.summaries.clock = lambda: NOW
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://projector", headers=INTERNAL
+    ) as client:
+        sent = await stream_while(app, client, {}, queued("v1", 10), online("ann"))
+    assert [f["id"] for f in sent] == ["0", "1", "2"]
+
+
 async def test_the_minimized_stream_moves_only_when_the_queues_do(
     app: FastAPI, http: httpx.AsyncClient
 ) -> None:
