@@ -245,27 +245,35 @@ class Run:
         draining a backlog, then the gateway taking chat requests at the highest rate."""
         services = await self.all_five("profile", profiled=True)
         s = self.sizes
+        rate = max(s.arrival_rates)
+        found: dict[str, Any] = {}
         try:
-            drained = await self.drain(services["queue_manager"], s.profile_visitors)
-            rate = max(s.arrival_rates)
-            requests = await assignment.measure(
-                services["gateway"].url,
-                TOKEN_SECRET,
-                (rate,),
-                (s.profile_seconds,),
-                s.max_chats,
-                s.offer_wait_seconds,
-                clocks=self.clocks(services),
-                client=self.http_client,
-            )
+            # Each load on its own: the profiles are kept whatever happens to either.
+            try:
+                drained = await self.drain(services["queue_manager"], s.profile_visitors)
+                found["queue_manager_drain"] = {
+                    k: drained.get(k) for k in ("decisions_per_s", "visitors")
+                }
+            except Exception as error:
+                found["queue_manager_drain"] = {"error": f"{type(error).__name__}: {error}"}
+            try:
+                requests = await assignment.measure(
+                    services["gateway"].url,
+                    TOKEN_SECRET,
+                    (rate,),
+                    (s.profile_seconds,),
+                    s.max_chats,
+                    s.offer_wait_seconds,
+                    clocks=self.clocks(services),
+                    client=self.http_client,
+                )
+                found["gateway_requests"] = {
+                    k: requests[f"{int(rate)}"].get(k) for k in ("rate_per_s", "visitors", "p99")
+                }
+            except Exception as error:
+                found["gateway_requests"] = {"error": f"{type(error).__name__}: {error}"}
         finally:
             await _stop_all(services)
-        found: dict[str, Any] = {
-            "queue_manager_drain": {k: drained.get(k) for k in ("decisions_per_s", "visitors")},
-            "gateway_requests": {
-                k: requests[f"{int(rate)}"].get(k) for k in ("rate_per_s", "visitors", "p99")
-            },
-        }
         self.out.mkdir(parents=True, exist_ok=True)
         for package, name in PROFILED.items():
             speedscope = services[package].profile

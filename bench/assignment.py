@@ -90,20 +90,35 @@ async def _gather_limited(limit: int, calls: list[Any]) -> list[Any]:
     return await asyncio.gather(*(one(c) for c in calls))
 
 
+async def _setup_call(http: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:
+    """A set-up request, retried when the server closed a kept-alive connection as it was
+    reused (uvicorn's keep-alive timeout racing a busy client): nothing was done then."""
+    for attempt in range(3):
+        try:
+            response = await http.request(method, url, **kw)
+        except httpx.RemoteProtocolError:
+            if attempt == 2:
+                raise
+            continue
+        response.raise_for_status()
+        return response
+    raise AssertionError("unreachable")
+
+
 async def _new_visitor(http: httpx.AsyncClient, site: str) -> tuple[str, str]:
-    response = await http.post(f"/v1/sites/{site}/visitors")
-    response.raise_for_status()
+    response = await _setup_call(http, "POST", f"/v1/sites/{site}/visitors")
     body = response.json()
     return str(body["visitor_id"]), str(body["token"])
 
 
 async def _online(http: httpx.AsyncClient, token: str) -> None:
-    response = await http.put(
+    await _setup_call(
+        http,
+        "PUT",
         "/v1/operator/presence",
         json={"presence": "online"},
         headers={"Authorization": f"Bearer {token}"},
     )
-    response.raise_for_status()
 
 
 async def run_rate(

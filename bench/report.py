@@ -113,6 +113,9 @@ def _profiles(raw: dict[str, Any]) -> list[str]:
     lines = ["", "## Profiles at saturation (py-spy)", ""]
     if error := found.get("error"):
         return [*lines, f"Not taken: {error}"]
+    for load in ("queue_manager_drain", "gateway_requests"):
+        if error := (found.get(load) or {}).get("error"):
+            lines.append(f"- the load {load.replace('_', ' ')} failed ({error}): partial profile")
     for name in ("queue-manager", "gateway"):
         one = found.get(name) or {}
         if "speedscope" not in one:
