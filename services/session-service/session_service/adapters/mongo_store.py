@@ -51,6 +51,7 @@ def _saved(
 
 
 SESSIONS = "sessions"
+_DUPLICATE_KEY = 11000
 MESSAGES = "messages"
 _LATEST_FIRST = [("started_at", DESCENDING), ("_id", DESCENDING)]
 _NEWEST_FIRST = [("posted_at", DESCENDING), ("seq", DESCENDING), ("session_id", DESCENDING)]
@@ -148,6 +149,8 @@ class MongoSessionStore:
             if sessions:
                 result = await self._sessions.bulk_write(sessions, ordered=True)
         except BulkWriteError as error:
+            if any(e.get("code") != _DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
             # A number or client id taken, or a session stored already: decided one by one.
             raise StaleSession(f"the batch conflicts with what is stored: {error}") from error
         if sessions and result.matched_count < expected:  # each update matches one session

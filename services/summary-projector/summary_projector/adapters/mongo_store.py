@@ -99,7 +99,10 @@ class MongoSummaryStore:
             operations.append(UpdateOne(query, {"$set": body}))
         try:
             result = await self._summaries.bulk_write(operations, ordered=True)
-        except BulkWriteError as error:  # an insert found the site stored: a duplicate _id
+        except BulkWriteError as error:
+            if any(e.get("code") != _DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+            # an insert found the site stored already: another writer was first
             raise WriteConflict(", ".join(s.record.site_id for s in saves)) from error
         if result.inserted_count + result.matched_count < len(operations):
             raise WriteConflict(", ".join(s.record.site_id for s in saves))
