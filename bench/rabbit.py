@@ -84,13 +84,20 @@ async def publish_all(
     exchanges = await livechat_exchanges(channel)
     pending: set[asyncio.Future[object]] = set()
     sent = 0
-    for exchange, key, body in messages:
-        if len(pending) >= window:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for future in done:
-                future.result()
-        publish = exchanges[exchange].publish(amqp_message(body), routing_key=key)
-        pending.add(asyncio.ensure_future(publish))
-        sent += 1
-    await asyncio.gather(*pending)
+    try:
+        for exchange, key, body in messages:
+            if len(pending) >= window:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for future in done:
+                    future.result()
+            publish = exchanges[exchange].publish(amqp_message(body), routing_key=key)
+            pending.add(asyncio.ensure_future(publish))
+            sent += 1
+        await asyncio.gather(*pending)
+    finally:
+        # Cancelled (the memory phase stops feeding once it has measured): the publishes in
+        # flight are dropped quietly, not left to fail on the closing channel.
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
     return sent
