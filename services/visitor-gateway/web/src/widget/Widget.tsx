@@ -18,6 +18,7 @@ interface Props {
 }
 
 const storeKey = (site: string) => `livechat.widget.${site}`;
+const chatKey = (site: string) => `livechat.widget.${site}.chat`;
 
 export function Widget({ base, site, heartbeatSeconds }: Props) {
   const [identity, setIdentity] = useState<Identity | null>(() => {
@@ -60,11 +61,15 @@ export function Widget({ base, site, heartbeatSeconds }: Props) {
     if (!identity) return;
     const onFrame = (frame: Frame) => {
       setState((s) => applyVisitorFrame(s, frame));
-      if (frame.type === "Connected" || frame.type === "Resync") {
+      if (frame.type === "ChatStarted") sessionStorage.setItem(chatKey(site), String(frame.session_id));
+      // Catch up after a reconnect (or when the gateway asks): only when there is a chat to read,
+      // since a visitor who never chatted has none (404).
+      const resync = frame.type === "Resync";
+      if ((frame.type === "Connected" && sessionStorage.getItem(chatKey(site))) || resync) {
         api
           .get<Parameters<typeof applySession>[1]>("/v1/visitor/session")
           .then((read) => setState((s) => applySession(s, read)))
-          .catch(() => {}); // 404: no chat yet
+          .catch(() => {});
       }
       if (frame.type === "VisitorInvited" || frame.type === "ChatStarted") setOpen(true);
     };
