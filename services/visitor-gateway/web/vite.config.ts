@@ -8,5 +8,5 @@ export default defineConfig({
   root: "console",
   publicDir: false,
   build: { outDir: "../dist/console", emptyOutDir: true, sourcemap: true },
-  test: { root: ".", environment: "jsdom", include: ["src/**/*.test.ts"] },
+  test: { root: ".", environment: "node", include: ["src/**/*.test.ts"] },
 });

@@ -42,8 +42,9 @@ export function MyCommunication({ live, chats, mine, open, openProfile }: ListPr
   return (
     <section aria-labelledby="my-communication">
       <h2 id="my-communication">My Communication</h2>
-      <p class="muted">
-        {chats.length} of {mine?.max_chats ?? "?"} (Maximum number of chats)
+      <p class="muted" data-testid="capacity">
+        {chats.filter((c) => c.channel === "chat").length} chats of at most {mine?.max_chats ?? "?"} (Maximum
+        number of chats; held ones count), {chats.filter((c) => c.channel === "call").length} calls
       </p>
       {chats.length === 0 && <p>No chats right now.</p>}
       <ul class="rows">
