@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import SCREENSHOTS, Gateway, Pages
@@ -56,6 +57,7 @@ def focus_ring(page: Page) -> str:
     return style
 
 
+@pytest.mark.timeout(300)
 def test_two_operators_and_five_visitors_go_through_the_seed_story(
     pages: Pages, gateway: Gateway
 ) -> None:

@@ -88,8 +88,9 @@ export function useConsole(token: string, me: string): Live {
       const page = await api.get<{ messages: TranscriptMessage[] }>("/v1/operator/messages?page_size=200");
       setState((s) => applyMessages(applySessions(s, sessions), page.messages));
       const m = await readMine();
-      setState((s) => ({ ...s, presence: s.presence ?? m.presence }));
+      setState((s) => ({ ...s, presence: m.presence }));
       if (wanted.current && wanted.current !== m.presence) {
+        // set away (or offline) while disconnected: ask again for what the operator chose
         await api.put("/v1/operator/presence", { presence: wanted.current });
       }
       await readQueue();

@@ -110,8 +110,8 @@ describe("the live socket", () => {
     expect(links.at(-1)).toEqual({ state: "refused", reason: "your sign-in was refused: token expired" });
   });
 
-  it("waits at most ten seconds between attempts", () => {
-    expect([0, 1, 2, 5, 20].map(backoffSeconds)).toEqual([0.5, 1, 2, 10, 10]);
+  it("waits at most five seconds between attempts", () => {
+    expect([0, 1, 2, 4, 20].map(backoffSeconds)).toEqual([0.5, 1, 2, 5, 5]);
     expect(closeReason(4429, "")).toContain("too many windows");
   });
 });

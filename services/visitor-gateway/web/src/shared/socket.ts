@@ -22,9 +22,9 @@ export type SocketFactory = (url: string, protocols: string[]) => SocketLike;
 const TOKEN_REFUSED = 4401;
 const TOO_MANY_SOCKETS = 4429;
 
-/** Pause before the n-th attempt in a row (0-based): 0.5 s doubling to at most 10 s. */
+/** Pause before the n-th attempt in a row (0-based): 0.5 s doubling to at most 5 s. */
 export function backoffSeconds(attempt: number): number {
-  return Math.min(10, 0.5 * 2 ** attempt);
+  return Math.min(5, 0.5 * 2 ** attempt);
 }
 
 /** Why the socket closed, in plain words. */
