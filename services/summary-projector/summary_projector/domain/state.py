@@ -58,6 +58,17 @@ class OperatorStatus:
     """Its maximum number of chats as the queue manager last reported it; None: not yet."""
     free_slots: int = 0
     """Chats it may still be offered, as the queue manager last reported: never recounted here."""
+    own_max_chats: int | None = None
+    """Its own maximum number of chats, as the queue manager last reported; None: the site's."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteMaxChats:
+    """The site's maximum number of chats as the queue manager last announced it."""
+
+    max_chats: int
+    from_default: bool
+    """The site never set its own: the queue manager's default applies."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,8 @@ class SummaryState:
     operators: Mapping[str, OperatorStatus] = field(default_factory=dict)
     visitors: Mapping[str, QueuedVisitor] = field(default_factory=dict)
     """Visitor id -> badge and original waiting time, for the Communication Queue overview."""
+    max_chats: SiteMaxChats | None = None
+    """None until the queue manager announced the site's maximum number of chats."""
 
 
 K = TypeVar("K")
