@@ -55,7 +55,9 @@ def recount_operator(w: Workload, operator_id: str) -> OperatorSummary:
         operator_id=operator_id,
         presence=operator.presence,
         # The queue manager reports the slots of the operators it knows, no one else's.
-        max_chats=None if known is None else w.policy.capacity(Channel.CHAT, operator.max_chats),
+        max_chats=None
+        if known is None
+        else w.policy.capacity(Channel.CHAT, operator.max_chats, w.site.max_chats),
         in_progress=InProgress(active=len(chats) - held, on_hold=held),
         pending_offers=sum(1 for o in w.site.offers.values() if o.operator_id == operator_id),
         pending_invitations=len(invitations),
@@ -65,4 +67,8 @@ def recount_operator(w: Workload, operator_id: str) -> OperatorSummary:
 
 
 def _free_chat_slots(w: Workload, operator: Operator) -> int:
-    return max(0, w.policy.capacity(Channel.CHAT, operator.max_chats) - operator.load(Channel.CHAT))
+    return max(
+        0,
+        w.policy.capacity(Channel.CHAT, operator.max_chats, w.site.max_chats)
+        - operator.load(Channel.CHAT),
+    )

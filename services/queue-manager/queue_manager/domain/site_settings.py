@@ -11,7 +11,6 @@ from livechat_shared.contracts import (
     AnnounceSiteSettings,
     Channel,
     OperatorCapacityChanged,
-    Presence,
     SetSiteMaxChats,
     SiteMaxChatsChanged,
 )
@@ -30,7 +29,8 @@ def set_site_max_chats(decision: Decision, message: SetSiteMaxChats) -> None:
 
 
 def announce(decision: Decision, message: AnnounceSiteSettings) -> None:
-    """Publish the settings in force, and every online operator's slots, as they stand: for a
+    """Publish the settings in force, and the slots of every operator the site has a record of
+    (offline ones too: their chat limit shows before they come online), as they stand: for a
     read model that has not seen them (a start after an upgrade, a site never announced)."""
     site = decision.site
     decision.emit(
@@ -43,9 +43,8 @@ def announce(decision: Decision, message: AnnounceSiteSettings) -> None:
             decision.emit(
                 OperatorCapacityChanged, operator_id=operator_id, max_chats=operator.max_chats
             )
-        if operator.presence is not Presence.OFFLINE:
-            for channel in Channel:
-                decision.publish_slots(operator_id, channel, decision.slots(operator, channel))
+        for channel in Channel:
+            decision.publish_slots(operator_id, channel, decision.slots(operator, channel))
 
 
 def _offer_waiting(decision: Decision) -> None:
