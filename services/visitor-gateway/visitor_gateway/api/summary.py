@@ -16,7 +16,7 @@ from livechat_shared.contracts.views import (
 from pydantic import Field
 
 from visitor_gateway.adapters.internal_api import path
-from visitor_gateway.api.errors import EVERY_ROUTE, SIGNED_IN
+from visitor_gateway.api.errors import EVERY_ROUTE, SIGNED_IN, Responses
 from visitor_gateway.api.gateway import GatewayDep, OperatorDep
 
 router = APIRouter(prefix="/v1/operator", tags=["summary"], responses=EVERY_ROUTE | SIGNED_IN)
@@ -46,7 +46,7 @@ async def my_summary(op: OperatorDep, gateway: GatewayDep) -> Response:
     return _json(*await gateway.summary.read(mine))
 
 
-SUMMARY_FRAMES = {
+SUMMARY_FRAMES: Responses = {
     200: {
         "description": "Server-Sent Events: each frame's `event` is `summary`, its `id` the "
         "summary's version, and its `data` one summary as JSON (`view` tells which).",
