@@ -190,3 +190,13 @@ def test_the_new_routes_are_typed_in_the_openapi() -> None:
     assert limit["content"]["application/json"]["schema"]["$ref"].endswith("ChatLimitView")
     put = spec["paths"]["/v1/admin/settings/max-chats"]["put"]["responses"]
     assert {"202", "401", "403", "422", "503"} <= set(put)
+
+
+async def test_the_console_learns_whether_its_operator_is_a_site_administrator() -> None:
+    app, _ = gateway_app()
+    async with client(app, authorization=f"Bearer {token(admin=True)}") as http:
+        admin = (await http.get("/v1/operator/me")).json()
+    async with client(app, authorization=f"Bearer {token('bob')}") as http:
+        operator = (await http.get("/v1/operator/me")).json()
+    assert admin == {"site_id": "acme", "operator_id": "ann", "role": "admin"}
+    assert operator == {"site_id": "acme", "operator_id": "bob", "role": "operator"}

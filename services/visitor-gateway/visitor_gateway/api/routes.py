@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from visitor_gateway.api import (
+    identity,
     message_queue,
     monitor,
     operator,
@@ -21,5 +22,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     monitor.router,
     summary.router,
     settings.router,
+    identity.router,
     sockets.router,
 )
