@@ -82,6 +82,7 @@ def operator_view(
         pending_invitations=summary.pending_invitations,
         free_chat_slots=summary.free_chat_slots,
         has_free_capacity=summary.has_free_capacity,
+        presence_reason=summary.presence_reason,
     )
 
 

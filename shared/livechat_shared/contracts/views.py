@@ -135,6 +135,11 @@ class OperatorSummaryView(_Summary):
     pending_invitations: int = Field(ge=0, description="Its invitations awaiting the visitor.")
     free_chat_slots: int = Field(ge=0)
     has_free_capacity: bool = Field(description="Online, and a free chat slot.")
+    presence_reason: Literal["operator", "offer_timed_out", "disconnected"] = Field(
+        default="operator",
+        description="Why it has that presence: set by the operator, or made away because an "
+        "offer timed out or its console disconnected.",
+    )
 
 
 class QueueEntryView(_View):

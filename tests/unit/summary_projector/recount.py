@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from livechat_shared.contracts import Channel, Presence
+from livechat_shared.contracts import Channel, OperatorPresenceChanged, Presence
 from queue_manager.domain import Operator
 from summary_projector.domain import (
     InProgress,
@@ -63,6 +63,14 @@ def recount_operator(w: Workload, operator_id: str) -> OperatorSummary:
         pending_invitations=len(invitations),
         free_chat_slots=free,
         has_free_capacity=operator.presence is Presence.ONLINE and free > 0,
+        presence_reason=next(
+            (
+                e.reason
+                for e in reversed(w.events)
+                if isinstance(e, OperatorPresenceChanged) and e.operator_id == operator_id
+            ),
+            "operator",
+        ),
     )
 
 

@@ -57,6 +57,7 @@ def encode_state(state: SummaryState) -> dict[str, Any]:
                 "max_chats": o.max_chats,
                 "free_slots": o.free_slots,
                 "own_max_chats": o.own_max_chats,
+                "presence_reason": o.presence_reason,
             }
             for k, o in state.operators.items()
         ],
@@ -102,6 +103,7 @@ def decode_state(site_id: str, doc: dict[str, Any]) -> SummaryState:
                 o["max_chats"],
                 o.get("free_slots", 0),
                 o.get("own_max_chats"),  # documents written before the settings page: none known
+                o.get("presence_reason", "operator"),
             )
             for o in doc["operators"]
         },

@@ -49,7 +49,9 @@ def ended(state: SummaryState, event: ChatEnded) -> SummaryState:
 
 
 def presence(state: SummaryState, event: OperatorPresenceChanged) -> SummaryState:
-    return _operator(state, event.operator_id, presence=event.presence)
+    return _operator(
+        state, event.operator_id, presence=event.presence, presence_reason=event.reason
+    )
 
 
 def slots(state: SummaryState, event: OperatorSlotsChanged) -> SummaryState:

@@ -10,9 +10,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from livechat_shared.contracts import Channel, Presence, VisitorBadge
+
+PresenceReason = Literal["operator", "offer_timed_out", "disconnected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,9 @@ class OperatorStatus:
     """Chats it may still be offered, as the queue manager last reported: never recounted here."""
     own_max_chats: int | None = None
     """Its own maximum number of chats, as the queue manager last reported; None: the site's."""
+    presence_reason: PresenceReason = "operator"
+    """Why it has that presence: set by itself, or away after an offer timed out or its
+    console disconnected (a console that reloads shows it again)."""
 
 
 @dataclass(frozen=True, slots=True)
