@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make run          start RabbitMQ (if needed) and all five services, say when ready; Ctrl-C stops them"
-	@echo "make token        a development operator token: make -s token SITE=acme OPERATOR=ann"
+	@echo "make token        a development operator token: make -s token SITE=acme OPERATOR=ann [ROLE=admin]"
 	@echo "make test         install the environment and run the whole suite on the real RabbitMQ"
 	@echo "make faults       only the fault suite (its own RabbitMQ node; SIGKILLs, a broker restart)"
 	@echo "make lint         ruff, mypy and import-linter (and the front end's typecheck)"
@@ -58,10 +58,12 @@ run: env rabbitmq web
 	@.venv/bin/python scripts/run.py
 
 # A development operator token (HS256, the development secret): OP=$$(make -s token SITE=acme OPERATOR=ann)
+# ROLE=admin: a site administrator's token (an operator who may also change the site's settings).
 SITE ?= acme
 OPERATOR ?= ann
+ROLE ?= operator
 token: env
-	@.venv/bin/python -m visitor_gateway.tokens --site "$(SITE)" --operator "$(OPERATOR)"
+	@.venv/bin/python -m visitor_gateway.tokens --site "$(SITE)" --operator "$(OPERATOR)" --role "$(ROLE)"
 
 test: env rabbitmq promtool web web-test chromium
 	@AMQP_URL=$$(bash scripts/test-vhost.sh) && echo "tests use $$AMQP_URL" && \

@@ -10,9 +10,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from livechat_shared.contracts import Channel, Presence, VisitorBadge
+
+PresenceReason = Literal["operator", "offer_timed_out", "disconnected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,20 @@ class OperatorStatus:
     """Its maximum number of chats as the queue manager last reported it; None: not yet."""
     free_slots: int = 0
     """Chats it may still be offered, as the queue manager last reported: never recounted here."""
+    own_max_chats: int | None = None
+    """Its own maximum number of chats, as the queue manager last reported; None: the site's."""
+    presence_reason: PresenceReason = "operator"
+    """Why it has that presence: set by itself, or away after an offer timed out or its
+    console disconnected (a console that reloads shows it again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteMaxChats:
+    """The site's maximum number of chats as the queue manager last announced it."""
+
+    max_chats: int
+    from_default: bool
+    """The site never set its own: the queue manager's default applies."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,8 @@ class SummaryState:
     operators: Mapping[str, OperatorStatus] = field(default_factory=dict)
     visitors: Mapping[str, QueuedVisitor] = field(default_factory=dict)
     """Visitor id -> badge and original waiting time, for the Communication Queue overview."""
+    max_chats: SiteMaxChats | None = None
+    """None until the queue manager announced the site's maximum number of chats."""
 
 
 K = TypeVar("K")
