@@ -55,9 +55,10 @@ def _ready(url: str) -> bool:
         return False
 
 
-def _operator_token(env: dict[str, str], operator: str = "ann") -> str:
+def _operator_token(env: dict[str, str], operator: str = "ann", role: str = "operator") -> str:
+    mint = ["-m", "visitor_gateway.tokens", "--site", "acme", "--operator", operator]
     minted = subprocess.run(
-        [sys.executable, "-m", "visitor_gateway.tokens", "--site", "acme", "--operator", operator],
+        [sys.executable, *mint, "--role", role],
         env=env,
         capture_output=True,
         text=True,
@@ -72,7 +73,8 @@ def _next_steps(env: dict[str, str]) -> str:
     lines = [
         READY_LINE,
         "",
-        f"  console       {gateway}/console/#token={ann}   (operator ann of site acme)",
+        f"  console       {gateway}/console/#token={_operator_token(env, 'ann', 'admin')}"
+        "   (ann, an administrator of site acme)",
         f"  2nd operator  {gateway}/console/#token={_operator_token(env, 'bob')}   (bob)",
         f"  widget demo   {gateway}/widget/demo   (a visitor: open it in another browser window)",
         "",

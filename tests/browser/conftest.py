@@ -57,8 +57,8 @@ class Gateway:
     def url(self) -> str:
         return self.process.url
 
-    def operator_token(self, operator_id: str, site: str = SITE) -> str:
-        caller = Caller(role="operator", site_id=site, subject=operator_id)
+    def operator_token(self, operator_id: str, site: str = SITE, admin: bool = False) -> str:
+        caller = Caller(role="operator", site_id=site, subject=operator_id, admin=admin)
         return issue(TOKEN_SECRET, caller, timedelta(hours=1))
 
     def restart(self, down_for: float) -> None:

@@ -233,3 +233,34 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
     expect(ada.get_by_role("heading", name="Chat with an operator")).to_be_visible()
     ann.get_by_role("button", name=re.compile(r"^My Communication")).click()
     expect(ann.locator("li[data-session]")).to_have_count(3)  # Ben's call, Cleo, Ada
+
+
+@pytest.mark.timeout(300)
+def test_an_administrator_changes_the_maximum_number_of_chats_at_run_time(
+    pages: Pages, gateway: Gateway
+) -> None:
+    token = gateway.operator_token("ann", admin=True)
+    ann = pages.open(f"{gateway.url}/console/#token={token}", "ann (admin)")
+    bob = console(pages, gateway, "bob")
+    expect(bob.get_by_test_id("max-chats")).to_have_text("2")
+    expect(bob.get_by_role("button", name="Maximum number of chats")).to_have_count(0)
+
+    ann.get_by_role("button", name="Maximum number of chats").click()
+    site_wide = ann.get_by_label(re.compile(r"^Site-wide maximum"))
+    expect(site_wide).to_have_value("2")
+    expect(ann.get_by_text("(the default; never set for this site)")).to_be_visible()
+    site_wide.fill("3")
+    ann.get_by_role("button", name="Save").first.click()
+    expect(ann.get_by_text("(the default; never set for this site)")).to_be_hidden()
+    expect(bob.get_by_test_id("max-chats")).to_have_text("3")  # live, without a reload
+
+    ann.get_by_label("Maximum number of chats for bob").fill("1")
+    ann.locator("tr[data-operator='bob']").get_by_role("button", name="Save").click()
+    expect(bob.get_by_test_id("max-chats")).to_have_text("1")
+    expect(bob.get_by_test_id("capacity")).to_contain_text("your own maximum; the site's is 3")
+    ann.screenshot(path=SCREENSHOTS / "console-maximum-number-of-chats.png")
+    settings = httpx.get(
+        f"{gateway.url}/v1/admin/settings", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert settings["max_chats"] == 3 and not settings["from_default"], settings
+    assert {"operator_id": "bob", "max_chats": 1} in settings["operators"], settings

@@ -1,7 +1,7 @@
 // The operator console: Presence, the sections, the Visitor profile, the Incoming chat request
 // dialog and the Communication Summary fixed at the bottom.
 import { useState } from "preact/hooks";
-import { isAdmin, type Claims } from "../shared/jwt";
+import type { Claims } from "../shared/jwt";
 import type { BrowsingVisitor, Presence } from "../shared/types";
 import { ChatOverview, MyCommunication, VisitorProfile } from "./Chats";
 import { OfferDialog } from "./OfferDialog";
@@ -33,7 +33,8 @@ export function App({ token, claims, signOut }: Props) {
   const [section, setSection] = useState<Section>("my");
   const [profile, setProfile] = useState<string | null>(null);
   const [browsing, setBrowsing] = useState<Record<string, BrowsingVisitor>>({});
-  const sections: [Section, string][] = isAdmin(claims) ? [...SECTIONS, ["settings", "Maximum number of chats"]] : SECTIONS;
+  const sections: [Section, string][] =
+    live.role === "admin" ? [...SECTIONS, ["settings", "Maximum number of chats"]] : SECTIONS;
 
   const openProfile = (visitorId: string) => {
     setProfile(visitorId);
@@ -115,7 +116,7 @@ export function App({ token, claims, signOut }: Props) {
             <MyCommunication
               live={live}
               chats={leading(state)}
-              mine={live.mine}
+              limit={live.limit}
               open={(chat) => openProfile(chat.visitor_id)}
               openProfile={openProfile}
             />

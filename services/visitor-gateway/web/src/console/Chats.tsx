@@ -1,7 +1,7 @@
 // My Communication, Chat overview and the Visitor profile's Live Communication.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { newClientMessageId } from "../shared/api";
-import type { Badge, BrowsingVisitor, MySummary } from "../shared/types";
+import type { Badge, BrowsingVisitor, ChatLimit } from "../shared/types";
 import { badgeLabel, channelWord } from "../shared/words";
 import type { Chat } from "./state";
 import type { Live } from "./useConsole";
@@ -33,18 +33,26 @@ export function ChatSteps({ live, chat }: { live: Live; chat: Chat }) {
 interface ListProps {
   live: Live;
   chats: Chat[];
-  mine: MySummary | null;
+  limit: ChatLimit | null;
   open: (chat: Chat) => void;
   openProfile: (visitorId: string) => void;
 }
 
-export function MyCommunication({ live, chats, mine, open, openProfile }: ListProps) {
+function limitWords(limit: ChatLimit | null): string {
+  if (!limit) return "";
+  return limit.operator_max_chats === null
+    ? "the site's maximum"
+    : `your own maximum; the site's is ${limit.site_max_chats}`;
+}
+
+export function MyCommunication({ live, chats, limit, open, openProfile }: ListProps) {
   return (
     <section aria-labelledby="my-communication">
       <h2 id="my-communication">My Communication</h2>
       <p class="muted" data-testid="capacity">
-        {chats.filter((c) => c.channel === "chat").length} chats of at most {mine?.max_chats ?? "?"} (Maximum
-        number of chats; held ones count), {chats.filter((c) => c.channel === "call").length} calls
+        {chats.filter((c) => c.channel === "chat").length} chats of at most{" "}
+        <b data-testid="max-chats">{limit?.effective_max_chats ?? "?"}</b> ({limitWords(limit)}; held
+        chats count), {chats.filter((c) => c.channel === "call").length} calls
       </p>
       {chats.length === 0 && <p>No chats right now.</p>}
       <ul class="rows">

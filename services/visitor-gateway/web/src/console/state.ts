@@ -49,6 +49,11 @@ export interface ConsoleState {
   nextNotice: number;
 }
 
+/** Why the queue manager changed the operator's presence, as a sentence. */
+export function presenceNote(presence: Presence, reason: string): string {
+  return `Set ${presence} because ${presenceReasonText(reason)}.`;
+}
+
 export function initialState(me: string): ConsoleState {
   return {
     me,
@@ -158,8 +163,7 @@ export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
       if (f.operator_id !== state.me) return state;
       const reason = String(f.reason ?? "operator");
       const presence = f.presence as Presence;
-      const note =
-        reason === "operator" ? null : `Set ${presence} because ${presenceReasonText(reason)}.`;
+      const note = reason === "operator" ? null : presenceNote(presence, reason);
       return { ...state, presence, presenceNote: note };
     }
     case "CommandRejected":

@@ -7,6 +7,7 @@ import { LiveSocket, socketUrl, type Frame, type Link } from "../shared/socket";
 import { followStream } from "../shared/sse";
 import type {
   Badge,
+  ChatLimit,
   CommunicationQueue,
   MySummary,
   OfflineMessage,
@@ -21,6 +22,7 @@ import {
   applyMessages,
   applySessions,
   initialState,
+  presenceNote,
   type ConsoleState,
 } from "./state";
 
@@ -35,6 +37,8 @@ export interface Live {
   queue: CommunicationQueue | null;
   messageQueue: OfflineMessage[];
   badges: Record<string, Badge>;
+  role: "operator" | "admin" | null;
+  limit: ChatLimit | null;
   setPresence: (p: Presence) => Promise<void>;
   act: (run: () => Promise<unknown>) => Promise<void>;
   refreshMessageQueue: () => Promise<void>;
@@ -50,6 +54,8 @@ export function useConsole(token: string, me: string): Live {
   const [queue, setQueue] = useState<CommunicationQueue | null>(null);
   const [messageQueue, setMessageQueue] = useState<OfflineMessage[]>([]);
   const [badges, setBadges] = useState<Record<string, Badge>>({});
+  const [role, setRole] = useState<"operator" | "admin" | null>(null);
+  const [limit, setLimit] = useState<ChatLimit | null>(null);
   // What the operator chose last: re-sent after a reconnect, since nothing sets anyone online
   // by itself; cleared when the queue manager set them away for an unanswered offer.
   const wanted = useRef<Presence | null>(null);
@@ -79,16 +85,27 @@ export function useConsole(token: string, me: string): Live {
   const readMine = async () => {
     const m = await api.get<MySummary>("/v1/operator/summary/me");
     setMine(m);
+    if (m.max_chats !== limit?.effective_max_chats) {
+      setLimit(await api.get<ChatLimit>("/v1/operator/chat-limit"));
+    }
     return m;
   };
 
   const catchUp = async () => {
     await act(async () => {
+      if (role === null) setRole((await api.get<{ role: "operator" | "admin" }>("/v1/operator/me")).role);
       const { sessions } = await api.get<{ sessions: SessionView[] }>("/v1/operator/sessions");
       const page = await api.get<{ messages: TranscriptMessage[] }>("/v1/operator/messages?page_size=200");
       setState((s) => applyMessages(applySessions(s, sessions), page.messages));
       const m = await readMine();
-      setState((s) => ({ ...s, presence: m.presence }));
+      setState((s) => ({
+        ...s,
+        presence: m.presence,
+        presenceNote:
+          m.presence_reason && m.presence_reason !== "operator"
+            ? presenceNote(m.presence, m.presence_reason)
+            : s.presenceNote,
+      }));
       if (wanted.current && wanted.current !== m.presence) {
         // set away (or offline) while disconnected: ask again for what the operator chose
         await api.put("/v1/operator/presence", { presence: wanted.current });
@@ -153,6 +170,8 @@ export function useConsole(token: string, me: string): Live {
     queue,
     messageQueue,
     badges,
+    role,
+    limit,
     setPresence,
     act,
     refreshMessageQueue,

@@ -1,4 +1,5 @@
-// What the console reads from its own token to lay out the page (the gateway checks it).
+// What the console reads from its own token to greet the operator (the gateway checks it; the
+// role comes from GET /v1/operator/me).
 
 export interface Claims {
   sub: string;
@@ -18,8 +19,4 @@ export function readClaims(token: string): Claims | null {
   } catch {
     return null;
   }
-}
-
-export function isAdmin(claims: Claims): boolean {
-  return Array.isArray(claims.role) ? claims.role.includes("admin") : claims.role === "admin";
 }

@@ -57,6 +57,7 @@ export interface SiteSummary {
 export interface MySummary {
   operator_id: string;
   presence: Presence;
+  presence_reason?: "operator" | "offer_timed_out" | "disconnected";
   max_chats: number | null;
   in_progress: { active: number; on_hold: number };
   pending_offers: number;
