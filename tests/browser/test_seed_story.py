@@ -113,7 +113,9 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
     # Ben asks: ann puts him back in the queue, so does bob; Next chat has nobody for ann.
     ben = visitor(pages, gateway, "Ben")
     ask(ben)
+    expect(offer(ann)).to_contain_text("Ben")
     offer(ann).get_by_role("button", name="Put back in queue").click()
+    expect(offer(bob)).to_contain_text("Ben")
     offer(bob).get_by_role("button", name="Put back in queue").click()
     expect(ben.get_by_test_id("position")).to_have_text("1")
     ann.get_by_role("button", name="Next chat").click()
@@ -134,9 +136,11 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
     # Cleo and Dee go to ann (bob put Ben back: no automatic offers until his Next chat).
     cleo = visitor(pages, gateway, "Cleo")
     ask(cleo)
+    expect(offer(ann)).to_contain_text("Cleo")  # her badge, before answering
     offer(ann).get_by_role("button", name="Accept").click()
     dee = visitor(pages, gateway, "Dee")
     ask(dee)
+    expect(offer(ann)).to_contain_text("Dee")  # her badge, before answering
     offer(ann).get_by_role("button", name="Accept").click()
     expect(row(ann, "Cleo")).to_contain_text("Active")
     expect(row(ann, "Dee")).to_contain_text("Active")
@@ -146,6 +150,7 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
     ask(eve)
     expect(eve.get_by_test_id("position")).to_have_text("1")
     expect(eve.get_by_role("dialog", name="Live chat")).to_contain_text("of 1 waiting")
+    expect(eve.get_by_role("button", name="Leave a message instead")).to_be_visible()
     eve.screenshot(path=SCREENSHOTS / "widget-waiting-in-queue.png")
 
     # bob holds Ada; Ada sees it.
@@ -205,8 +210,12 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
     expect(ann.get_by_role("list", name="Transcript")).to_contain_text("#1 Cleo: Is the blue one")
     ann.screenshot(path=SCREENSHOTS / "console-live-communication.png")
 
-    # Dee's chat ends; she leaves a message instead, answered with Next message.
+    # A double-click on a badge anywhere opens that visitor's profile.
     ann.get_by_role("button", name=re.compile(r"^My Communication")).click()
+    row(ann, "Dee").locator(".badge").dblclick()
+    expect(ann.get_by_test_id("profile-name")).to_have_text("Dee")
+
+    # Dee's chat ends; she leaves a message instead, answered with Next message.
     row(ann, "Dee").get_by_role("button", name="End").click()
     expect(dee.get_by_test_id("ended")).to_be_visible()
     dee.get_by_role("button", name="Start a new chat").click()

@@ -77,6 +77,21 @@ export function useConsole(token: string, me: string): Live {
       for (const v of q.visitors) next[v.visitor_id] = v.badge;
       return next;
     });
+    return q;
+  };
+  /** The offered visitor's badge, from the Communication Queue: the offer can reach this socket
+   * before the queue's read model has the visitor, so it is read again (three times at most,
+   * 0.5 s apart) until the visitor is there. */
+  const badgeOf = async (visitorId: string) => {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (attempt) await new Promise((resolve) => setTimeout(resolve, 500));
+      try {
+        const q = await readQueue();
+        if (q.visitors.some((v) => v.visitor_id === visitorId)) return;
+      } catch {
+        return;
+      }
+    }
   };
   const refreshMessageQueue = async () => {
     const mq = await api.get<{ messages: OfflineMessage[] }>("/v1/operator/offline-messages?status=waiting");
@@ -120,8 +135,8 @@ export function useConsole(token: string, me: string): Live {
     await act(() => api.put("/v1/operator/presence", { presence }));
   };
 
-  const latest = useRef({ catchUp, readQueue, readMine, refreshMessageQueue });
-  latest.current = { catchUp, readQueue, readMine, refreshMessageQueue };
+  const latest = useRef({ catchUp, readQueue, readMine, refreshMessageQueue, badgeOf });
+  latest.current = { catchUp, readQueue, readMine, refreshMessageQueue, badgeOf };
 
   useEffect(() => {
     const onFrame = (frame: Frame) => {
@@ -133,7 +148,7 @@ export function useConsole(token: string, me: string): Live {
           void calls.catchUp();
           break;
         case "ChatOffered":
-          void calls.readQueue().catch(() => {});
+          void calls.badgeOf(String(frame.visitor_id));
           break;
         case "OperatorPresenceChanged":
           if (frame.reason === "offer_timed_out") wanted.current = "away";
