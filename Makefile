@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help env rabbitmq run token test unit faults lint deploy-check bench clean docs docs-check promtool alerts-check monitoring web web-test web-lint chromium
+.PHONY: help env rabbitmq run token test unit faults lint deploy-check bench clean docs docs-check promtool alerts-check monitoring web web-test web-lint chromium screenshots
 
 help:
 	@echo "make run          start RabbitMQ (if needed) and all five services, say when ready; Ctrl-C stops them"
@@ -12,6 +12,7 @@ help:
 	@echo "make faults       only the fault suite (its own RabbitMQ node; SIGKILLs, a broker restart)"
 	@echo "make lint         ruff, mypy and import-linter (and the front end's typecheck)"
 	@echo "make web          build the operator console and the visitor widget (npm ci && npm run build) if stale"
+	@echo "make screenshots  retake docs/screenshots with the browser tests"
 	@echo "make deploy-check render and validate the Kubernetes manifests, compose file and alert rules"
 	@echo "make docs         regenerate docs/asyncapi.yaml and docs/schemas from the contracts"
 	@echo "make monitoring   regenerate deploy/monitoring/prometheusrule.yaml from alerts.yaml"
@@ -47,6 +48,10 @@ web-test: $(WEB)/node_modules/.package-lock.json
 
 web-lint: $(WEB)/node_modules/.package-lock.json
 	@cd $(WEB) && npm run --silent typecheck
+
+# The README's screenshots, retaken by the browser tests (a plain test run leaves them alone).
+screenshots: env rabbitmq web chromium
+	@AMQP_URL=$$(bash scripts/test-vhost.sh) UPDATE_SCREENSHOTS=1 $(UV) run --frozen pytest tests/browser -q
 
 # Debian's Chromium for the browser tests (Playwright's own download cannot work here).
 chromium:

@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = ROOT / "services" / "visitor-gateway" / "web" / "dist"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
 SITE = "acme"  # the widget demo page's data-site
 MAX_CHATS = 2
 SERVICES = (
@@ -174,3 +174,13 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """The whole system with one gateway, for the seed story on the demo page's site."""
     with running_system(tmp_path_factory.mktemp("browser")) as (gateway,):
         yield gateway
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests put their screenshots: docs/screenshots with UPDATE_SCREENSHOTS=1 (`make
+    screenshots`), otherwise a temporary folder, so a test run leaves the checkout unchanged."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return DOC_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")

@@ -45,9 +45,10 @@ def test_console_and_widget_reconnect_and_catch_up_after_the_gateway_restarts(
 ) -> None:
     gateway, other_replica = gateways
     site = SITE  # this module's own system: the demo page's site starts empty here too
-    # While the gateway is down, the browsers' attempts to reach it fail: expected here.
+    # The gateway is killed mid-test: requests and streams it held break, and reconnect attempts
+    # fail until it is back. Expected here, and only here.
     pages.tolerate(
-        r"net::ERR_CONNECTION_REFUSED|summary/stream.*ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_INCOMPLETE_CHUNKED_ENCODING.*summary/stream"
+        r"net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|INCOMPLETE_CHUNKED_ENCODING)"
     )
 
     ann = pages.open(f"{gateway.url}/console/#token={gateway.operator_token('ann')}", "ann")
@@ -66,6 +67,7 @@ def test_console_and_widget_reconnect_and_catch_up_after_the_gateway_restarts(
     # The gateway both pages use crashes; meanwhile Ada writes through another replica.
     gateway.process.kill()  # a crash: its sockets and streams just break
     expect(ann.get_by_test_id("connection")).to_contain_text("Connection lost")
+    expect(ada.get_by_text("Connection lost; reconnecting…")).to_be_visible()
     expect(ann.get_by_role("heading", name="Communication Summary")).to_contain_text("reconnecting")
     token = ada.evaluate(f"JSON.parse(localStorage.getItem('livechat.widget.{site}')).token")
     session = ada.evaluate(f"sessionStorage.getItem('livechat.widget.{site}.chat')")

@@ -4,12 +4,13 @@ on a page with the widget, each in its own browser context."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, Gateway, Pages
+from tests.browser.conftest import Gateway, Pages
 
 
 def console(pages: Pages, gateway: Gateway, operator: str) -> Page:
@@ -59,9 +60,8 @@ def focus_ring(page: Page) -> str:
 
 @pytest.mark.timeout(300)
 def test_two_operators_and_five_visitors_go_through_the_seed_story(
-    pages: Pages, gateway: Gateway
+    pages: Pages, gateway: Gateway, screenshots: Path
 ) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     ann = console(pages, gateway, "ann")
     bob = console(pages, gateway, "bob")
     presence(ann, "Online")
@@ -73,7 +73,7 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
     expect(dialog).to_contain_text("Ada")
     expect(dialog.get_by_test_id("offer-channel")).to_have_text("chat")
     expect(dialog.get_by_test_id("offer-countdown")).to_have_text(re.compile(r"^\d+ s$"))
-    ann.screenshot(path=SCREENSHOTS / "console-incoming-chat-request.png")
+    ann.screenshot(path=screenshots / "console-incoming-chat-request.png")
     accept, decline, put_back = (
         dialog.get_by_role("button", name=n) for n in ("Accept", "Decline", "Put back in queue")
     )
@@ -151,13 +151,13 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
     expect(eve.get_by_test_id("position")).to_have_text("1")
     expect(eve.get_by_role("dialog", name="Live chat")).to_contain_text("of 1 waiting")
     expect(eve.get_by_role("button", name="Leave a message instead")).to_be_visible()
-    eve.screenshot(path=SCREENSHOTS / "widget-waiting-in-queue.png")
+    eve.screenshot(path=screenshots / "widget-waiting-in-queue.png")
 
     # bob holds Ada; Ada sees it.
     row(bob, "Ada").get_by_role("button", name="Hold").click()
     expect(row(bob, "Ada")).to_contain_text("On hold")
     expect(ada.get_by_test_id("held")).to_be_visible()
-    ada.screenshot(path=SCREENSHOTS / "widget-chat-on-hold.png")
+    ada.screenshot(path=screenshots / "widget-chat-on-hold.png")
 
     # The Communication Summary on screen says what the API says.
     api = httpx.get(
@@ -181,13 +181,13 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
         expect(page.get_by_test_id("in-progress-on-hold")).to_have_text(
             str(api["in_progress"]["on_hold"])
         )
-    ann.screenshot(path=SCREENSHOTS / "console-my-communication.png")
+    ann.screenshot(path=screenshots / "console-my-communication.png")
 
     # Rolled up, the summary shows only the Queues; opened again, everything.
     ann.get_by_role("button", name="Roll up").click()
     expect(ann.get_by_test_id("in-progress-active")).to_be_hidden()
     expect(ann.get_by_test_id("queue-chats")).to_have_text("1")
-    ann.screenshot(path=SCREENSHOTS / "console-summary-rolled-up.png")
+    ann.screenshot(path=screenshots / "console-summary-rolled-up.png")
     ann.get_by_role("button", name="Open summary").click()
     expect(ann.get_by_test_id("in-progress-active")).to_be_visible()
 
@@ -208,7 +208,7 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
     message.get_by_role("link", name="Site visitor").click()
     expect(ann.get_by_test_id("profile-name")).to_have_text("Cleo")
     expect(ann.get_by_role("list", name="Transcript")).to_contain_text("#1 Cleo: Is the blue one")
-    ann.screenshot(path=SCREENSHOTS / "console-live-communication.png")
+    ann.screenshot(path=screenshots / "console-live-communication.png")
 
     # A double-click on a badge anywhere opens that visitor's profile.
     ann.get_by_role("button", name=re.compile(r"^My Communication")).click()
@@ -246,7 +246,7 @@ def test_two_operators_and_five_visitors_go_through_the_seed_story(
 
 @pytest.mark.timeout(300)
 def test_an_administrator_changes_the_maximum_number_of_chats_at_run_time(
-    pages: Pages, gateway: Gateway
+    pages: Pages, gateway: Gateway, screenshots: Path
 ) -> None:
     token = gateway.operator_token("ann", admin=True)
     ann = pages.open(f"{gateway.url}/console/#token={token}", "ann (admin)")
@@ -267,7 +267,7 @@ def test_an_administrator_changes_the_maximum_number_of_chats_at_run_time(
     ann.locator("tr[data-operator='bob']").get_by_role("button", name="Save").click()
     expect(bob.get_by_test_id("max-chats")).to_have_text("1")
     expect(bob.get_by_test_id("capacity")).to_contain_text("your own maximum; the site's is 3")
-    ann.screenshot(path=SCREENSHOTS / "console-maximum-number-of-chats.png")
+    ann.screenshot(path=screenshots / "console-maximum-number-of-chats.png")
     settings = httpx.get(
         f"{gateway.url}/v1/admin/settings", headers={"Authorization": f"Bearer {token}"}
     ).json()
