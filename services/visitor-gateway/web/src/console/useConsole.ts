@@ -3,6 +3,7 @@
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Api, ApiError } from "../shared/api";
+import { coalesced } from "../shared/coalesce";
 import { LiveSocket, socketUrl, type Frame, type Link } from "../shared/socket";
 import { followStream } from "../shared/sse";
 import type {
@@ -155,6 +156,10 @@ export function useConsole(token: string, me: string): Live {
           break;
       }
     };
+    const rereadLists = coalesced(() => {
+      const calls = latest.current;
+      return Promise.all([calls.readQueue(), calls.readMine(), calls.refreshMessageQueue()]);
+    });
     const socket = new LiveSocket(socketUrl("", "/v1/operator/ws"), token, onFrame, setLink);
     socket.start();
     const stop = followStream("/v1/operator/summary/stream?view=full", token, {
@@ -162,9 +167,8 @@ export function useConsole(token: string, me: string): Live {
         if (event !== "summary") return;
         setSummary(JSON.parse(data) as SiteSummary);
         // The summary changes with every routing event: the lists behind it are re-read then
-        // (pushed, never polled).
-        const calls = latest.current;
-        void Promise.all([calls.readQueue(), calls.readMine(), calls.refreshMessageQueue()]).catch(() => {});
+        // (pushed, never polled), one re-read for a burst of changes.
+        void rereadLists();
       },
       onLink: (up) => setStreamUp(up),
     });
