@@ -214,7 +214,7 @@ class RoutingService:
         )
 
     async def announce_sites(self) -> int:
-        """After a load: each known site's settings and online operators' slots are announced
+        """After a load: each known site's settings and its operators' slots are announced
         once, through this service's own queue (so in order with every other decision), for
         read models that never saw them (an upgrade) or a default that changed."""
         sites = sorted(self.sites)
