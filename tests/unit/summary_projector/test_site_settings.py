@@ -12,7 +12,7 @@ from livechat_shared.contracts import OperatorCapacityChanged, SiteMaxChatsChang
 from livechat_shared.runtime.settings import DEV_INTERNAL_TOKEN
 from summary_projector.adapters.documents import decode_state, encode_state
 from summary_projector.adapters.memory_store import MemorySummaryStore
-from summary_projector.domain import ChatLimit, chat_limit, site_settings
+from summary_projector.domain import ChatLimit, apply, chat_limit, site_settings
 from summary_projector.main import create_app
 from summary_projector.settings import SummaryProjectorSettings
 
@@ -61,6 +61,24 @@ def test_an_operators_limit_is_the_maximum_the_queue_manager_reported_for_it() -
     assert chat_limit(state, "ann") == ChatLimit(4, 2, 2)
     # an operator the queue manager never reported: the site's maximum applies to it
     assert chat_limit(state, "newcomer") == ChatLimit(4, None, 4)
+
+
+def test_a_copy_keeps_the_settings_while_the_original_changes() -> None:
+    """The store keeps a copy of the last saved state while a batch is applied in place."""
+    state = fold(site_max(4), own("ann", 2), slots("ann", free=1, maximum=2))
+    kept = state.copy()
+    assert kept == state
+    assert fold(site_max(6), own("ann", None), state=state) is state
+    assert site_settings(kept) == site_settings(fold(site_max(4), own("ann", 2)))
+    assert chat_limit(kept, "ann") == ChatLimit(4, 2, 2)
+    assert chat_limit(state, "ann") == ChatLimit(6, None, 2)
+
+
+def test_a_repeated_announcement_changes_nothing() -> None:
+    state = fold(site_max(4), own("ann", 2))
+    assert apply(state, site_max(4)) is False
+    assert apply(state, own("ann", 2)) is False
+    assert apply(state, site_max(4, from_default=True)) is True
 
 
 def test_the_settings_survive_the_stored_document() -> None:

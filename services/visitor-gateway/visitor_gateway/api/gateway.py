@@ -159,8 +159,9 @@ async def _operator(request: Request, credentials: Credentials) -> Caller:
     return await _gateway(request).caller(token, "operator")
 
 
-async def _admin(gateway: GatewayDep, credentials: Credentials) -> Caller:
-    operator = await gateway.caller(credentials.credentials if credentials else None, "operator")
+async def _admin(request: Request, credentials: Credentials) -> Caller:
+    token = credentials.credentials if credentials else None
+    operator = await _gateway(request).caller(token, "operator")
     try:
         return require_admin(operator)
     except WrongRole as error:
