@@ -9,6 +9,17 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
+ARG NODE_IMAGE=node:20-slim
+
+# --- web: the operator console and the visitor widget, built from the committed lockfile ----
+# (only at build time: the image serves static files and fetches nothing at run time)
+FROM ${NODE_IMAGE} AS web
+WORKDIR /web
+COPY services/visitor-gateway/web/package.json services/visitor-gateway/web/package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY services/visitor-gateway/web/ ./
+RUN npm run build
+
 # --- build: resolve the committed lockfile into a self-contained virtualenv ----------------
 FROM ${PYTHON_IMAGE} AS build
 
@@ -55,8 +66,10 @@ RUN groupadd --system --gid 10001 livechat \
 
 # Owned by root and not writable by the service user: nothing at run time writes here.
 COPY --from=build /app/.venv /app/.venv
+COPY --from=web /web/dist /app/web
 
 ENV PATH="/app/.venv/bin:${PATH}" \
+    VISITOR_GATEWAY_WEB_DIR=/app/web \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 

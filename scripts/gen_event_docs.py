@@ -93,6 +93,7 @@ SAMPLE_VALUES: dict[str, Any] = {
     "command_type": "AcceptOffer",
     "reason": "the offer was already answered",
     "max_chats": 4,
+    "from_default": False,
     "free_slots": 1,
     "max_slots": 4,
     "used_slots": 3,

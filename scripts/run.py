@@ -55,9 +55,10 @@ def _ready(url: str) -> bool:
         return False
 
 
-def _operator_token(env: dict[str, str]) -> str:
+def _operator_token(env: dict[str, str], operator: str = "ann", role: str = "operator") -> str:
+    mint = ["-m", "visitor_gateway.tokens", "--site", "acme", "--operator", operator]
     minted = subprocess.run(
-        [sys.executable, "-m", "visitor_gateway.tokens", "--site", "acme", "--operator", "ann"],
+        [sys.executable, *mint, "--role", role],
         env=env,
         capture_output=True,
         text=True,
@@ -68,14 +69,20 @@ def _operator_token(env: dict[str, str]) -> str:
 
 def _next_steps(env: dict[str, str]) -> str:
     gateway = _url(SERVICES[0])
+    ann = _operator_token(env)
     lines = [
         READY_LINE,
+        "",
+        f"  console       {gateway}/console/#token={_operator_token(env, 'ann', 'admin')}"
+        "   (ann, an administrator of site acme)",
+        f"  2nd operator  {gateway}/console/#token={_operator_token(env, 'bob')}   (bob)",
+        f"  widget demo   {gateway}/widget/demo   (a visitor: open it in another browser window)",
         "",
         f"  API docs      {gateway}/docs   (each service has its own /docs)",
         f"  OpenAPI       {gateway}/openapi.json",
         "  AsyncAPI      docs/asyncapi.yaml (events and commands on the broker)",
         "  metrics       " + "  ".join(f"{_url(s)}/metrics" for s in SERVICES[:2]) + "  …",
-        f"  a token for operator ann of site acme (12 h): {_operator_token(env)}",
+        f"  a token for operator ann of site acme (12 h): {ann}",
         "",
         "Try it, each in a new terminal in this folder (README: 'Try the flow by hand'):",
         "  .venv/bin/python -m examples.livechat_cli operator --site acme --operator ann"

@@ -26,7 +26,9 @@ OPERATOR_READS = [
     "/v1/operator/summary/me",
     "/v1/operator/queue",
     "/v1/operator/site-monitor",
+    "/v1/operator/chat-limit",
 ]
+ADMIN_READS = ["/v1/admin/settings"]
 STREAM = "/v1/operator/summary/stream"
 
 
@@ -51,8 +53,8 @@ def tricks(victim_site: str, victim: str) -> list[str]:
     ]
 
 
-def token(role: str, site: str, subject: str) -> str:
-    caller = Caller(role=role, site_id=site, subject=subject)  # type: ignore[arg-type]
+def token(role: str, site: str, subject: str, admin: bool = False) -> str:
+    caller = Caller(role=role, site_id=site, subject=subject, admin=admin)  # type: ignore[arg-type]
     return issue(TOKEN_SECRET, caller, timedelta(minutes=10))
 
 
@@ -127,6 +129,10 @@ async def test_no_claim_reads_another_sites_data_on_any_route(
                     response = await http.get(route, headers=headers)
                     answers.append((route, response.status_code, response.text))
                 answers.append((STREAM, *await first_frame(http, headers)))
+                admin = {"Authorization": f"Bearer {token(role, site, subject, admin=True)}"}
+                for route in ADMIN_READS:
+                    response = await http.get(route, headers=admin)
+                    answers.append((route, response.status_code, response.text))
                 step = f"/v1/operator/sessions/{session_id}/messages"
                 body = {"client_message_id": "x1", "text": "hijack"}
                 response = await http.post(step, json=body, headers=headers)

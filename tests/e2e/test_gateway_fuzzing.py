@@ -1,5 +1,6 @@
-"""Schemathesis against the gateway of the running system, with a visitor's and an operator's
-token: no 5xx, and every answer is documented (status, headers and body schema)."""
+"""Schemathesis against the gateway of the running system, with a visitor's, an operator's and
+a site administrator's token: no 5xx, and every answer is documented (status, headers and body
+schema)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def test_no_request_gets_a_5xx_or_an_undocumented_answer(system: System) -> None
     site = "fuzz-site"
     visitor = httpx.post(f"{system.gateway}/v1/sites/{site}/visitors").json()["token"]
     operator = issue(TOKEN_SECRET, Caller("operator", site, "fuzz-op"), timedelta(hours=1))
+    admin = issue(
+        TOKEN_SECRET, Caller("operator", site, "fuzz-admin", admin=True), timedelta(hours=1)
+    )
     schema = schemathesis.openapi.from_url(f"{system.gateway}/openapi.json")
     operations = [found.ok() for found in schema.get_all_operations()]  # type: ignore[union-attr]
     fuzzed = [op for op in operations if op.path not in SKIPPED]
@@ -55,7 +59,7 @@ def test_no_request_gets_a_5xx_or_an_undocumented_answer(system: System) -> None
             operation.as_strategy(GenerationMode.NEGATIVE),
         )
 
-        @given(case=cases, token=st.sampled_from([visitor, operator]))
+        @given(case=cases, token=st.sampled_from([visitor, operator, admin]))
         @settings(
             max_examples=EXAMPLES_PER_OPERATION,
             deadline=None,

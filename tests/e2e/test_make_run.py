@@ -117,6 +117,12 @@ def test_run_says_ready_only_when_all_five_are_and_the_hand_flow_works_without_u
     printed = runner.text()
     token = re.search(r"a token for operator ann of site acme \(12 h\): (\S+)", printed)
     assert token and token.group(1).count(".") == 2, printed[-3000:]
+    console = re.search(r"console +(\S+/console/)#token=(\S+)", printed)
+    demo = re.search(r"widget demo +(\S+/widget/demo)", printed)
+    assert console and demo and console.group(2).count(".") == 2, printed[-3000:]
+    with httpx.Client(timeout=10.0) as http:  # built by `make web`, which `make test` runs
+        assert '<div id="app">' in http.get(console.group(1)).text
+        assert 'src="/widget.js" data-site="acme"' in http.get(demo.group(1)).text
 
     env, _ = _environment(tmp_path)
     flow = subprocess.run(

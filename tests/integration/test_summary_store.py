@@ -21,6 +21,7 @@ from summary_projector.domain import (
     Offer,
     OperatorStatus,
     Session,
+    SiteMaxChats,
     SummaryState,
     Waiting,
     summarize,
@@ -85,8 +86,11 @@ def a_busy_state() -> SummaryState:
         messages={ids[4]: T0 + timedelta(microseconds=1)},
         operators={
             "ann": OperatorStatus(Presence.ONLINE),
-            "dot.e": OperatorStatus(Presence.AWAY, max_chats=5),
+            "dot.e": OperatorStatus(
+                Presence.AWAY, max_chats=5, own_max_chats=5, presence_reason="disconnected"
+            ),
         },
+        max_chats=SiteMaxChats(4, from_default=False),
     )
 
 

@@ -119,8 +119,11 @@ class Visitor(Party):
 
 class Operator(Party):
     @classmethod
-    async def sign_in(cls, base_url: str, site_id: str, operator_id: str) -> Operator:
-        caller = Caller(role="operator", site_id=site_id, subject=operator_id)
+    async def sign_in(
+        cls, base_url: str, site_id: str, operator_id: str, admin: bool = False
+    ) -> Operator:
+        """An operator with its console socket open; `admin`: its site's administrator."""
+        caller = Caller(role="operator", site_id=site_id, subject=operator_id, admin=admin)
         operator = cls(base_url, issue(TOKEN_SECRET, caller, timedelta(hours=1)), operator_id)
         await operator.connect("/v1/operator/ws")
         return operator

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from livechat_shared.contracts import (
+    AnnounceSiteSettings,
     Event,
     Message,
     parse_message,
@@ -302,6 +303,16 @@ class RoutingService:
         return self.publisher.publish_delayed(
             timer.command, timer.delay_seconds, due_in_seconds=timer.due_in_seconds
         )
+
+    async def announce_sites(self) -> int:
+        """After a load: each known site's settings and its operators' slots are announced
+        once, through this service's own queue (so in order with every other decision), for
+        read models that never saw them (an upgrade) or a default that changed."""
+        sites = sorted(self.sites)
+        await asyncio.gather(
+            *(self.publisher.publish(AnnounceSiteSettings(site_id=site_id)) for site_id in sites)
+        )
+        return len(sites)
 
     async def recheck_consoles(self) -> int:
         """After a load: a fresh check, once a lease and the grace have passed, for every

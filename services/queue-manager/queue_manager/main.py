@@ -97,6 +97,7 @@ def create_app(
             extra={"journal_entries": replayed, "timers_rearmed": rearmed},
         )
         await service.recheck_consoles()
+        await service.announce_sites()
         after_reconnect(base.broker, service.rearm_timers)
 
     async def stop() -> None:

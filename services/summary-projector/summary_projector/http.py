@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from livechat_shared.contracts.envelope import Identifier, SiteId
 
@@ -20,11 +20,15 @@ from summary_projector.queries import SummaryQueries
 from summary_projector.views import (
     CommunicationQueueView,
     MinimizedSummaryView,
+    OperatorChatLimitView,
     OperatorSummaryView,
+    SiteSettingsView,
     SiteSummaryView,
+    chat_limit_view,
     minimized_view,
     operator_view,
     queue_view,
+    settings_view,
     site_view,
 )
 
@@ -89,6 +93,29 @@ async def communication_queue(
     """Every visitor waiting or being offered, with its time in the queue, badge and status."""
     version, entries = await summaries.queue(site_id)
     return queue_view(site_id, entries, version, summaries.clock())
+
+
+NOT_ANNOUNCED = "the queue manager has not announced this site's maximum number of chats yet"
+
+
+@router.get("/settings", responses={404: {"description": NOT_ANNOUNCED}})
+async def site_settings(site_id: SiteIdPath, summaries: SummariesDep) -> SiteSettingsView:
+    """The site's maximum number of chats and every operator's own, as last announced."""
+    found = await summaries.settings(site_id)
+    if found is None:
+        raise HTTPException(404, NOT_ANNOUNCED)
+    return settings_view(found)
+
+
+@router.get("/operators/{operator_id}/chat-limit", responses={404: {"description": NOT_ANNOUNCED}})
+async def chat_limit(
+    site_id: SiteIdPath, operator_id: OperatorId, summaries: SummariesDep
+) -> OperatorChatLimitView:
+    """One operator's maximum number of chats: the site's, its own, and the one applied."""
+    found = await summaries.chat_limit(site_id, operator_id)
+    if found is None:
+        raise HTTPException(404, NOT_ANNOUNCED)
+    return chat_limit_view(site_id, operator_id, found)
 
 
 @router.get("/summary/stream", response_class=EventSourceResponse)

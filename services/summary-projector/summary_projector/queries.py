@@ -8,10 +8,14 @@ from datetime import datetime
 
 from summary_projector.changes import Changes
 from summary_projector.domain import (
+    ChatLimit,
     OperatorSummary,
     QueueEntry,
+    SiteSettings,
     SiteSummary,
+    chat_limit,
     communication_queue,
+    site_settings,
     summarize,
     summarize_operator,
 )
@@ -51,6 +55,13 @@ class SummaryQueries:
         """The Communication Queue: waiting and offered visitors, oldest first."""
         record = await self._load(site_id)
         return record.version, communication_queue(record.state, self.clock())
+
+    async def settings(self, site_id: str) -> SiteSettings | None:
+        """The maximum number of chats of the site and its operators; None: not announced."""
+        return site_settings((await self._load(site_id)).state)
+
+    async def chat_limit(self, site_id: str, operator_id: str) -> ChatLimit | None:
+        return chat_limit((await self._load(site_id)).state, operator_id)
 
     async def follow(
         self, site_id: str, queues_only: bool = False

@@ -9,24 +9,39 @@ from livechat_shared.contracts.views import (
     CommunicationQueueView,
     InProgressView,
     MinimizedSummaryView,
+    OperatorChatLimitView,
+    OperatorMaxChatsView,
     OperatorSummaryView,
     OperatorsView,
     QueueEntryView,
     QueuesView,
     QueueView,
+    SiteSettingsView,
     SiteSummaryView,
 )
 
-from summary_projector.domain import InProgress, OperatorSummary, Queue, QueueEntry, SiteSummary
+from summary_projector.domain import (
+    ChatLimit,
+    InProgress,
+    OperatorSummary,
+    Queue,
+    QueueEntry,
+    SiteSettings,
+    SiteSummary,
+)
 
 __all__ = [
     "CommunicationQueueView",
     "MinimizedSummaryView",
+    "OperatorChatLimitView",
     "OperatorSummaryView",
+    "SiteSettingsView",
     "SiteSummaryView",
+    "chat_limit_view",
     "minimized_view",
     "operator_view",
     "queue_view",
+    "settings_view",
     "site_view",
 ]
 
@@ -67,6 +82,7 @@ def operator_view(
         pending_invitations=summary.pending_invitations,
         free_chat_slots=summary.free_chat_slots,
         has_free_capacity=summary.has_free_capacity,
+        presence_reason=summary.presence_reason,
     )
 
 
@@ -99,4 +115,26 @@ def queue_view(
         version=version,
         as_of=now,
         visitors=[QueueEntryView(**vars(e)) for e in entries],
+    )
+
+
+def settings_view(settings: SiteSettings) -> SiteSettingsView:
+    return SiteSettingsView(
+        site_id=settings.site_id,
+        max_chats=settings.max_chats,
+        from_default=settings.from_default,
+        operators=[
+            OperatorMaxChatsView(operator_id=operator_id, max_chats=own)
+            for operator_id, own in settings.operators
+        ],
+    )
+
+
+def chat_limit_view(site_id: str, operator_id: str, limit: ChatLimit) -> OperatorChatLimitView:
+    return OperatorChatLimitView(
+        site_id=site_id,
+        operator_id=operator_id,
+        site_max_chats=limit.site_max_chats,
+        operator_max_chats=limit.operator_max_chats,
+        effective_max_chats=limit.effective_max_chats,
     )

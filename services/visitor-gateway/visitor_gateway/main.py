@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from aiormq.exceptions import AMQPError
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import (
@@ -30,6 +31,7 @@ from visitor_gateway.adapters.summary_projector import SummaryProjectorClient
 from visitor_gateway.api.body_limit import BodyLimit
 from visitor_gateway.api.gateway import Gateway
 from visitor_gateway.api.routes import ROUTERS
+from visitor_gateway.api.web import serve_web
 from visitor_gateway.consoles import Consoles
 from visitor_gateway.domain.site_monitor import SiteMonitor
 from visitor_gateway.handlers import GatewayService
@@ -114,7 +116,17 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
     )
     for routes in ROUTERS:
         app.include_router(routes)
+    serve_web(app, settings.web_dir)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.widget_origins:
+        # The widget on another site's pages calls the visitor routes from that origin; a
+        # bearer token is no ambient credential, so no cookies are allowed.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.widget_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
 
     @app.exception_handler(BrokerUnavailable)
     @app.exception_handler(AMQPError)

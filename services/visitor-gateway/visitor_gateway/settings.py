@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from livechat_shared.runtime.settings import ServiceSettings
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 DEV_SECRET = "dev-only-token-secret-change-me-0123456789"
+BUILT_WEB = Path(__file__).resolve().parents[1] / "web" / "dist"
+"""Where `make web` puts the console and the widget in a checkout (the image sets its own)."""
 
 
 class VisitorGatewaySettings(ServiceSettings):
@@ -33,6 +37,17 @@ class VisitorGatewaySettings(ServiceSettings):
         le=7 * 24 * 3600,
         description="The Site Monitor forgets a visitor silent this long (and its visit count); "
         "pruned every few seconds, so heartbeats from fresh identities cannot grow memory.",
+    )
+
+    web_dir: Path = Field(
+        default=BUILT_WEB,
+        description="The built operator console and visitor widget (served at /console/, "
+        "/widget.js, /widget/demo).",
+    )
+    widget_origins: list[str] = Field(
+        default=[],
+        description="Origins of the websites that embed the widget from another origin (CORS), "
+        'e.g. ["https://www.example.com"]; empty: only pages of the gateway\'s own origin.',
     )
 
     # Operator tokens (see README "Security"): HS256 with token_secret, and/or a real provider

@@ -10,6 +10,7 @@ from livechat_shared.contracts.catalog import (
 )
 from livechat_shared.contracts.commands import (
     AcceptOffer,
+    AnnounceSiteSettings,
     AnswerInvitation,
     CheckOperatorConnection,
     CloseMessage,
@@ -29,6 +30,7 @@ from livechat_shared.contracts.commands import (
     ResumeChat,
     SetOperatorCapacity,
     SetOperatorPresence,
+    SetSiteMaxChats,
     TakeNextMessage,
 )
 from livechat_shared.contracts.envelope import SCHEMA_VERSION, Channel, Message, Presence
@@ -59,6 +61,7 @@ from livechat_shared.contracts.events import (
     OperatorPresenceChanged,
     OperatorSlotsChanged,
     QueuePositionsChanged,
+    SiteMaxChatsChanged,
     VisitorAbandoned,
     VisitorBadge,
     VisitorBrowsing,
@@ -77,6 +80,7 @@ __all__ = [
     "MESSAGE_TYPES",
     "SCHEMA_VERSION",
     "AcceptOffer",
+    "AnnounceSiteSettings",
     "AnswerInvitation",
     "AnyMessage",
     "Channel",
@@ -126,6 +130,8 @@ __all__ = [
     "ResumeChat",
     "SetOperatorCapacity",
     "SetOperatorPresence",
+    "SetSiteMaxChats",
+    "SiteMaxChatsChanged",
     "TakeNextMessage",
     "UnknownMessage",
     "VisitorAbandoned",

@@ -35,6 +35,7 @@ EVENT_TYPES: tuple[type[e.Event], ...] = (
     e.OperatorConnected,
     e.OperatorDisconnected,
     e.OperatorCapacityChanged,
+    e.SiteMaxChatsChanged,
     e.OperatorSlotsChanged,
     e.NextChatRequested,
     e.OperatorFreed,
@@ -50,6 +51,8 @@ EVENT_TYPES: tuple[type[e.Event], ...] = (
 COMMAND_TYPES: tuple[type[c.Command], ...] = (
     c.SetOperatorPresence,
     c.SetOperatorCapacity,
+    c.SetSiteMaxChats,
+    c.AnnounceSiteSettings,
     c.AcceptOffer,
     c.DeclineOffer,
     c.PutBackInQueue,

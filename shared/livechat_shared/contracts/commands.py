@@ -42,6 +42,22 @@ class SetOperatorCapacity(Command):
     max_chats: int | None = Field(default=None, ge=1, le=50)
 
 
+class SetSiteMaxChats(Command):
+    """A site administrator sets the site-wide maximum number of chats per operator (operators
+    with their own maximum keep it)."""
+
+    type: Literal["SetSiteMaxChats"] = "SetSiteMaxChats"
+    max_chats: int = Field(ge=1, le=50)
+
+
+class AnnounceSiteSettings(Command):
+    """Publish the site's maximum number of chats and every online operator's slots again, as
+    they stand (sent by the queue manager to itself after a start, and by the gateway when the
+    read model has not heard of the site's settings yet). Changes nothing."""
+
+    type: Literal["AnnounceSiteSettings"] = "AnnounceSiteSettings"
+
+
 class AcceptOffer(Command):
     type: Literal["AcceptOffer"] = "AcceptOffer"
     offer_id: uuid.UUID

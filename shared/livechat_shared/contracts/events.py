@@ -275,6 +275,19 @@ class OperatorCapacityChanged(Event):
     max_chats: int | None = Field(default=None, ge=1, le=50)
 
 
+class SiteMaxChatsChanged(Event):
+    """The site-wide maximum number of chats per operator, as the queue manager now applies it.
+
+    Also published, unchanged, after a queue manager start (and on AnnounceSiteSettings), so a
+    read model always has the value in force, the environment's default included."""
+
+    type: Literal["SiteMaxChatsChanged"] = "SiteMaxChatsChanged"
+    max_chats: int = Field(ge=1, le=50, description="The maximum in force for the site.")
+    from_default: bool = Field(
+        description="True: the site never set its own, the queue manager's default applies."
+    )
+
+
 class OperatorSlotsChanged(Event):
     """What an operator can still take in one channel, as the queue manager just decided it.
 

@@ -16,6 +16,8 @@ QUEUE_MANAGER = ServiceQueues(
         e.OperatorDisconnected,
         c.SetOperatorPresence,
         c.SetOperatorCapacity,
+        c.SetSiteMaxChats,
+        c.AnnounceSiteSettings,
         c.AcceptOffer,
         c.DeclineOffer,
         c.PutBackInQueue,
@@ -43,6 +45,7 @@ QUEUE_MANAGER = ServiceQueues(
         e.OfferWithdrawn,
         e.OperatorPresenceChanged,
         e.OperatorCapacityChanged,
+        e.SiteMaxChatsChanged,
         e.OperatorSlotsChanged,
         e.NextChatRequested,
         e.OperatorFreed,
@@ -50,6 +53,7 @@ QUEUE_MANAGER = ServiceQueues(
         c.ExpireInvitation,
         c.ExpireOffer,
         c.CheckOperatorConnection,
+        c.AnnounceSiteSettings,
     ),
     # Routing decisions are serialized: one consumer at a time, further replicas stand by.
     single_active_consumer=True,
@@ -114,6 +118,9 @@ VISITOR_GATEWAY = ServiceQueues(
         e.OperatorConnected,
         e.OperatorDisconnected,
         c.SetOperatorPresence,
+        c.SetOperatorCapacity,
+        c.SetSiteMaxChats,
+        c.AnnounceSiteSettings,
         c.AcceptOffer,
         c.DeclineOffer,
         c.PutBackInQueue,
@@ -170,6 +177,8 @@ SUMMARY_PROJECTOR = ServiceQueues(
         e.ChatEnded,
         e.OperatorPresenceChanged,
         e.OperatorSlotsChanged,
+        e.OperatorCapacityChanged,
+        e.SiteMaxChatsChanged,
     ),
     publishes=(),  # a read model: it publishes nothing
     # The projection is order-sensitive (an offer before its chat start): one consumer at a time.

@@ -135,6 +135,11 @@ class OperatorSummaryView(_Summary):
     pending_invitations: int = Field(ge=0, description="Its invitations awaiting the visitor.")
     free_chat_slots: int = Field(ge=0)
     has_free_capacity: bool = Field(description="Online, and a free chat slot.")
+    presence_reason: Literal["operator", "offer_timed_out", "disconnected"] = Field(
+        default="operator",
+        description="Why it has that presence: set by the operator, or made away because an "
+        "offer timed out or its console disconnected.",
+    )
 
 
 class QueueEntryView(_View):
@@ -154,3 +159,43 @@ class CommunicationQueueView(_View):
     version: int
     as_of: datetime
     visitors: list[QueueEntryView]
+
+
+# The maximum number of chats: the summary projector's view of the queue manager's settings.
+
+
+class ChatLimitView(_View):
+    """An operator's maximum number of chats and where it comes from (the gateway's answer)."""
+
+    site_max_chats: int = Field(ge=1, le=50, description="The site-wide maximum in force.")
+    operator_max_chats: int | None = Field(
+        ge=1, le=50, description="The operator's own maximum; null: the site's applies."
+    )
+    effective_max_chats: int = Field(
+        ge=1, le=50, description="The maximum the queue manager applies to this operator."
+    )
+
+
+class OperatorChatLimitView(ChatLimitView):
+    """The projector's answer to the gateway: the same, naming whose it is (checked there)."""
+
+    site_id: str
+    operator_id: str
+
+
+class OperatorMaxChatsView(_View):
+    operator_id: str
+    max_chats: int | None = Field(ge=1, le=50, description="Its own maximum; null: the site's.")
+
+
+class SiteSettingsView(_View):
+    """The site's maximum number of chats and every known operator's own override."""
+
+    site_id: str
+    max_chats: int = Field(ge=1, le=50, description="The site-wide maximum in force.")
+    from_default: bool = Field(
+        description="True while the site never set its own value (the default applies)."
+    )
+    operators: list[OperatorMaxChatsView] = Field(
+        description="Every operator the site has seen, by id, with its own maximum if any."
+    )

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 import pytest
 from livechat_shared.contracts import (
+    AnnounceSiteSettings,
     Channel,
     Message,
     Presence,
     QueuePositionsChanged,
     SetOperatorPresence,
+    SetSiteMaxChats,
     VisitorLeftQueue,
     VisitorWaiting,
 )
@@ -42,7 +44,8 @@ class CountingJournal(MemoryJournal):
 
 
 def workload() -> list[Message]:
-    """Two sites, operators coming online, visitors waiting and leaving: offers, queueing."""
+    """Two sites, operators coming online, visitors waiting and leaving: offers, queueing; a
+    site's maximum raised (offers to the waiting) and another's settings announced."""
     messages: list[Message] = [online]
     messages += [waiting(f"v{i}") for i in range(5)]
     messages.append(VisitorLeftQueue(site_id=SITE, visitor_id="v2", occurred_at=T0))
@@ -54,6 +57,9 @@ def workload() -> list[Message]:
     ]
     messages.append(SetOperatorPresence(site_id=SITE, operator_id="bob", presence=Presence.ONLINE))
     messages.append(VisitorLeftQueue(site_id=SITE, visitor_id="v4", occurred_at=T0))
+    messages.append(SetSiteMaxChats(site_id=SITE, max_chats=2))
+    messages.append(AnnounceSiteSettings(site_id=OTHER))
+    messages += [VisitorWaiting(site_id=SITE, visitor_id=f"v{i}", occurred_at=T0) for i in (5, 6)]
     return messages
 
 
@@ -76,6 +82,7 @@ def state_of(routing: RoutingService, site_id: str) -> tuple[object, ...]:
         dict(site.visitors),
         dict(site.offers),
         {channel: list(site.queues[channel]) for channel in Channel},
+        site.max_chats,
         site.journal_seq,
     )
 

@@ -81,7 +81,7 @@ def test_the_last_published_slots_always_equal_the_routing_state() -> None:
             policy = workload.policy
             expected = {
                 (operator.operator_id, channel): (
-                    policy.capacity(channel, operator.max_chats),
+                    policy.capacity(channel, operator.max_chats, workload.site.max_chats),
                     operator.load(channel),
                     max(
                         0,
@@ -90,6 +90,7 @@ def test_the_last_published_slots_always_equal_the_routing_state() -> None:
                             operator.max_chats,
                             operator.load(Channel.CHAT),
                             operator.load(Channel.CALL),
+                            workload.site.max_chats,
                         ),
                     ),
                 )

@@ -10,6 +10,7 @@ import pytest
 from livechat_shared.contracts import (
     MESSAGE_TYPES,
     AcceptOffer,
+    AnnounceSiteSettings,
     AnswerInvitation,
     Channel,
     ChatEnded,
@@ -56,6 +57,8 @@ from livechat_shared.contracts import (
     ResumeChat,
     SetOperatorCapacity,
     SetOperatorPresence,
+    SetSiteMaxChats,
+    SiteMaxChatsChanged,
     TakeNextMessage,
     UnknownMessage,
     VisitorAbandoned,
@@ -129,6 +132,7 @@ EXAMPLES: list[Message] = [
         **S, operator_id="op1", presence=Presence.AWAY, reason="offer_timed_out"
     ),
     OperatorCapacityChanged(**S, operator_id="op1", max_chats=5),
+    SiteMaxChatsChanged(**S, max_chats=4, from_default=False),
     OperatorSlotsChanged(
         **S, operator_id="op1", channel=Channel.CHAT, max_slots=3, used_slots=1, free_slots=2
     ),
@@ -178,6 +182,8 @@ EXAMPLES: list[Message] = [
     ),
     SetOperatorPresence(**S, operator_id="op1", presence=Presence.ONLINE),
     SetOperatorCapacity(**S, operator_id="op1", max_chats=None),
+    SetSiteMaxChats(**S, max_chats=4),
+    AnnounceSiteSettings(**S),
     AcceptOffer(**S, offer_id=OFFER, operator_id="op1"),
     DeclineOffer(**S, offer_id=OFFER, operator_id="op1"),
     PutBackInQueue(**S, offer_id=OFFER, operator_id="op1"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from livechat_shared.contracts import Channel, Presence
+from livechat_shared.contracts import Channel, OperatorPresenceChanged, Presence
 from queue_manager.domain import Operator
 from summary_projector.domain import (
     InProgress,
@@ -55,14 +55,28 @@ def recount_operator(w: Workload, operator_id: str) -> OperatorSummary:
         operator_id=operator_id,
         presence=operator.presence,
         # The queue manager reports the slots of the operators it knows, no one else's.
-        max_chats=None if known is None else w.policy.capacity(Channel.CHAT, operator.max_chats),
+        max_chats=None
+        if known is None
+        else w.policy.capacity(Channel.CHAT, operator.max_chats, w.site.max_chats),
         in_progress=InProgress(active=len(chats) - held, on_hold=held),
         pending_offers=sum(1 for o in w.site.offers.values() if o.operator_id == operator_id),
         pending_invitations=len(invitations),
         free_chat_slots=free,
         has_free_capacity=operator.presence is Presence.ONLINE and free > 0,
+        presence_reason=next(
+            (
+                e.reason
+                for e in reversed(w.events)
+                if isinstance(e, OperatorPresenceChanged) and e.operator_id == operator_id
+            ),
+            "operator",
+        ),
     )
 
 
 def _free_chat_slots(w: Workload, operator: Operator) -> int:
-    return max(0, w.policy.capacity(Channel.CHAT, operator.max_chats) - operator.load(Channel.CHAT))
+    return max(
+        0,
+        w.policy.capacity(Channel.CHAT, operator.max_chats, w.site.max_chats)
+        - operator.load(Channel.CHAT),
+    )

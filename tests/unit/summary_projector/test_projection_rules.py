@@ -9,6 +9,7 @@ from livechat_shared.contracts import (
     ChatResumed,
     OfferDeclined,
     OfflineMessageTaken,
+    OperatorPresenceChanged,
     Presence,
     VisitorAbandoned,
     VisitorRequeued,
@@ -191,3 +192,14 @@ def test_an_event_retried_after_its_successor_leaves_no_phantom() -> None:
     assert summarize(state).queues.chats == Queue()
     state = fold(online("ann"), queued("v1", 0), started(ID["o1"], "v1", "ann"), offer)
     assert summarize_operator(state, "ann").pending_offers == 0
+
+
+def test_an_operators_summary_says_why_it_is_away_until_its_presence_changes_again() -> None:
+    timed_out = OperatorPresenceChanged(
+        site_id=SITE, operator_id="ann", presence=Presence.AWAY, reason="offer_timed_out"
+    )
+    state = fold(online("ann"), timed_out)
+    summary = summarize_operator(state, "ann")
+    assert (summary.presence, summary.presence_reason) == (Presence.AWAY, "offer_timed_out")
+    back = summarize_operator(fold(online("ann"), state=state), "ann")
+    assert (back.presence, back.presence_reason) == (Presence.ONLINE, "operator")

@@ -140,6 +140,7 @@ async def test_an_operator_summary_shows_its_chats_offers_and_free_capacity(
         "pending_invitations": 0,
         "free_chat_slots": 0,
         "has_free_capacity": False,
+        "presence_reason": "operator",
     }
 
 

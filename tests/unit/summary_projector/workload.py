@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from livechat_shared.contracts import (
     AcceptOffer,
+    AnnounceSiteSettings,
     AnswerInvitation,
     Channel,
     ChatEnded,
@@ -36,6 +37,7 @@ from livechat_shared.contracts import (
     RequestNextChat,
     SetOperatorCapacity,
     SetOperatorPresence,
+    SetSiteMaxChats,
     VisitorLeftQueue,
     VisitorWaiting,
 )
@@ -68,6 +70,8 @@ class Workload:
             (self.leave, 2),
             (self.presence, 3),
             (self.capacity, 1),
+            (self.site_max, 1),
+            (self.announce, 1),
             (self.answer, 6),
             (self.next_chat, 1),
             (self.pick, 1),
@@ -149,6 +153,12 @@ class Workload:
         operator = self.random.choice(OPERATORS)
         maximum = self.random.choice([None, 1, 2, 3, 4])
         self.send(SetOperatorCapacity(site_id=SITE, operator_id=operator, max_chats=maximum))
+
+    def site_max(self) -> None:
+        self.send(SetSiteMaxChats(site_id=SITE, max_chats=self.random.choice([1, 2, 3])))
+
+    def announce(self) -> None:
+        self.send(AnnounceSiteSettings(site_id=SITE))
 
     def answer(self) -> None:
         if not self.site.offers:

@@ -9,7 +9,15 @@ import jwt
 import pytest
 from livechat_shared.contracts.envelope import Identifier, SiteId
 from pydantic import TypeAdapter, ValidationError
-from visitor_gateway.domain.auth import ISSUER, InvalidToken, verify
+from visitor_gateway.domain.auth import (
+    ISSUER,
+    Caller,
+    InvalidToken,
+    WrongRole,
+    issue,
+    require_admin,
+    verify,
+)
 
 SECRET = "unit-secret-0123456789-0123456789-xyz"
 
@@ -38,7 +46,7 @@ def token(**claims: Any) -> str:
         ({"site": "s" * 65}, "site is not a valid site id"),
         ({"site": 7}, "names no site"),
         ({"site": None}, "names no site"),
-        ({"role": "admin"}, "role is not operator"),
+        ({"role": "superuser"}, "role is not operator"),
         ({"role": None}, "role is not operator"),
         ({"role": ["visitor"]}, "needs an operator token"),
     ],
@@ -53,6 +61,25 @@ def test_claims_the_contracts_cannot_carry_are_refused_with_a_reason(
 def test_ordinary_claims_pass_and_roles_may_come_as_a_list() -> None:
     assert verify(SECRET, token(sub="op-7@acme:eu_1.x"), "operator").subject == "op-7@acme:eu_1.x"
     assert verify(SECRET, token(role=["viewer", "operator"]), "operator").site_id == "acme"
+
+
+def test_an_admin_token_is_an_operator_token_that_may_also_change_the_settings() -> None:
+    admin = verify(SECRET, token(role="admin"), "operator")
+    assert (admin.role, admin.subject, admin.admin) == ("operator", "ann", True)
+    assert require_admin(admin) is admin
+    assert verify(SECRET, token(role=["operator", "admin"]), "operator").admin
+    operator = verify(SECRET, token(), "operator")
+    assert not operator.admin
+    with pytest.raises(WrongRole, match="needs an admin token"):
+        require_admin(operator)
+    with pytest.raises(WrongRole, match="needs a visitor token"):  # a 403, not a 401
+        verify(SECRET, token(role="admin"), "visitor")
+
+
+def test_an_issued_admin_token_says_admin_and_comes_back_as_one() -> None:
+    minted = issue(SECRET, Caller("operator", "acme", "ann", admin=True), timedelta(minutes=5))
+    assert jwt.decode(minted, SECRET, algorithms=["HS256"], issuer=ISSUER)["role"] == "admin"
+    assert verify(SECRET, minted, "operator").admin
 
 
 def test_a_small_clock_skew_is_allowed_but_not_more() -> None:

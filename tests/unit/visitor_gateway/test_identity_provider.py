@@ -115,7 +115,7 @@ async def test_rs256_and_es256_tokens_of_the_provider_are_accepted_and_its_keys_
         (lambda: provider_token(RSA_KEY, "rsa-1", iss="https://evil.example.com"), "issuer"),
         (lambda: provider_token(FORGER_KEY, "rsa-1"), "not valid"),
         (lambda: provider_token(FORGER_KEY, "someone-elses-key"), "signing key"),
-        (lambda: provider_token(RSA_KEY, "rsa-1", role="admin"), "role is not operator"),
+        (lambda: provider_token(RSA_KEY, "rsa-1", role="superuser"), "role is not operator"),
         (lambda: provider_token(RSA_KEY, "rsa-1", sub="../../other/operators/x"), "sub"),
         (lambda: provider_token(RSA_KEY, "rsa-1", site="acme.eu"), "site"),
         (
@@ -132,6 +132,24 @@ async def test_provider_tokens_with_the_wrong_audience_issuer_key_or_claims_are_
     status, detail = await presence(provider_settings(jwks), token())
     assert status == 401
     assert reason in detail
+
+
+async def test_a_provider_token_with_the_admin_role_may_change_the_site_settings(
+    jwks: Jwks,
+) -> None:
+    app, published = gateway_app(**provider_settings(jwks))
+    admin = provider_token(RSA_KEY, "rsa-1", role=["offline_access", "admin"])
+    operator = provider_token(RSA_KEY, "rsa-1", role=["offline_access", "operator"])
+    body = {"max_chats": 4}
+    async with client(app, authorization=f"Bearer {admin}") as http:
+        assert (await http.put("/v1/admin/settings/max-chats", json=body)).status_code == 202
+        assert (
+            await http.put("/v1/operator/presence", json={"presence": "online"})
+        ).status_code == 202
+    async with client(app, authorization=f"Bearer {operator}") as http:
+        refused = await http.put("/v1/admin/settings/max-chats", json=body)
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"]
+    assert [m.type_name() for m in published.messages] == ["SetSiteMaxChats", "SetOperatorPresence"]
 
 
 async def test_a_small_clock_skew_is_allowed(jwks: Jwks) -> None:

@@ -20,7 +20,7 @@ from summary_projector.main import create_app as create_projector
 from summary_projector.settings import SummaryProjectorSettings
 
 from tests.unit.summary_projector.events import SITE
-from tests.unit.summary_projector.test_summary_api import INTERNAL, NOW, busy_site
+from tests.unit.summary_projector.test_summary_api import INTERNAL, NOW, busy_site, frames
 from tests.unit.visitor_gateway.edge import gateway_app
 
 ROUTES: list[tuple[str, str, list[type[BaseModel]]]] = [
@@ -67,3 +67,27 @@ async def test_the_projectors_output_is_what_the_gateway_declares(
     gateway, _ = gateway_app()
     declared = _declared(gateway.openapi(), route)
     assert {m.__name__ for m in models} <= declared, declared
+
+
+async def test_the_summary_streams_frames_are_typed_and_the_projectors_frames_fit_them() -> None:
+    gateway, _ = gateway_app()
+    openapi = gateway.openapi()
+    ok = openapi["paths"]["/v1/operator/summary/stream"]["get"]["responses"]["200"]
+    frame = ok["content"]["text/event-stream"]["itemSchema"]
+    assert frame["properties"]["event"]["const"] == "summary"
+    refs = str(frame["properties"]["data"]["contentSchema"])
+    assert "/SiteSummaryView'" in refs and "/MinimizedSummaryView'" in refs
+    assert {"SiteSummaryView", "MinimizedSummaryView"} <= set(openapi["components"]["schemas"])
+
+    projector = create_projector(
+        SummaryProjectorSettings.model_validate({"log_level": "WARNING"}),
+        store=MemorySummaryStore(),
+    )
+    projector.state.summaries.stream_seconds = 0.05
+    transport = httpx.ASGITransport(app=projector)
+    async with httpx.AsyncClient(transport=transport, base_url="http://p", headers=INTERNAL) as h:
+        for view, model in (("full", SiteSummaryView), ("minimized", MinimizedSummaryView)):
+            response = await h.get(f"/v1/sites/{SITE}/summary/stream", params={"view": view})
+            [sent] = frames(response.text)
+            assert sent["event"] == "summary"
+            model.model_validate(sent["data"])

@@ -128,7 +128,9 @@ class RoutingStateCollector(Collector):
                 count = sum(1 for o in site.operators.values() if o.presence is presence)
                 operators.add_metric([site.site_id, presence.value], count)
             online = [o for o in site.operators.values() if o.presence is Presence.ONLINE]
-            capacity = sum(policy.capacity(Channel.CHAT, o.max_chats) for o in online)
+            capacity = sum(
+                policy.capacity(Channel.CHAT, o.max_chats, site.max_chats) for o in online
+            )
             load = sum(o.load(Channel.CHAT) for o in online)
             utilization.add_metric([site.site_id], load / capacity if capacity else 0.0)
         yield from (depth, pending, chats, operators, utilization)

@@ -11,6 +11,7 @@ from typing import Any
 
 from livechat_shared.contracts import (
     AcceptOffer,
+    AnnounceSiteSettings,
     AnswerInvitation,
     Channel,
     ChatEnded,
@@ -29,11 +30,12 @@ from livechat_shared.contracts import (
     RequestNextChat,
     SetOperatorCapacity,
     SetOperatorPresence,
+    SetSiteMaxChats,
     VisitorLeftQueue,
     VisitorWaiting,
 )
 
-from queue_manager.domain import answers, invitations, presence, queueing
+from queue_manager.domain import answers, invitations, presence, queueing, site_settings
 from queue_manager.domain.decision import Decision, NewId
 from queue_manager.domain.model import Site
 from queue_manager.domain.policy import RoutingPolicy
@@ -112,6 +114,8 @@ EVENT_HANDLERS: dict[type[Message], Rule] = {
 COMMAND_HANDLERS: dict[type[Message], Rule] = {
     SetOperatorPresence: presence.set_presence,
     SetOperatorCapacity: presence.set_capacity,
+    SetSiteMaxChats: site_settings.set_site_max_chats,
+    AnnounceSiteSettings: site_settings.announce,
     CheckOperatorConnection: presence.check_console,
     AcceptOffer: answers.accept,
     DeclineOffer: answers.decline,

@@ -95,13 +95,14 @@ class Decision:
             operator.max_chats,
             chat_load=operator.load(Channel.CHAT),
             call_load=operator.load(Channel.CALL),
+            site_max_chats=self.site.max_chats,
         )
 
     def slots(self, operator: Operator, channel: Channel) -> Slots:
         """What `OperatorSlotsChanged` says: the maximum, what counts against it, what is free
         (never below zero, though a lowered maximum may leave an operator over it)."""
         return Slots(
-            max_slots=self.policy.capacity(channel, operator.max_chats),
+            max_slots=self.policy.capacity(channel, operator.max_chats, self.site.max_chats),
             used_slots=operator.load(channel),
             free_slots=max(0, self.free_slots(operator, channel)),
         )
@@ -110,7 +111,12 @@ class Decision:
         """Remember the slots of the operator `message` names, before anything changes them
         (the cause too: a rule may add the operator it names to the site before any event)."""
         operator_id = getattr(message, "operator_id", None)
-        if not isinstance(operator_id, str) or (operator_id, Channel.CHAT) in self.slots_before:
+        if isinstance(operator_id, str):
+            self.note_operator(operator_id)
+
+    def note_operator(self, operator_id: str) -> None:
+        """Remember an operator's slots before this decision changes them (once per decision)."""
+        if (operator_id, Channel.CHAT) in self.slots_before:
             return
         operator = self.site.operators.get(operator_id)
         for channel in Channel:
@@ -127,14 +133,17 @@ class Decision:
                 continue
             slots = self.slots(operator, channel)
             if slots != before:
-                self.emit(
-                    OperatorSlotsChanged,
-                    operator_id=operator_id,
-                    channel=channel,
-                    max_slots=slots.max_slots,
-                    used_slots=slots.used_slots,
-                    free_slots=slots.free_slots,
-                )
+                self.publish_slots(operator_id, channel, slots)
+
+    def publish_slots(self, operator_id: str, channel: Channel, slots: Slots) -> None:
+        self.emit(
+            OperatorSlotsChanged,
+            operator_id=operator_id,
+            channel=channel,
+            max_slots=slots.max_slots,
+            used_slots=slots.used_slots,
+            free_slots=slots.free_slots,
+        )
 
     def takes_offers(self, operator: Operator, channel: Channel) -> bool:
         return (

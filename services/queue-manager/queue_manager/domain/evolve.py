@@ -22,6 +22,7 @@ from livechat_shared.contracts import (
     OperatorDisconnected,
     OperatorPresenceChanged,
     Presence,
+    SiteMaxChatsChanged,
     VisitorAbandoned,
     VisitorInvited,
     VisitorQueued,
@@ -169,6 +170,11 @@ def _(event: OperatorPresenceChanged, site: Site) -> None:
 @_apply.register
 def _(event: OperatorCapacityChanged, site: Site) -> None:
     site.operator(event.operator_id).max_chats = event.max_chats
+
+
+@_apply.register
+def _(event: SiteMaxChatsChanged, site: Site) -> None:
+    site.max_chats = None if event.from_default else event.max_chats
 
 
 @_apply.register

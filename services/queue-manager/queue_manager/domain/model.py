@@ -119,6 +119,8 @@ class Site:
         default_factory=lambda: {channel: deque(maxlen=EXITS_REMEMBERED) for channel in Channel}
     )
     """When the last visitors left each queue for an operator: the pace of the queue."""
+    max_chats: int | None = None
+    """The site's own maximum number of chats per operator (None: the policy's default)."""
     arrivals: int = 0
     journal_seq: int = 0
     """The last journal entry applied; the next decision is stored under journal_seq + 1."""

@@ -11,7 +11,8 @@ from livechat_shared.contracts import Channel
 @dataclass(frozen=True)
 class RoutingPolicy:
     max_chats: int = 3
-    """Site-wide maximum number of chats per operator; an operator may have its own."""
+    """Default maximum number of chats per operator, for a site that never set its own; an
+    operator may have its own too."""
     max_calls: int = 1
     offer_timeout: timedelta = timedelta(seconds=30)
     invitation_timeout: timedelta = timedelta(seconds=60)
@@ -36,15 +37,29 @@ class RoutingPolicy:
             raise ValueError("the disconnect grace and the connection lease must be positive")
 
     def free_slots(
-        self, channel: Channel, operator_max_chats: int | None, chat_load: int, call_load: int
+        self,
+        channel: Channel,
+        operator_max_chats: int | None,
+        chat_load: int,
+        call_load: int,
+        site_max_chats: int | None = None,
     ) -> int:
         """Free slots in a channel, given what the operator leads and is offered in both."""
         if channel is Channel.CHAT and self.calls_block_chats and call_load > 0:
             return 0
         load = call_load if channel is Channel.CALL else chat_load
-        return self.capacity(channel, operator_max_chats) - load
+        return self.capacity(channel, operator_max_chats, site_max_chats) - load
 
-    def capacity(self, channel: Channel, operator_max_chats: int | None) -> int:
+    def capacity(
+        self, channel: Channel, operator_max_chats: int | None, site_max_chats: int | None = None
+    ) -> int:
+        """The operator's own maximum, else its site's, else this default."""
         if channel is Channel.CALL:
             return self.max_calls
-        return operator_max_chats if operator_max_chats is not None else self.max_chats
+        if operator_max_chats is not None:
+            return operator_max_chats
+        return self.site_max_chats(site_max_chats)
+
+    def site_max_chats(self, own: int | None) -> int:
+        """A site's maximum number of chats: its own if it set one, else the default."""
+        return own if own is not None else self.max_chats

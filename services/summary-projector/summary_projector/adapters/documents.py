@@ -18,6 +18,7 @@ from summary_projector.domain import (
     OperatorStatus,
     QueuedVisitor,
     Session,
+    SiteMaxChats,
     SummaryState,
     Waiting,
 )
@@ -55,6 +56,8 @@ def encode_state(state: SummaryState) -> dict[str, Any]:
                 "presence": o.presence.value,
                 "max_chats": o.max_chats,
                 "free_slots": o.free_slots,
+                "own_max_chats": o.own_max_chats,
+                "presence_reason": o.presence_reason,
             }
             for k, o in state.operators.items()
         ],
@@ -67,6 +70,9 @@ def encode_state(state: SummaryState) -> dict[str, Any]:
             }
             for k, v in state.visitors.items()
         ],
+        "max_chats": None
+        if state.max_chats is None
+        else {"max_chats": state.max_chats.max_chats, "from_default": state.max_chats.from_default},
     }
 
 
@@ -92,7 +98,13 @@ def decode_state(site_id: str, doc: dict[str, Any]) -> SummaryState:
         },
         operators={
             # Documents written before OperatorSlotsChanged have no free_slots: none reported.
-            o["id"]: OperatorStatus(Presence(o["presence"]), o["max_chats"], o.get("free_slots", 0))
+            o["id"]: OperatorStatus(
+                Presence(o["presence"]),
+                o["max_chats"],
+                o.get("free_slots", 0),
+                o.get("own_max_chats"),  # documents written before the settings page: none known
+                o.get("presence_reason", "operator"),
+            )
             for o in doc["operators"]
         },
         visitors={
@@ -103,4 +115,10 @@ def decode_state(site_id: str, doc: dict[str, Any]) -> SummaryState:
             )
             for v in doc.get("visitors", [])  # documents written before the overview existed
         },
+        max_chats=_site_max_chats(doc.get("max_chats")),
     )
+
+
+def _site_max_chats(found: dict[str, Any] | None) -> SiteMaxChats | None:
+    """None in documents written before the site's maximum was announced (or existed)."""
+    return None if found is None else SiteMaxChats(found["max_chats"], found["from_default"])

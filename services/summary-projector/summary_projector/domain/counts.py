@@ -57,6 +57,7 @@ def summarize_operator(state: SummaryState, operator_id: str) -> OperatorSummary
         pending_invitations=sum(1 for o in pending if o.invitation),
         free_chat_slots=status.free_slots,
         has_free_capacity=_has_free_capacity(status),
+        presence_reason=status.presence_reason,
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from livechat_shared.contracts import events as e
 
-from summary_projector.domain import operators, queues
+from summary_projector.domain import operators, queues, settings
 from summary_projector.domain.state import SummaryState
 
 
@@ -52,4 +52,6 @@ EVENT_HANDLERS: dict[type[e.Event], Callable[[SummaryState, Any], bool]] = {
     e.ChatEnded: operators.ended,
     e.OperatorPresenceChanged: operators.presence,
     e.OperatorSlotsChanged: operators.slots,
+    e.OperatorCapacityChanged: operators.own_maximum,
+    e.SiteMaxChatsChanged: settings.site_maximum,
 }

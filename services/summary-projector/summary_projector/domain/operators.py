@@ -14,6 +14,7 @@ from livechat_shared.contracts import (
     ChatHeld,
     ChatResumed,
     ChatStarted,
+    OperatorCapacityChanged,
     OperatorPresenceChanged,
     OperatorSlotsChanged,
 )
@@ -49,7 +50,9 @@ def ended(state: SummaryState, event: ChatEnded) -> bool:
 
 
 def presence(state: SummaryState, event: OperatorPresenceChanged) -> bool:
-    return _operator(state, event.operator_id, presence=event.presence)
+    return _operator(
+        state, event.operator_id, presence=event.presence, presence_reason=event.reason
+    )
 
 
 def slots(state: SummaryState, event: OperatorSlotsChanged) -> bool:
@@ -59,6 +62,11 @@ def slots(state: SummaryState, event: OperatorSlotsChanged) -> bool:
     return _operator(
         state, event.operator_id, max_chats=event.max_slots, free_slots=event.free_slots
     )
+
+
+def own_maximum(state: SummaryState, event: OperatorCapacityChanged) -> bool:
+    """The operator's own maximum, shown in the site's settings (None: the site's applies)."""
+    return _operator(state, event.operator_id, own_max_chats=event.max_chats)
 
 
 def _operator(state: SummaryState, operator_id: str, **changes: Any) -> bool:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from livechat_shared.contracts import Channel, Presence, VisitorBadge
+
+PresenceReason = Literal["operator", "offer_timed_out", "disconnected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,20 @@ class OperatorStatus:
     """Its maximum number of chats as the queue manager last reported it; None: not yet."""
     free_slots: int = 0
     """Chats it may still be offered, as the queue manager last reported: never recounted here."""
+    own_max_chats: int | None = None
+    """Its own maximum number of chats, as the queue manager last reported; None: the site's."""
+    presence_reason: PresenceReason = "operator"
+    """Why it has that presence: set by itself, or away after an offer timed out or its
+    console disconnected (a console that reloads shows it again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteMaxChats:
+    """The site's maximum number of chats as the queue manager last announced it."""
+
+    max_chats: int
+    from_default: bool
+    """The site never set its own: the queue manager's default applies."""
 
 
 @dataclass(slots=True)
@@ -78,14 +95,17 @@ class SummaryState:
     operators: dict[str, OperatorStatus] = field(default_factory=dict)
     visitors: dict[str, QueuedVisitor] = field(default_factory=dict)
     """Visitor id -> badge and original waiting time, for the Communication Queue overview."""
+    max_chats: SiteMaxChats | None = None
+    """None until the queue manager announced the site's maximum number of chats."""
 
     def copy(self) -> SummaryState:
         return SummaryState(
-            self.site_id,
-            dict(self.sessions),
-            dict(self.waiting),
-            dict(self.offers),
-            dict(self.messages),
-            dict(self.operators),
-            dict(self.visitors),
+            site_id=self.site_id,
+            sessions=dict(self.sessions),
+            waiting=dict(self.waiting),
+            offers=dict(self.offers),
+            messages=dict(self.messages),
+            operators=dict(self.operators),
+            visitors=dict(self.visitors),
+            max_chats=self.max_chats,  # frozen: replaced, never changed
         )

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from livechat_shared.contracts import Presence
 
+from summary_projector.domain.state import PresenceReason
+
 
 @dataclass(frozen=True, slots=True)
 class InProgress:
@@ -58,3 +60,5 @@ class OperatorSummary:
     pending_invitations: int
     free_chat_slots: int
     has_free_capacity: bool
+    presence_reason: PresenceReason = "operator"
+    """Why it has that presence (operator, offer_timed_out, disconnected)."""

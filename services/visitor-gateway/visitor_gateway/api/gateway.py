@@ -16,7 +16,15 @@ from visitor_gateway.adapters.identity_provider import IdentityProvider, Identit
 from visitor_gateway.adapters.offline_messages import OfflineMessagesClient
 from visitor_gateway.adapters.session_service import SessionServiceClient, SessionServiceUnavailable
 from visitor_gateway.adapters.summary_projector import SummaryProjectorClient
-from visitor_gateway.domain.auth import Caller, InvalidToken, Role, WrongRole, algorithm_of, verify
+from visitor_gateway.domain.auth import (
+    Caller,
+    InvalidToken,
+    Role,
+    WrongRole,
+    algorithm_of,
+    require_admin,
+    verify,
+)
 from visitor_gateway.domain.limits import RateLimit, SocketQuota, retry_after
 from visitor_gateway.domain.site_monitor import SiteMonitor
 from visitor_gateway.ports import Publisher
@@ -151,8 +159,20 @@ async def _operator(request: Request, credentials: Credentials) -> Caller:
     return await _gateway(request).caller(token, "operator")
 
 
+async def _admin(request: Request, credentials: Credentials) -> Caller:
+    token = credentials.credentials if credentials else None
+    operator = await _gateway(request).caller(token, "operator")
+    try:
+        return require_admin(operator)
+    except WrongRole as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
+
+
 VisitorDep = Annotated[Caller, Depends(_visitor)]
 OperatorDep = Annotated[Caller, Depends(_operator)]
+"""An operator, or a site administrator (an operator of its site too)."""
+AdminDep = Annotated[Caller, Depends(_admin)]
+"""A site administrator: an operator token with the role `admin`."""
 
 
 def client_address(request: Request, settings: VisitorGatewaySettings) -> str:

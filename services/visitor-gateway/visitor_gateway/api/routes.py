@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from visitor_gateway.api import message_queue, monitor, operator, sockets, summary, visitor
+from visitor_gateway.api import (
+    identity,
+    message_queue,
+    monitor,
+    operator,
+    settings,
+    sockets,
+    summary,
+    visitor,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     visitor.router,
@@ -12,5 +21,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     message_queue.router,
     monitor.router,
     summary.router,
+    settings.router,
+    identity.router,
     sockets.router,
 )

@@ -16,7 +16,7 @@ from livechat_shared.contracts.views import (
 from pydantic import Field
 
 from visitor_gateway.adapters.internal_api import path
-from visitor_gateway.api.errors import EVERY_ROUTE, SIGNED_IN
+from visitor_gateway.api.errors import EVERY_ROUTE, SIGNED_IN, Responses
 from visitor_gateway.api.gateway import GatewayDep, OperatorDep
 
 router = APIRouter(prefix="/v1/operator", tags=["summary"], responses=EVERY_ROUTE | SIGNED_IN)
@@ -46,7 +46,40 @@ async def my_summary(op: OperatorDep, gateway: GatewayDep) -> Response:
     return _json(*await gateway.summary.read(mine))
 
 
-@router.get("/summary/stream")
+SUMMARY_FRAMES: Responses = {
+    200: {
+        "description": "Server-Sent Events: each frame's `event` is `summary`, its `id` the "
+        "summary's version, and its `data` one summary as JSON (`view` tells which).",
+        "content": {
+            "text/event-stream": {
+                "itemSchema": {
+                    "type": "object",
+                    "required": ["event", "id", "data"],
+                    "properties": {
+                        "event": {"type": "string", "const": "summary"},
+                        "id": {"type": "string", "description": "The summary's version."},
+                        "retry": {"type": "integer", "minimum": 0},
+                        "data": {
+                            "type": "string",
+                            "contentMediaType": "application/json",
+                            "contentSchema": {
+                                "oneOf": [
+                                    {"$ref": "#/components/schemas/SiteSummaryView"},
+                                    {"$ref": "#/components/schemas/MinimizedSummaryView"},
+                                ]
+                            },
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+"""The stream's frames, typed in the OpenAPI (the bytes are the projector's, relayed as they
+come): the same summaries as `GET /summary`, one per change."""
+
+
+@router.get("/summary/stream", response_class=StreamingResponse, responses=SUMMARY_FRAMES)
 async def summary_stream(op: OperatorDep, gateway: GatewayDep, view: View = "full") -> Response:
     """Server-Sent Events: the summary now, then after every change."""
     opened = gateway.summary.stream(path("v1", "sites", op.site_id, "summary", "stream"), view=view)

@@ -21,6 +21,9 @@ from livechat_shared.contracts.envelope import Identifier, SiteId
 from pydantic import TypeAdapter, ValidationError
 
 Role = Literal["visitor", "operator"]
+ADMIN = "admin"
+"""The role claim of a site administrator: an operator of its site who may also change the
+site's settings (the maximum number of chats)."""
 ISSUER = "livechat"
 LEEWAY = timedelta(seconds=30)
 """Clock skew allowed between whoever signed a token and this gateway."""
@@ -42,6 +45,8 @@ class Caller:
     role: Role
     site_id: str
     subject: str  # the visitor id or the operator id
+    admin: bool = False
+    """An operator whose token says `admin`: it may change its site's settings too."""
 
 
 class InvalidToken(Exception):
@@ -58,7 +63,7 @@ def issue(secret: str, caller: Caller, ttl: timedelta, now: datetime | None = No
         "iss": ISSUER,
         "sub": caller.subject,
         "site": caller.site_id,
-        "role": caller.role,
+        "role": ADMIN if caller.admin else caller.role,
         "iat": issued,
         "exp": issued + ttl,
     }
@@ -143,11 +148,13 @@ def caller_from(
 ) -> Caller:
     """The caller the claims name, if the contracts can carry them; else InvalidToken.
 
-    The role claim is the role itself or, as identity providers put roles, a list holding it."""
-    roles = claims.get(role_claim)
-    if roles != role and not (isinstance(roles, list) and role in roles):
-        other = "visitor" if role == "operator" else "operator"
-        if roles == other or (isinstance(roles, list) and other in roles):
+    The role claim is the role itself or, as identity providers put roles, a list holding it.
+    `admin` counts as `operator` too (a site administrator is an operator of its site)."""
+    held = _roles(claims.get(role_claim))
+    admin = ADMIN in held
+    if role not in held and not (role == "operator" and admin):
+        other = {"operator", ADMIN} if role == "visitor" else {"visitor"}
+        if held & other:
             raise WrongRole(f"this needs {'an' if role == 'operator' else 'a'} {role} token")
         raise InvalidToken(f"the token's role is not {role}")
     site = claims.get(site_claim)
@@ -161,4 +168,19 @@ def caller_from(
         subject = _SUBJECT.validate_python(claims.get("sub"), strict=True)
     except ValidationError as error:
         raise InvalidToken("the token's sub is not a valid id") from error
-    return Caller(role=role, site_id=site, subject=subject)
+    return Caller(role=role, site_id=site, subject=subject, admin=role == "operator" and admin)
+
+
+def _roles(claim: object) -> set[str]:
+    if isinstance(claim, str):
+        return {claim}
+    if isinstance(claim, list):
+        return {r for r in claim if isinstance(r, str)}
+    return set()
+
+
+def require_admin(caller: Caller) -> Caller:
+    """The caller if it is its site's administrator; else WrongRole (a 403)."""
+    if not caller.admin:
+        raise WrongRole("this needs an admin token (a site administrator's)")
+    return caller

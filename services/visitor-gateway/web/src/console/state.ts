@@ -1,0 +1,238 @@
+// The console's live state and how each operator-socket frame changes it: pure functions, so
+// every rule is unit-tested without a browser.
+
+import type { Frame } from "../shared/socket";
+import type { Channel, Presence, SessionView, TranscriptMessage } from "../shared/types";
+import { presenceReasonText, rejectionText } from "../shared/words";
+
+export interface Offer {
+  offer_id: string;
+  visitor_id: string;
+  channel: Channel;
+  waiting_since: string;
+  expires_at: string;
+}
+
+export interface Chat {
+  session_id: string;
+  visitor_id: string;
+  channel: Channel;
+  status: "active" | "on_hold" | "ended";
+  unread: number;
+  messages: TranscriptMessage[];
+}
+
+export interface Notice {
+  id: number;
+  kind: "rejected" | "info";
+  text: string;
+}
+
+export interface TakenMessage {
+  offline_message_id: string;
+  visitor_id: string;
+  name: string;
+  email: string;
+  text: string;
+  left_at: string;
+}
+
+export interface ConsoleState {
+  me: string;
+  presence: Presence | null;
+  presenceNote: string | null;
+  offers: Offer[];
+  chats: Record<string, Chat>;
+  openChat: string | null;
+  notices: Notice[];
+  taken: TakenMessage | null;
+  nextNotice: number;
+}
+
+/** Why the queue manager changed the operator's presence, as a sentence. */
+export function presenceNote(presence: Presence, reason: string): string {
+  return `Set ${presence} because ${presenceReasonText(reason)}.`;
+}
+
+export function initialState(me: string): ConsoleState {
+  return {
+    me,
+    presence: null,
+    presenceNote: null,
+    offers: [],
+    chats: {},
+    openChat: null,
+    notices: [],
+    taken: null,
+    nextNotice: 1,
+  };
+}
+
+function notice(state: ConsoleState, kind: Notice["kind"], text: string): ConsoleState {
+  const notices = [...state.notices, { id: state.nextNotice, kind, text }].slice(-5);
+  return { ...state, notices, nextNotice: state.nextNotice + 1 };
+}
+
+export function dismiss(state: ConsoleState, id: number): ConsoleState {
+  return { ...state, notices: state.notices.filter((n) => n.id !== id) };
+}
+
+/** Messages merged by sequence number: a repeat is dropped, the order is the transcript's. */
+export function mergeMessages(
+  known: TranscriptMessage[],
+  incoming: TranscriptMessage[],
+): TranscriptMessage[] {
+  const bySeq = new Map<number, TranscriptMessage>();
+  for (const m of [...known, ...incoming]) bySeq.set(m.seq, m);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function withChat(state: ConsoleState, id: string, change: (chat: Chat) => Chat): ConsoleState {
+  const chat = state.chats[id];
+  if (!chat) return state;
+  return { ...state, chats: { ...state.chats, [id]: change(chat) } };
+}
+
+function withoutOffer(state: ConsoleState, offerId: unknown): ConsoleState {
+  return { ...state, offers: state.offers.filter((o) => o.offer_id !== offerId) };
+}
+
+/** One frame of the operator socket applied to the console. */
+export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
+  const f = frame as Record<string, unknown>;
+  switch (frame.type) {
+    case "ChatOffered": {
+      if (f.operator_id !== state.me) return state;
+      const offer: Offer = {
+        offer_id: String(f.offer_id),
+        visitor_id: String(f.visitor_id),
+        channel: f.channel as Channel,
+        waiting_since: String(f.waiting_since),
+        expires_at: String(f.expires_at),
+      };
+      return { ...withoutOffer(state, offer.offer_id), offers: [...withoutOffer(state, offer.offer_id).offers, offer] };
+    }
+    case "OfferDeclined":
+    case "OfferPutBack":
+    case "OfferWithdrawn":
+      return withoutOffer(state, f.offer_id);
+    case "OfferTimedOut":
+      return notice(withoutOffer(state, f.offer_id), "info", "An incoming chat request was not answered in time and went back to the queue.");
+    case "ChatStarted": {
+      if (f.operator_id !== state.me) return state;
+      const id = String(f.session_id);
+      const known = state.chats[id];
+      const chat: Chat = known ?? {
+        session_id: id,
+        visitor_id: String(f.visitor_id),
+        channel: f.channel as Channel,
+        status: "active",
+        unread: 0,
+        messages: [],
+      };
+      return { ...withoutOffer(state, id), chats: { ...state.chats, [id]: chat } };
+    }
+    case "ChatMessagePosted": {
+      const id = String(f.session_id);
+      const message: TranscriptMessage = {
+        session_id: id,
+        seq: Number(f.seq),
+        author: f.author as "operator" | "visitor",
+        author_id: String(f.author === "operator" ? f.operator_id : f.visitor_id),
+        client_message_id: String(f.client_message_id),
+        text: String(f.text),
+        posted_at: String(f.occurred_at ?? new Date().toISOString()),
+      };
+      return withChat(state, id, (chat) => {
+        const fresh = !chat.messages.some((m) => m.seq === message.seq);
+        const unseen = fresh && message.author === "visitor" && state.openChat !== id;
+        return {
+          ...chat,
+          messages: mergeMessages(chat.messages, [message]),
+          unread: chat.unread + (unseen ? 1 : 0),
+        };
+      });
+    }
+    case "ChatHeld":
+      return withChat(state, String(f.session_id), (chat) => ({ ...chat, status: "on_hold" }));
+    case "ChatResumed":
+      return withChat(state, String(f.session_id), (chat) => ({ ...chat, status: "active" }));
+    case "ChatEnded":
+      return withChat(state, String(f.session_id), (chat) => ({ ...chat, status: "ended" }));
+    case "OperatorPresenceChanged": {
+      if (f.operator_id !== state.me) return state;
+      const reason = String(f.reason ?? "operator");
+      const presence = f.presence as Presence;
+      const note = reason === "operator" ? null : presenceNote(presence, reason);
+      return { ...state, presence, presenceNote: note };
+    }
+    case "CommandRejected":
+      return notice(state, "rejected", rejectionText(String(f.command_type), String(f.reason)));
+    case "OfflineMessageTaken":
+      return {
+        ...state,
+        taken: {
+          offline_message_id: String(f.offline_message_id),
+          visitor_id: String(f.visitor_id),
+          name: String(f.name),
+          email: String(f.email),
+          text: String(f.text),
+          left_at: String(f.left_at),
+        },
+      };
+    case "VisitorInvited":
+      return notice(state, "info", "Invitation sent: waiting for the visitor to answer.");
+    case "InvitationDeclined":
+      return notice(state, "info", "The visitor declined your invitation.");
+    case "InvitationExpired":
+      return notice(state, "info", "Your invitation expired without an answer.");
+    default:
+      return state;
+  }
+}
+
+/** After a (re)connect: My Communication as the session service has it now. Chats it no
+ * longer lists have ended; known transcripts and unread counts are kept. */
+export function applySessions(state: ConsoleState, sessions: SessionView[]): ConsoleState {
+  const chats: Record<string, Chat> = {};
+  for (const [id, chat] of Object.entries(state.chats)) {
+    if (chat.status === "ended") chats[id] = chat;
+    else chats[id] = { ...chat, status: "ended" };
+  }
+  for (const s of sessions) {
+    const known = state.chats[s.session_id];
+    chats[s.session_id] = {
+      session_id: s.session_id,
+      visitor_id: s.visitor_id,
+      channel: s.channel,
+      status: s.status,
+      unread: known?.unread ?? 0,
+      messages: known?.messages ?? [],
+    };
+  }
+  return { ...state, chats };
+}
+
+/** Transcripts caught up from the Chat overview (newest first there). */
+export function applyMessages(state: ConsoleState, messages: TranscriptMessage[]): ConsoleState {
+  const chats = { ...state.chats };
+  for (const m of messages) {
+    const chat = chats[m.session_id];
+    if (chat) chats[m.session_id] = { ...chat, messages: mergeMessages(chat.messages, [m]) };
+  }
+  return { ...state, chats };
+}
+
+export function openChat(state: ConsoleState, id: string | null): ConsoleState {
+  const next = { ...state, openChat: id };
+  return id ? withChat(next, id, (chat) => ({ ...chat, unread: 0 })) : next;
+}
+
+/** The chats the operator leads now, in My Communication. */
+export function leading(state: ConsoleState): Chat[] {
+  return Object.values(state.chats).filter((c) => c.status !== "ended");
+}
+
+export function addNotice(state: ConsoleState, kind: Notice["kind"], text: string): ConsoleState {
+  return notice(state, kind, text);
+}
