@@ -34,6 +34,7 @@ Clocks = dict[str, Callable[[], float]]
 
 CHAT_REQUEST = {"channel": "chat", "badge": {"name": "Bench visitor"}}
 IDENTITY_CONCURRENCY = 32
+SETUP_ATTEMPTS = 10
 HTTP_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=256)
 
 
@@ -91,14 +92,19 @@ async def _gather_limited(limit: int, calls: list[Any]) -> list[Any]:
 
 
 async def _setup_call(http: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:
-    """A set-up request, retried when the server closed a kept-alive connection as it was
-    reused (uvicorn's keep-alive timeout racing a busy client): nothing was done then."""
-    for attempt in range(3):
+    """A set-up request, retried when nothing was done: the server closed a kept-alive
+    connection as it was reused (uvicorn's keep-alive timeout racing a busy client), or the
+    gateway answered 503 (a queue it sends to not there yet), after its Retry-After."""
+    for attempt in range(SETUP_ATTEMPTS):
+        last = attempt == SETUP_ATTEMPTS - 1
         try:
             response = await http.request(method, url, **kw)
         except httpx.RemoteProtocolError:
-            if attempt == 2:
+            if last:
                 raise
+            continue
+        if response.status_code == 503 and not last:
+            await asyncio.sleep(min(5.0, float(response.headers.get("Retry-After", "1"))))
             continue
         response.raise_for_status()
         return response

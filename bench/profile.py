@@ -30,17 +30,19 @@ def top_functions(speedscope: Path, top: int = TOP) -> tuple[str, dict[str, Any]
     frames = document["shared"]["frames"]
     own: Counter[int] = Counter()
     total: Counter[int] = Counter()
-    samples = 0.0
+    samples = 0.0  # weighted: py-spy weighs each sample by its interval, in seconds
+    count = 0
     for profile in document["profiles"]:  # one per thread
         for stack, weight in zip(profile["samples"], profile["weights"], strict=True):
             if not stack:
                 continue
+            count += 1
             samples += weight
             own[stack[-1]] += weight
             for index in set(stack):
                 total[index] += weight
     if not samples:
-        return "no samples\n", {"samples": 0}
+        return "no samples\n", {"samples": 0, "busy_seconds": 0.0}
 
     def table(counts: Counter[int], title: str) -> list[str]:
         lines = [f"{title}:", f"{'share':>7}  function"]
@@ -49,14 +51,18 @@ def top_functions(speedscope: Path, top: int = TOP) -> tuple[str, dict[str, Any]
         return lines
 
     lines = [
-        f"{speedscope.name}: {int(samples):,} samples (100 per second of CPU-busy thread)",
+        f"{speedscope.name}: {count:,} samples, {samples:.1f} s of busy threads "
+        "(idle ones left out)",
+        "Own time in asyncio's Runner.run is the event loop's own C code (uvloop): I/O and "
+        "callbacks that no Python frame shows.",
         "",
         *table(own, "own time (innermost frame)"),
         "",
         *table(total, "total time (anywhere on the stack)"),
     ]
     summary = {
-        "samples": int(samples),
+        "samples": count,
+        "busy_seconds": round(samples, 2),
         "own_top": [
             {"share": round(w / samples, 4), "function": _where(frames[i])}
             for i, w in own.most_common(10)

@@ -31,6 +31,11 @@ def _number(value: float | None, unit: str) -> str:
     return f"{text} {unit}"
 
 
+def _cell(text: str) -> str:
+    """Text fit for one Markdown table cell (an error message may span lines)."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def _header(meta: dict[str, Any]) -> list[str]:
     spread = meta.get("floor_spread")
     if meta.get("noisy"):
@@ -61,7 +66,7 @@ def _targets_table(checked: list[Target]) -> list[str]:
     for t in checked:
         holds = {True: "yes", False: "**no**", None: "not judged"}[t.holds]
         if t.reason:
-            holds += f" ({t.reason})"
+            holds += f" ({_cell(t.reason)})"
         lines.append(
             f"| {t.figure_label} | {t.statement} | {_number(t.limit, t.unit)} | "
             f"{_number(t.value, t.unit)} | {holds} |"
@@ -103,7 +108,7 @@ def _figures_table(found: list[Figure]) -> list[str]:
         ratio = ""
         if f.ratio_to_floor is not None and f.floor != f.id:
             ratio = f"{f.ratio_to_floor:.3g}x {_FLOOR_NAMES.get(f.floor or '', f.floor)}"
-        notes = "; ".join(([f.reason] if f.reason else []) + f.notes)
+        notes = _cell("; ".join(([f.reason] if f.reason else []) + f.notes))
         lines.append(f"| {f.label} | {_number(f.value, f.unit)} | {ratio} | {notes} |")
     return lines
 
