@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from livechat_shared.contracts import Message, VisitorLeftQueue
+from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
 from livechat_shared.contracts.topology import ServiceQueues, exchange_for, routing_key
 from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.consumer import InputConsumer
@@ -38,11 +39,14 @@ async def consuming(
     prefetch: int = 64,
     metrics: ServiceMetrics | None = None,
     delete_queues: bool = True,
+    partitions: int = 1,
+    owned: tuple[int, ...] = (0,),
+    standby_delay_seconds: float = 0.0,
 ) -> AsyncIterator[InputConsumer]:
     metrics = metrics or ServiceMetrics(queues.service)
     broker = build_broker(url, prefetch, metrics.registry, queues.service)
     await broker.connect()
-    bus = Bus(broker, queues)
+    bus = Bus(broker, queues, partitions=partitions)
     await bus.declare()
     consumer = InputConsumer(
         bus,
@@ -51,6 +55,8 @@ async def consuming(
         prefetch=prefetch,
         retry_seconds=0.3,
         active=metrics.consumer_active.labels(service=queues.service),
+        owned=owned,
+        standby_delay_seconds=standby_delay_seconds,
     )
     await consumer.start()
     try:
@@ -63,11 +69,16 @@ async def consuming(
                 connection = await aio_pika.connect(url)
                 async with connection:
                     channel = await connection.channel()
-                    await channel.queue_delete(queues.input_queue)
+                    for name in queues.input_queues(partitions):
+                        await channel.queue_delete(name)
                     await channel.queue_delete(queues.dead_letter_queue)
+                    if partitions > 1:
+                        await channel.exchange_delete(queues.partitions_exchange)
 
 
-async def publish_quickly(messages: list[Message], url: str = AMQP_URL) -> None:
+async def publish_quickly(
+    messages: list[Message], url: str = AMQP_URL, partitions: int = 1
+) -> None:
     """Publish back to back on one channel, so they queue up faster than they are handled."""
     connection = await aio_pika.connect(url)
     async with connection:
@@ -76,7 +87,10 @@ async def publish_quickly(messages: list[Message], url: str = AMQP_URL) -> None:
         for message in messages:
             exchange = await channel.get_exchange(exchange_for(type(message)))
             await exchange.publish(
-                aio_pika.Message(message.model_dump_json().encode()),
+                aio_pika.Message(
+                    message.model_dump_json().encode(),
+                    headers={PARTITION_HEADER: str(partition_of(message.site_id, partitions))},
+                ),
                 routing_key=routing_key(message),
             )
 

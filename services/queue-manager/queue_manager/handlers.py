@@ -11,7 +11,7 @@ import asyncio
 import collections
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 
 from livechat_shared.contracts import (
@@ -19,11 +19,18 @@ from livechat_shared.contracts import (
     Message,
     parse_message,
 )
+from livechat_shared.contracts.partitions import partition_of
 from livechat_shared.contracts.timers import Timer
 
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
 from queue_manager.domain.timers import connection_rechecks, pending_expiries, started_by
-from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
+from queue_manager.ports import (
+    DuplicateEntry,
+    JournalEntry,
+    PartitionedRoutingJournal,
+    Publisher,
+    RoutingJournal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +85,13 @@ class RoutingService:
         policy: RoutingPolicy,
         clock: Clock,
         observe: Observer | None = None,
+        partitions: PartitionedRoutingJournal | None = None,
     ) -> None:
+        """`partitions`: the journal again when sites are partitioned (PARTITIONS > 1); this
+        replica then holds only the sites of the partitions it got messages of."""
         self.journal = journal
+        self.partitions = partitions
+        self._owned: set[int] = set()
         self.publisher = publisher
         self.policy = policy
         self.clock = clock
@@ -99,8 +111,11 @@ class RoutingService:
         """Rebuild every site from the journal; returns the number of entries replayed."""
         self.sites = {}
         self._recent = RecentIds(RECENT_IDS)
+        return await self._replay(self.journal.replay())
+
+    async def _replay(self, entries: AsyncIterator[JournalEntry]) -> int:
         count = 0
-        async for entry in self.journal.replay():
+        async for entry in entries:
             site = self.site(entry.site_id)
             try:
                 for raw in entry.events:
@@ -135,6 +150,8 @@ class RoutingService:
         """Decide and store under the lock; publish in decision order while the next decision
         is made; return (so the message is acked) once this decision's events are confirmed."""
         async with self._lock:
+            if self.partitions is not None:
+                await self._take(partition_of(message.site_id, self.partitions.partitions))
             cause, events = await self._handle(message, retry_on_conflict=True)
             # Started in decision order: the channel writes publishes in the order they start,
             # so consumers see decisions in order while confirms come back concurrently.
@@ -142,6 +159,47 @@ class RoutingService:
             self._in_flight.add(published)
             published.add_done_callback(self._in_flight.discard)
         await published
+
+    async def _take(self, partition: int) -> None:
+        """The first message of a partition since this replica got it: open its journal and
+        load its sites before deciding (another replica may have decided for them meanwhile),
+        then arm their timers and console checks again, as at start."""
+        assert self.partitions is not None
+        if partition in self._owned:
+            return
+        await self.partitions.acquire(partition)
+        replayed = await self._replay(self.partitions.replay_partition(partition))
+        self._owned.add(partition)
+        sites = [s for s in self.sites.values() if self._partition(s.site_id) == partition]
+        now = self.clock()
+        timers = pending_expiries(sites, self.policy, now, uuid.uuid4)
+        for timer in timers:
+            await self._start(timer)
+        await asyncio.gather(*(self._start(c) for c in connection_rechecks(sites, self.policy)))
+        log.info(
+            "took over a partition",
+            extra={
+                "partition": partition,
+                "journal_entries": replayed,
+                "timers_rearmed": len(timers),
+            },
+        )
+
+    def _partition(self, site_id: str) -> int:
+        assert self.partitions is not None
+        return partition_of(site_id, self.partitions.partitions)
+
+    async def release_partitions(self) -> None:
+        """The consumer lost the broker: another replica may own our partitions from now on.
+        Forget their sites and close their journals (embedded: let go of the locks)."""
+        if self.partitions is None:
+            return
+        async with self._lock:
+            await self.close()
+            await self.partitions.release_all()
+            self.sites = {}
+            self._recent = RecentIds(RECENT_IDS)
+            self._owned.clear()
 
     async def close(self) -> None:
         """Let publishes under way finish (their messages are acked only then)."""

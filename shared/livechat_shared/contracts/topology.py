@@ -65,6 +65,21 @@ class ServiceQueues:
     def input_queue(self) -> str:
         return f"{self.service}.input"
 
+    def partition_queue(self, partition: int, partitions: int) -> str:
+        """Partition `partition`'s input queue; with one partition, the single input queue."""
+        if partitions == 1:
+            return self.input_queue
+        return f"{self.service}.input.{partition}"
+
+    def input_queues(self, partitions: int) -> tuple[str, ...]:
+        """Every input queue of a shared service (its partitions); one queue when unpartitioned."""
+        return tuple(self.partition_queue(k, partitions) for k in range(partitions))
+
+    @property
+    def partitions_exchange(self) -> str:
+        """Headers exchange that hands the service's messages to their partition's queue."""
+        return f"{self.service}.partitions"
+
     def instance_queue(self, instance_id: str) -> str:
         return f"{self.service}.instance.{instance_id}"
 

@@ -17,6 +17,7 @@ from faststream.rabbit.schemas import Channel
 from prometheus_client import CollectorRegistry
 
 from livechat_shared.contracts.envelope import Message
+from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
 from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
@@ -70,8 +71,11 @@ def build_broker(
     )
 
 
-def input_queue(queues: ServiceQueues, instance_id: str) -> RabbitQueue:
-    """The queue a service consumes from: shared by its replicas, or one per replica (fan-out)."""
+def input_queue(
+    queues: ServiceQueues, instance_id: str, partition: int = 0, partitions: int = 1
+) -> RabbitQueue:
+    """The queue a service consumes from: shared by its replicas (one per partition), or one
+    per replica (fan-out)."""
     if queues.per_instance:
         # Lives as long as this replica consumes from it: the sockets it serves go with it.
         # A classic queue has no delivery limit, so the consumer rejects a message it cannot
@@ -94,11 +98,16 @@ def input_queue(queues: ServiceQueues, instance_id: str) -> RabbitQueue:
     if queues.single_active_consumer:
         arguments["x-single-active-consumer"] = True
     return RabbitQueue(  # type: ignore[call-overload,no-any-return]
-        queues.input_queue,
+        queues.partition_queue(partition, partitions),
         durable=True,
         queue_type=QueueType.QUORUM,
         arguments=arguments,
     )
+
+
+def partition_binding(partition: int) -> dict[str, Any]:
+    """Arguments binding a partition's queue to the service's headers exchange."""
+    return {"x-match": "all", PARTITION_HEADER: str(partition)}
 
 
 def dead_letter_queue(queues: ServiceQueues) -> RabbitQueue:
@@ -172,20 +181,32 @@ class Bus:
         *,
         answers_callers: bool = False,
         publish_timeout: float = PUBLISH_TIMEOUT_SECONDS,
+        partitions: int = 1,
     ) -> None:
         """`answers_callers` (the gateway, whose caller can retry after a 503): a message no
         queue receives raises NotRouted instead of being dropped by the broker, and a publish
         while the connection is down fails at once instead of waiting for the reconnect. The
         services keep the defaults: their events may have no subscriber yet, and their handlers
-        would rather wait out a broker restart than fail a message."""
+        would rather wait out a broker restart than fail a message.
+
+        `partitions` (PARTITIONS, the same in every service): every message published carries
+        its site's partition in a header, and a shared service with more than one consumes a
+        queue per partition (see contracts/partitions.py)."""
         self.broker = broker
         self.queues = queues
         self.instance_id = instance_id or uuid.uuid4().hex[:12]
-        self.input = input_queue(queues, self.instance_id)
+        self.partitions = 1 if queues.per_instance else partitions
+        self._header_partitions = partitions
+        self.inputs = tuple(
+            input_queue(queues, self.instance_id, k, self.partitions)
+            for k in range(self.partitions)
+        )
+        self.input = self.inputs[0]
         self.answers_callers = answers_callers
         self.publish_timeout = publish_timeout
         self._delay_queues: set[str] = set()
         self._reconnect_hooks: list[ReconnectHook] = []
+        self._lost_hooks: list[ReconnectHook] = []
 
     def on_reconnected(self, hook: ReconnectHook) -> None:
         """Call `hook` each time the input consumer consumes again after losing the broker.
@@ -195,6 +216,22 @@ class Bus:
         """
         self._reconnect_hooks.append(hook)
 
+    def on_consumer_lost(self, hook: ReconnectHook) -> None:
+        """Call `hook` each time the input consumer lost its channel, before it reconnects.
+
+        Its partitions may go to another replica meanwhile: the queue manager lets go of their
+        state (and the embedded journals' locks) here, and loads it again when it gets them back.
+        """
+        self._lost_hooks.append(hook)
+
+    async def consumer_lost(self) -> None:
+        """Run the lost hooks (the consumer calls this, between two connections)."""
+        for hook in self._lost_hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("a consumer-lost hook failed")
+
     async def reconnected(self) -> None:
         """Run the reconnect hooks (the consumer calls this); one failing does not stop the rest."""
         for hook in self._reconnect_hooks:
@@ -203,28 +240,51 @@ class Bus:
             except Exception:
                 log.exception("a reconnect hook failed")
 
+    @property
+    def partitioned(self) -> bool:
+        return self.partitions > 1
+
     async def declare_input(
         self, channel: aio_pika.abc.AbstractChannel
-    ) -> aio_pika.abc.AbstractQueue:
-        """Declare the input queue and its bindings on a channel of the consumer's own.
+    ) -> tuple[aio_pika.abc.AbstractQueue, ...]:
+        """Declare the input queues (one per partition) and their bindings on a channel of the
+        consumer's own; returns them by partition.
 
         Run on every (re)connect: a replica's own queue does not survive a broker restart.
         """
-        queue = await channel.declare_queue(
-            self.input.name,
-            durable=self.input.durable,
-            auto_delete=self.input.auto_delete,
-            arguments=self.input.arguments,
-        )
-        for message_type in self.queues.consumes:
-            exchange = await channel.declare_exchange(
-                exchange_for(message_type), aio_pika.ExchangeType.TOPIC, durable=True
+        topics = {
+            name: await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+            for name in {exchange_for(t) for t in self.queues.consumes}
+        }
+        if self.partitioned:
+            # topic exchanges -> this service's headers exchange -> the site's partition queue
+            source = await channel.declare_exchange(
+                self.queues.partitions_exchange, aio_pika.ExchangeType.HEADERS, durable=True
             )
-            await queue.bind(exchange, routing_key=binding_key(message_type))
-        return queue
+            for message_type in self.queues.consumes:
+                await source.bind(
+                    topics[exchange_for(message_type)], routing_key=binding_key(message_type)
+                )
+        declared = []
+        for partition, spec in enumerate(self.inputs):
+            queue = await channel.declare_queue(
+                spec.name,
+                durable=spec.durable,
+                auto_delete=spec.auto_delete,
+                arguments=spec.arguments,
+            )
+            if self.partitioned:
+                await queue.bind(source, routing_key="", arguments=partition_binding(partition))
+            else:
+                for message_type in self.queues.consumes:
+                    await queue.bind(
+                        topics[exchange_for(message_type)], routing_key=binding_key(message_type)
+                    )
+            declared.append(queue)
+        return tuple(declared)
 
     async def declare(self) -> None:
-        """Declare exchanges, the input queue with its bindings and the dead-letter queue.
+        """Declare exchanges, the input queues with their bindings and the dead-letter queue.
 
         Idempotent: every replica runs it at start-up.
         """
@@ -233,12 +293,24 @@ class Bus:
         dlq = await self.broker.declare_queue(dead_letter_queue(self.queues))
         dead_letters = await self.broker.declare_exchange(DEAD_LETTERS)
         await dlq.bind(dead_letters, routing_key=self.queues.service)
+        if self.partitioned:
+            # On a channel of its own (the consumer declares the same again on its connection).
+            channel = self.broker._connection  # FastStream exposes no public handle on it
+            assert channel is not None, "connect the broker first"
+            async with channel.channel() as own:
+                await self.declare_input(own)
+            return
 
         queue = await self.broker.declare_queue(self.input)
         for message_type in self.queues.consumes:
             exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
             robust_exchange = await self.broker.declare_exchange(exchange)
             await queue.bind(robust_exchange, routing_key=binding_key(message_type))
+
+    def _headers(self, message: Message) -> dict[str, Any] | None:
+        if self._header_partitions == 1:
+            return None
+        return {PARTITION_HEADER: str(partition_of(message.site_id, self._header_partitions))}
 
     async def publish(self, message: Message) -> None:
         """Publish persistently; returns once the broker confirmed the message.
@@ -256,6 +328,7 @@ class Bus:
                     body,
                     exchange=exchange,
                     routing_key=routing_key(message),
+                    headers=self._headers(message),
                     mandatory=self.answers_callers,
                     persist=True,
                     # what the broker's oldest-message age (and its alert) is measured from
@@ -293,6 +366,7 @@ class Bus:
         await self.broker.publish(
             message.model_dump_json().encode(),
             queue=name,
+            headers=self._headers(message),  # kept when the timer dead-letters back
             persist=True,
             expiration=expiration,
             message_id=str(message.message_id),

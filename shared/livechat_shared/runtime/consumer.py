@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
@@ -59,6 +60,8 @@ class InputConsumer:
         retry_seconds: float = 1.0,
         stop_seconds: float = 10.0,
         active: Gauge | None = None,
+        owned: tuple[int, ...] = (0,),
+        standby_delay_seconds: float = 0.0,
     ) -> None:
         self.bus = bus
         self._settle = settle
@@ -76,6 +79,10 @@ class InputConsumer:
         # does. A replica's own queue has no standby.
         self._active = active
         self._active_at_once = bus.queues.per_instance
+        # Partitions: this replica's own first, every other one after the delay as a standby.
+        self._owned = tuple(k for k in owned if k < bus.partitions)
+        self._standby_delay = standby_delay_seconds
+        self._standby: asyncio.Task[None] | None = None
 
     @property
     def consuming(self) -> bool:
@@ -141,23 +148,57 @@ class InputConsumer:
         # which declares the queue again, rather than wait on a channel that delivers nothing.
         (await channel.get_underlay_channel()).on_consumer_cancel_callbacks.add(lost)
         await channel.set_qos(prefetch_count=self._prefetch)
-        queue = await self.bus.declare_input(channel)
+        queues = await self.bus.declare_input(channel)
 
         async def arrived(delivery: AbstractIncomingMessage) -> None:
-            # Never waits: the tasks asyncio runs in creation order keep the delivery order.
+            # Never waits: the tasks asyncio runs in creation order keep the delivery order
+            # (per queue: one inbox for every partition, one loop, each partition in its order).
             inbox.put_nowait(delivery)
             self._set_active(True)
 
-        await queue.consume(arrived, no_ack=False)
+        for partition in self._owned:
+            await queues[partition].consume(arrived, no_ack=False)
         self._consuming = True
         self._set_active(self._active_at_once)
-        log.info("consuming", extra={"service_queue": queue.name, "prefetch": self._prefetch})
+        log.info(
+            "consuming",
+            extra={
+                "service_queue": queues[0].name,
+                "prefetch": self._prefetch,
+                "partitions": list(self._owned),
+            },
+        )
+        others = [q for k, q in enumerate(queues) if k not in self._owned]
+        if others:
+            self._standby = asyncio.create_task(self._stand_by(channel, others, arrived))
+
+    async def _stand_by(
+        self,
+        channel: aio_pika.abc.AbstractChannel,
+        queues: list[aio_pika.abc.AbstractQueue],
+        arrived: Callable[[AbstractIncomingMessage], Awaitable[None]],
+    ) -> None:
+        """Join the other replicas' partitions after a delay: with single active consumer the
+        broker hands one over only when its owner's consumer is gone (RabbitMQ 3.10 ignores
+        consumer priorities there, so who registers first owns it)."""
+        await asyncio.sleep(self._standby_delay)
+        try:
+            for queue in queues:
+                await queue.consume(arrived, no_ack=False)
+        except Exception as error:  # the channel went: the reconnect starts over
+            log.info("could not stand by for other partitions", extra={"error": repr(error)})
+            return
+        if not channel.is_closed:
+            log.info("standing by", extra={"service_queues": [q.name for q in queues]})
 
     def _set_active(self, active: bool) -> None:
         if self._active is not None:
             self._active.set(1 if active else 0)
 
     async def _close(self) -> None:
+        if self._standby is not None:
+            self._standby.cancel()
+            self._standby = None
         self._consuming = False
         self._set_active(False)
         connection, self._connection = self._connection, None
@@ -172,6 +213,8 @@ class InputConsumer:
             except Exception as error:
                 log.warning("the consumer lost the broker", extra={"error": repr(error)})
             await self._close()
+            # Whatever partitions this replica owned may be another's now.
+            await self.bus.consumer_lost()
             await self._reconnect()
 
     async def _serve(self) -> None:
@@ -205,4 +248,6 @@ def subscribe(
         amqp_url=settings.amqp_url,
         prefetch=settings.prefetch,
         active=metrics.consumer_active.labels(service=bus.queues.service),
+        owned=settings.owned_partitions(),
+        standby_delay_seconds=settings.standby_delay_seconds,
     )

@@ -1,0 +1,86 @@
+"""Partitioned input on the real broker: each partition has one owner, per-site order holds, and
+a replica that goes hands its partitions to the others (single active consumer)."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+
+import pytest
+from livechat_shared.contracts import Message, VisitorLeftQueue
+from livechat_shared.contracts.partitions import owned_partitions, partition_of
+
+from tests.support.consuming import consuming, publish_quickly, throwaway, wait_until
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 4
+SITES = 24
+EACH = 10
+
+
+def load(sites: list[str], start: int) -> list[Message]:
+    """EACH messages per site, interleaved across sites, numbered per site."""
+    return [
+        VisitorLeftQueue(site_id=site, visitor_id=f"v{n}")
+        for n in range(start, start + EACH)
+        for site in sites
+    ]
+
+
+async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(site_id: str) -> None:
+    queues = throwaway(single_active_consumer=True)
+    sites = [f"{site_id}-{n}" for n in range(SITES)]
+    assert {partition_of(s, PARTITIONS) for s in sites} == set(range(PARTITIONS))
+    handled: dict[str, list[tuple[str, str]]] = {"a": [], "b": []}
+    arrivals: dict[str, list[float]] = {"a": [], "b": []}
+
+    def handler(replica: str):  # type: ignore[no-untyped-def]
+        async def handle(message: Message) -> None:
+            assert isinstance(message, VisitorLeftQueue)
+            handled[replica].append((message.site_id, message.visitor_id))
+            arrivals[replica].append(time.monotonic())
+
+        return handle
+
+    def replica(name: str, ordinal: int, delete: bool):  # type: ignore[no-untyped-def]
+        return consuming(
+            queues,
+            handler(name),
+            partitions=PARTITIONS,
+            owned=owned_partitions(ordinal, 2, PARTITIONS),
+            standby_delay_seconds=0.5,
+            delete_queues=delete,
+        )
+
+    async with contextlib.AsyncExitStack() as stack:
+        a = contextlib.AsyncExitStack()
+        await a.enter_async_context(replica("a", 0, delete=False))
+        await stack.enter_async_context(replica("b", 1, delete=True))
+        await asyncio.sleep(1.0)  # both stand by for the other's partitions now
+
+        await publish_quickly(load(sites, 0), partitions=PARTITIONS)
+        await wait_until(lambda: len(handled["a"]) + len(handled["b"]) == SITES * EACH)
+        owner = {site: r for r in handled for site, _ in handled[r]}
+        for site, r in owner.items():  # the first owner of each partition decided for its sites
+            assert partition_of(site, PARTITIONS) % 2 == (0 if r == "a" else 1), site
+        for r in handled:  # and each site in publishing order
+            per_site = collections.defaultdict(list)
+            for site, visitor in handled[r]:
+                per_site[site].append(int(visitor[1:]))
+            assert all(v == sorted(v) for v in per_site.values())
+
+        await a.aclose()  # replica a goes: b is the standby of partitions 0 and 2
+        gone = time.monotonic()
+        before = len(handled["b"])
+        await publish_quickly(load(sites, EACH), partitions=PARTITIONS)
+        await wait_until(lambda: len(handled["b"]) == before + SITES * EACH)
+        takeover = arrivals["b"][before] - gone
+        assert takeover < 5.0
+        later = collections.defaultdict(list)
+        for site, visitor in handled["b"][before:]:
+            later[site].append(int(visitor[1:]))
+        assert set(later) == set(sites)
+        assert all(v == list(range(EACH, 2 * EACH)) for v in later.values())
