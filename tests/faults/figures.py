@@ -35,6 +35,11 @@ class Figures:
     events_audited: int = 0
     events_redelivered: int = 0
     seconds: float = 0.0
+    # partitioned runs: partitions of a killed replica taken over by another, and how fast
+    failovers: int = 0
+    failovers_missing: int = 0
+    failover_p50_seconds: float = 0.0
+    failover_p99_seconds: float = 0.0
     faults: list[str] = field(default_factory=list)
     details: dict[str, list[str]] = field(default_factory=dict)
 

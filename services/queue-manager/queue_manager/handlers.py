@@ -151,7 +151,7 @@ class RoutingService:
         is made; return (so the message is acked) once this decision's events are confirmed."""
         async with self._lock:
             if self.partitions is not None:
-                await self._take(partition_of(message.site_id, self.partitions.partitions))
+                await self._take(partition_of(message.site_id, self.partitions.partitions), message)
             cause, events = await self._handle(message, retry_on_conflict=True)
             # Started in decision order: the channel writes publishes in the order they start,
             # so consumers see decisions in order while confirms come back concurrently.
@@ -160,7 +160,7 @@ class RoutingService:
             published.add_done_callback(self._in_flight.discard)
         await published
 
-    async def _take(self, partition: int) -> None:
+    async def _take(self, partition: int, first: Message) -> None:
         """The first message of a partition since this replica got it: open its journal and
         load its sites before deciding (another replica may have decided for them meanwhile),
         then arm their timers and console checks again, as at start."""
