@@ -77,6 +77,8 @@ def _services(
                 QUEUE_MANAGER_REPLICA_ORDINAL=str(n),
                 # the replicas start one after another: each gets its own partitions first
                 QUEUE_MANAGER_STANDBY_DELAY_SECONDS=str(STANDBY_DELAY_SECONDS),
+                # a replica back after its SIGKILL gets its partitions back within a round
+                QUEUE_MANAGER_REBALANCE_SECONDS="10",
             )
             queue_manager[name] = replica
     gateway = service("visitor_gateway", "gateway")

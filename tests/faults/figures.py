@@ -48,7 +48,8 @@ class Figures:
     ASSERTED = (*CHECKS, "offline_lost", "unaware_away", "unexpected_errors")
 
     def all_well(self) -> bool:
-        return all(getattr(self, name) == 0 for name in self.ASSERTED)
+        failover_in_time = self.failovers_missing == 0 and self.failover_p99_seconds <= 5.0
+        return failover_in_time and all(getattr(self, name) == 0 for name in self.ASSERTED)
 
     def line(self) -> str:
         return "faults: " + " ".join(f"{name}={getattr(self, name)}" for name in self.CHECKS)

@@ -8,6 +8,7 @@ import math
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from livechat_shared.contracts.services import QUEUE_MANAGER
 
@@ -23,6 +24,7 @@ FILL_SECONDS = 20.0
 """The last wave (every operator full, plus 10) comes over this long: 154 visitors."""
 PARTITION_FAULTS: tuple[Kill, ...] = ((8, "queue_manager_0"), (22, "queue_manager_1"))
 TOOK_OVER = "took over a partition"
+HANDED_BACK = '"logger": "livechat_shared.runtime.consumer", "msg": "handed a partition back"'
 
 
 def await_standbys(node: RabbitNode, replicas: int, within: float = 60.0) -> None:
@@ -96,3 +98,38 @@ def failovers(figures: Figures, killed_at: list[tuple[str, float]], logs: Path) 
         first.setdefault(partition, replica)
     figures.details["first owners"] = [f"partition {k}: {r}" for k, r in sorted(first.items())]
     figures.details["failovers"] = lines + never
+    backs = [
+        f"{path.stem}: {line.count(HANDED_BACK)}"
+        for path in sorted(logs.glob("queue_manager_*.log"))
+        if (line := path.read_text(errors="replace"))
+    ]
+    figures.details["hand-backs (a replica back gets its own partitions)"] = backs
+    figures.details["replica events"] = [
+        f"{path.stem}: {entry['ts'][11:23]} {entry['msg']} {entry.get('partitions', '')}"
+        f"{entry.get('partition', '')} {entry.get('error', '')}"
+        for path in sorted(logs.glob("queue_manager_*.log"))
+        for entry in _entries(path)
+        if entry["msg"] in REPLICA_EVENTS
+    ]
+
+
+REPLICA_EVENTS = {
+    "consuming",
+    "standing by",
+    "handed a partition back",
+    "could not hand a partition back",
+    "could not stand by for other partitions",
+    "the consumer lost the broker",
+    "consuming again after a connection loss",
+}
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
+    found = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+    return found

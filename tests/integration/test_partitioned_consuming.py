@@ -51,7 +51,8 @@ async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(site_id:
             handler(name),
             partitions=PARTITIONS,
             owned=owned_partitions(ordinal, 2, PARTITIONS),
-            standby_delay_seconds=0.5,
+            # b must register on its own partitions before a stands by for them
+            standby_delay_seconds=3.0,
             delete_queues=delete,
         )
 
@@ -59,7 +60,7 @@ async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(site_id:
         a = contextlib.AsyncExitStack()
         await a.enter_async_context(replica("a", 0, delete=False))
         await stack.enter_async_context(replica("b", 1, delete=True))
-        await asyncio.sleep(1.0)  # both stand by for the other's partitions now
+        await asyncio.sleep(3.5)  # both stand by for the other's partitions now
 
         await publish_quickly(load(sites, 0), partitions=PARTITIONS)
         await wait_until(lambda: len(handled["a"]) + len(handled["b"]) == SITES * EACH)
@@ -84,3 +85,61 @@ async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(site_id:
             later[site].append(int(visitor[1:]))
         assert set(later) == set(sites)
         assert all(v == list(range(EACH, 2 * EACH)) for v in later.values())
+
+
+async def test_a_replica_that_comes_back_gets_its_partition_handed_back(site_id: str) -> None:
+    queues = throwaway(single_active_consumer=True)
+    sites = [f"{site_id}-{n}" for n in range(SITES)]
+    mine = [s for s in sites if partition_of(s, 2) == 0]  # replica a's own partition
+    handled: dict[str, list[tuple[str, str]]] = {"a": [], "b": []}
+    released: list[int] = []
+
+    def handler(replica: str):  # type: ignore[no-untyped-def]
+        async def handle(message: Message) -> None:
+            assert isinstance(message, VisitorLeftQueue)
+            handled[replica].append((message.site_id, message.visitor_id))
+
+        return handle
+
+    async def b_released(partition: int) -> None:
+        released.append(partition)
+
+    async with contextlib.AsyncExitStack() as stack:
+        # b alone: its own partition 1 at once, a's partition 0 as the only consumer there
+        await stack.enter_async_context(
+            consuming(
+                queues,
+                handler("b"),
+                partitions=2,
+                owned=(1,),
+                standby_delay_seconds=0.2,
+                rebalance_seconds=1.0,
+                released=b_released,
+                delete_queues=True,
+            )
+        )
+        await asyncio.sleep(0.5)
+        await publish_quickly(load(mine, 0), partitions=2)
+        await wait_until(lambda: len(handled["b"]) == len(mine) * EACH)
+
+        # a comes back and lines up on its own partition: b hands it back within a round
+        a_done = contextlib.AsyncExitStack()
+        await a_done.enter_async_context(
+            consuming(
+                queues,
+                handler("a"),
+                partitions=2,
+                owned=(0,),
+                standby_delay_seconds=60,
+                delete_queues=False,
+            )
+        )
+        await wait_until(lambda: released == [0], timeout=10)
+        await publish_quickly(load(mine, EACH), partitions=2)
+        await wait_until(lambda: len(handled["a"]) == len(mine) * EACH)
+        assert len(handled["b"]) == len(mine) * EACH  # nothing of the later ones went to b
+        per_site = collections.defaultdict(list)
+        for site, visitor in handled["a"]:
+            per_site[site].append(int(visitor[1:]))
+        assert all(v == list(range(EACH, 2 * EACH)) for v in per_site.values())
+        await a_done.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import aio_pika
@@ -42,11 +42,15 @@ async def consuming(
     partitions: int = 1,
     owned: tuple[int, ...] = (0,),
     standby_delay_seconds: float = 0.0,
+    rebalance_seconds: float = 0.0,
+    released: Callable[[int], Awaitable[None]] | None = None,
 ) -> AsyncIterator[InputConsumer]:
     metrics = metrics or ServiceMetrics(queues.service)
     broker = build_broker(url, prefetch, metrics.registry, queues.service)
     await broker.connect()
     bus = Bus(broker, queues, partitions=partitions)
+    if released is not None:
+        bus.on_partition_released(released)
     await bus.declare()
     consumer = InputConsumer(
         bus,
@@ -57,6 +61,7 @@ async def consuming(
         active=metrics.consumer_active.labels(service=queues.service),
         owned=owned,
         standby_delay_seconds=standby_delay_seconds,
+        rebalance_seconds=rebalance_seconds,
     )
     await consumer.start()
     try:

@@ -182,6 +182,8 @@ class RoutingService:
                 "partition": partition,
                 "journal_entries": replayed,
                 "timers_rearmed": len(timers),
+                # when the first message was sent: how long it waited for an owner
+                "first_message_at": first.occurred_at.isoformat(),
             },
         )
 
@@ -200,6 +202,19 @@ class RoutingService:
             self.sites = {}
             self._recent = RecentIds(RECENT_IDS)
             self._owned.clear()
+
+    async def release_partition(self, partition: int) -> None:
+        """The consumer handed the partition back to its owner: forget its sites and close its
+        journal (embedded: let go of its lock, which the owner waits for)."""
+        if self.partitions is None:
+            return
+        async with self._lock:
+            await self.close()
+            await self.partitions.release(partition)
+            for site_id in [s for s in self.sites if self._partition(s) == partition]:
+                del self.sites[site_id]
+            self._owned.discard(partition)
+        log.info("handed a partition back", extra={"partition": partition})
 
     async def close(self) -> None:
         """Let publishes under way finish (their messages are acked only then)."""

@@ -105,6 +105,7 @@ def create_app(
         partitions=store if isinstance(store, PartitionedJournal) else None,
     )
     base.bus.on_consumer_lost(service.release_partitions)
+    base.bus.on_partition_released(service.release_partition)
     base.metrics.registry.register(RoutingStateCollector(service))
     consumer = build_consumer(base.bus, base.metrics, service, settings)
 

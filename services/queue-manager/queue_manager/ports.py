@@ -64,6 +64,9 @@ class PartitionedRoutingJournal(RoutingJournal, Protocol):
     async def acquire(self, partition: int) -> None:
         """Open the partition's journal (embedded: wait for its lock) before loading it."""
 
+    async def release(self, partition: int) -> None:
+        """Close one partition's journal: it was handed back to its owner."""
+
     async def release_all(self) -> None:
         """Close every partition's journal: another replica may own them from now on."""
 

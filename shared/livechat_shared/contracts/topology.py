@@ -75,6 +75,11 @@ class ServiceQueues:
         """Every input queue of a shared service (its partitions); one queue when unpartitioned."""
         return tuple(self.partition_queue(k, partitions) for k in range(partitions))
 
+    def owner_marker(self, partition: int) -> str:
+        """An exclusive queue the partition's owner holds while it lives (nothing is bound to
+        it): a replica active on a partition not its own hands it back once it exists."""
+        return f"{self.service}.owner.{partition}"
+
     @property
     def partitions_exchange(self) -> str:
         """Headers exchange that hands the service's messages to their partition's queue."""

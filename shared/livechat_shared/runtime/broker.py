@@ -207,6 +207,7 @@ class Bus:
         self._delay_queues: set[str] = set()
         self._reconnect_hooks: list[ReconnectHook] = []
         self._lost_hooks: list[ReconnectHook] = []
+        self._released_hooks: list[Callable[[int], Awaitable[None]]] = []
 
     def on_reconnected(self, hook: ReconnectHook) -> None:
         """Call `hook` each time the input consumer consumes again after losing the broker.
@@ -231,6 +232,14 @@ class Bus:
                 await hook()
             except Exception:
                 log.exception("a consumer-lost hook failed")
+
+    def on_partition_released(self, hook: Callable[[int], Awaitable[None]]) -> None:
+        """Call `hook(partition)` when the consumer handed a partition back to its owner."""
+        self._released_hooks.append(hook)
+
+    async def partition_released(self, partition: int) -> None:
+        for hook in self._released_hooks:
+            await hook(partition)  # a failure stops the hand-back: the consumer starts over
 
     async def reconnected(self) -> None:
         """Run the reconnect hooks (the consumer calls this); one failing does not stop the rest."""

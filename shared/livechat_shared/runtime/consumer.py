@@ -29,11 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
-from aiormq.exceptions import ChannelNotFoundEntity
+from aiormq.exceptions import ChannelLockedResource, ChannelNotFoundEntity
 from prometheus_client import Gauge
 
 from livechat_shared.runtime.broker import Bus
@@ -62,9 +62,10 @@ class InputConsumer:
         active: Gauge | None = None,
         owned: tuple[int, ...] = (0,),
         standby_delay_seconds: float = 0.0,
+        rebalance_seconds: float = 0.0,
     ) -> None:
         self.bus = bus
-        self._settle = settle
+        self._settle = self._unless_handed_back(settle)
         self._url = amqp_url
         self._prefetch = prefetch
         self._retry_seconds = retry_seconds
@@ -83,6 +84,29 @@ class InputConsumer:
         self._owned = tuple(k for k in owned if k < bus.partitions)
         self._standby_delay = standby_delay_seconds
         self._standby: asyncio.Task[None] | None = None
+        self._rebalance_seconds = rebalance_seconds
+        self._channels: dict[int, aio_pika.abc.AbstractChannel] = {}
+        self._delivered: set[int] = set()  # partitions this replica got a message of (active)
+        self._handing_back: set[int] = set()
+        self._names: tuple[str, ...] = ()
+        self._lost: Callable[..., None] = lambda *_: None
+
+    @staticmethod
+    def _unless_handed_back(settle: Settler) -> Settler:
+        """A delivery whose channel closed (its partition handed back, or the connection lost)
+        is not handled: the broker delivers it again to whoever consumes the partition now."""
+
+        async def settle_open(delivery: AbstractIncomingMessage) -> None:
+            if delivery.channel.is_closed:
+                return
+            try:
+                await settle(delivery)
+            except Exception:
+                if not delivery.channel.is_closed:
+                    raise
+                log.info("the partition was handed back while a message was handled")
+
+        return settle_open
 
     @property
     def consuming(self) -> bool:
@@ -141,55 +165,117 @@ class InputConsumer:
             inbox.put_nowait(_LOST)
 
         connection.close_callbacks.add(lost)
-        self._connection, self._inbox = connection, inbox
-        channel = await connection.channel()
-        channel.close_callbacks.add(lost)
-        # The broker cancels the consumer when its queue is deleted (an upgrade step): start over,
-        # which declares the queue again, rather than wait on a channel that delivers nothing.
-        (await channel.get_underlay_channel()).on_consumer_cancel_callbacks.add(lost)
-        await channel.set_qos(prefetch_count=self._prefetch)
-        queues = await self.bus.declare_input(channel)
-
-        async def arrived(delivery: AbstractIncomingMessage) -> None:
-            # Never waits: the tasks asyncio runs in creation order keep the delivery order
-            # (per queue: one inbox for every partition, one loop, each partition in its order).
-            inbox.put_nowait(delivery)
-            self._set_active(True)
-
+        self._connection, self._inbox, self._lost = connection, inbox, lost
+        self._channels, self._delivered = {}, set()
+        async with connection.channel() as channel:
+            queues = await self.bus.declare_input(channel)
+            if len(queues) > 1:
+                # "the owner of these partitions is alive": gone with this connection
+                for partition in self._owned:
+                    await channel.declare_queue(
+                        self.bus.queues.owner_marker(partition), exclusive=True, auto_delete=True
+                    )
+        self._names = tuple(q.name for q in queues)
         for partition in self._owned:
-            await queues[partition].consume(arrived, no_ack=False)
+            await self._consume(partition)
         self._consuming = True
         self._set_active(self._active_at_once)
         log.info(
             "consuming",
             extra={
-                "service_queue": queues[0].name,
+                "service_queue": self._names[0],
                 "prefetch": self._prefetch,
                 "partitions": list(self._owned),
             },
         )
-        others = [q for k, q in enumerate(queues) if k not in self._owned]
+        others = [k for k in range(len(self._names)) if k not in self._owned]
         if others:
-            self._standby = asyncio.create_task(self._stand_by(channel, others, arrived))
+            self._standby = asyncio.create_task(self._stand_by(others))
 
-    async def _stand_by(
-        self,
-        channel: aio_pika.abc.AbstractChannel,
-        queues: list[aio_pika.abc.AbstractQueue],
-        arrived: Callable[[AbstractIncomingMessage], Awaitable[None]],
-    ) -> None:
+    async def _consume(self, partition: int) -> None:
+        """Consume one partition's queue on a channel of its own (so it can be handed back
+        alone: closing the channel is what makes RabbitMQ activate the next consumer)."""
+        assert self._connection is not None and self._inbox is not None
+        inbox, lost = self._inbox, self._lost
+        channel = await self._connection.channel()
+
+        def closed(*_: object) -> None:
+            if partition not in self._handing_back:
+                lost()
+
+        channel.close_callbacks.add(closed)
+        # The broker cancels the consumer when its queue is deleted (an upgrade step): start over,
+        # which declares the queue again, rather than wait on a channel that delivers nothing.
+        (await channel.get_underlay_channel()).on_consumer_cancel_callbacks.add(lost)
+        await channel.set_qos(prefetch_count=self._prefetch)
+        queue = await channel.get_queue(self._names[partition], ensure=False)
+
+        async def arrived(delivery: AbstractIncomingMessage) -> None:
+            # Never waits: the tasks asyncio runs in creation order keep the delivery order
+            # (per queue: one inbox for every partition, one loop, each partition in its order).
+            inbox.put_nowait(delivery)
+            self._delivered.add(partition)
+            self._set_active(True)
+
+        await queue.consume(arrived, no_ack=False)
+        self._channels[partition] = channel
+
+    async def _stand_by(self, partitions: list[int]) -> None:
         """Join the other replicas' partitions after a delay: with single active consumer the
         broker hands one over only when its owner's consumer is gone (RabbitMQ 3.10 ignores
-        consumer priorities there, so who registers first owns it)."""
+        consumer priorities there, so who registers first owns it). Then, every
+        `rebalance_seconds`, hand back a partition not ours that others wait for."""
         await asyncio.sleep(self._standby_delay)
         try:
-            for queue in queues:
-                await queue.consume(arrived, no_ack=False)
-        except Exception as error:  # the channel went: the reconnect starts over
+            for partition in partitions:
+                await self._consume(partition)
+        except Exception as error:  # the connection went: the reconnect starts over
             log.info("could not stand by for other partitions", extra={"error": repr(error)})
             return
-        if not channel.is_closed:
-            log.info("standing by", extra={"service_queues": [q.name for q in queues]})
+        log.info("standing by", extra={"partitions": partitions})
+        while self._rebalance_seconds > 0:
+            await asyncio.sleep(self._rebalance_seconds)
+            for partition in sorted(self._delivered - set(self._owned)):
+                try:
+                    if await self._owner_alive(partition):
+                        await self._hand_back(partition)
+                except Exception as error:
+                    # half handed back: start over from a fresh connection, as after a loss
+                    log.warning("could not hand a partition back", extra={"error": repr(error)})
+                    self._lost()
+                    return
+                break  # one at a time: the others keep theirs until the next round
+
+    async def _owner_alive(self, partition: int) -> bool:
+        """Whether the partition's owner holds its marker (RabbitMQ 3.10 counts only the
+        active consumer of a single-active-consumer queue, so the consumers cannot tell)."""
+        assert self._connection is not None
+        channel = await self._connection.channel()
+        try:
+            await channel.declare_queue(self.bus.queues.owner_marker(partition), passive=True)
+        except ChannelNotFoundEntity:
+            return False
+        except ChannelLockedResource:
+            return True  # exclusive to its owner's connection: it lives
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+        return True
+
+    async def _hand_back(self, partition: int) -> None:
+        """Stop being the active consumer of a partition another replica owns: close its
+        channel (RabbitMQ gives what this one held unacked, in order, to the next consumer in
+        line), let the service forget the partition, then line up again as a standby."""
+        self._handing_back.add(partition)
+        try:
+            channel = self._channels.pop(partition)
+            self._delivered.discard(partition)
+            await channel.close()
+            await self.bus.partition_released(partition)
+            await self._consume(partition)
+        finally:
+            self._handing_back.discard(partition)
+        log.info("handed a partition back", extra={"partition": partition})
 
     def _set_active(self, active: bool) -> None:
         if self._active is not None:
@@ -250,4 +336,5 @@ def subscribe(
         active=metrics.consumer_active.labels(service=bus.queues.service),
         owned=settings.owned_partitions(),
         standby_delay_seconds=settings.standby_delay_seconds,
+        rebalance_seconds=settings.rebalance_seconds,
     )

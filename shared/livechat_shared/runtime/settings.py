@@ -63,6 +63,14 @@ class ServiceSettings(BaseSettings):
         "others' as a standby (so that each replica gets its own first).",
     )
 
+    rebalance_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How often a replica active on a partition not its own hands it back "
+        "when another consumer waits on it (its owner, back); 0: never.",
+    )
+
     @model_validator(mode="after")
     def _ordinal_in_range(self) -> ServiceSettings:
         owned_partitions(self.replica_ordinal, self.replicas, self.partitions)  # raises if not

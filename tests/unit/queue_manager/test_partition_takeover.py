@@ -98,3 +98,21 @@ async def test_a_partition_not_taken_is_never_written() -> None:
     )
     with pytest.raises(PartitionNotHeld):
         await journal.append(entry)
+
+
+async def test_a_partition_handed_back_is_forgotten_and_loaded_again_when_it_returns() -> None:
+    store = Store()
+    routing = store.replica(RecordingPublisher())
+    kept, handed = sites_in(0)[0], sites_in(1)[0]
+    await routing.handle(online(kept))
+    await routing.handle(online(handed))
+
+    await routing.release_partition(1)  # its owner is back: the consumer handed it over
+    assert set(routing.sites) == {kept}
+    journal = routing.partitions
+    assert journal is not None and journal.held == (0,)  # type: ignore[attr-defined]
+
+    other = store.replica(RecordingPublisher())  # the owner decides meanwhile
+    await other.handle(waiting(handed, "v1"))
+    await routing.handle(waiting(handed, "v2"))  # and hands it back again later
+    assert routing.site(handed).journal_seq == 3

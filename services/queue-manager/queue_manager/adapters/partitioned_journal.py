@@ -59,6 +59,11 @@ class PartitionedJournal:
         self._held[partition] = journal
         log.info("took the partition's journal", extra={"partition": partition})
 
+    async def release(self, partition: int) -> None:
+        journal = self._held.pop(partition, None)
+        if journal is not None:
+            await journal.close()
+
     async def release_all(self) -> None:
         held, self._held = self._held, {}
         for journal in held.values():
