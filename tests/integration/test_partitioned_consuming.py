@@ -91,13 +91,14 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(site_id:
     queues = throwaway(single_active_consumer=True)
     sites = [f"{site_id}-{n}" for n in range(SITES)]
     mine = [s for s in sites if partition_of(s, 2) == 0]  # replica a's own partition
-    handled: dict[str, list[tuple[str, str]]] = {"a": [], "b": []}
+    handled: dict[str, list[tuple[str, int]]] = {"a": [], "b": []}
     released: list[int] = []
 
     def handler(replica: str):  # type: ignore[no-untyped-def]
         async def handle(message: Message) -> None:
             assert isinstance(message, VisitorLeftQueue)
-            handled[replica].append((message.site_id, message.visitor_id))
+            await asyncio.sleep(0.005)  # slow enough that deliveries wait in the inbox
+            handled[replica].append((message.site_id, int(message.visitor_id[1:])))
 
         return handle
 
@@ -106,7 +107,7 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(site_id:
 
     async with contextlib.AsyncExitStack() as stack:
         # b alone: its own partition 1 at once, a's partition 0 as the only consumer there
-        await stack.enter_async_context(
+        b = await stack.enter_async_context(
             consuming(
                 queues,
                 handler("b"),
@@ -122,7 +123,8 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(site_id:
         await publish_quickly(load(mine, 0), partitions=2)
         await wait_until(lambda: len(handled["b"]) == len(mine) * EACH)
 
-        # a comes back and lines up on its own partition: b hands it back within a round
+        # a comes back and lines up on its own partition: b hands it back within a round,
+        # while messages keep coming (some wait in b's inbox when it hands back)
         a_done = contextlib.AsyncExitStack()
         await a_done.enter_async_context(
             consuming(
@@ -134,12 +136,17 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(site_id:
                 delete_queues=False,
             )
         )
-        await wait_until(lambda: released == [0], timeout=10)
-        await publish_quickly(load(mine, EACH), partitions=2)
-        await wait_until(lambda: len(handled["a"]) == len(mine) * EACH)
-        assert len(handled["b"]) == len(mine) * EACH  # nothing of the later ones went to b
-        per_site = collections.defaultdict(list)
-        for site, visitor in handled["a"]:
-            per_site[site].append(int(visitor[1:]))
-        assert all(v == list(range(EACH, 2 * EACH)) for v in per_site.values())
+        rounds = 30
+        for n in range(rounds):
+            await publish_quickly(load(mine, EACH * (n + 1)), partitions=2)
+            await asyncio.sleep(0.1)
+        await wait_until(lambda: bool(released), timeout=10)
+        assert set(released) == {0}, released
+        total = len(mine) * EACH * (rounds + 1)
+        await wait_until(lambda: len({*handled["a"], *handled["b"]}) == total)
+        assert handled["a"], "a never got its partition back"
+        assert b.reconnects == 0  # the hand-back closed one channel, not the connection
+        for site in mine:  # in order: b's part, then a's (a redelivered one at most twice)
+            seen = [n for s, n in handled["b"] + handled["a"] if s == site]
+            assert list(dict.fromkeys(seen)) == list(range(EACH * (rounds + 1))), site
         await a_done.aclose()

@@ -33,7 +33,11 @@ from collections.abc import Callable
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
-from aiormq.exceptions import ChannelLockedResource, ChannelNotFoundEntity
+from aiormq.exceptions import (
+    ChannelInvalidStateError,
+    ChannelLockedResource,
+    ChannelNotFoundEntity,
+)
 from prometheus_client import Gauge
 
 from livechat_shared.runtime.broker import Bus
@@ -65,6 +69,7 @@ class InputConsumer:
         rebalance_seconds: float = 0.0,
     ) -> None:
         self.bus = bus
+        self._settling = asyncio.Lock()
         self._settle = self._unless_handed_back(settle)
         self._url = amqp_url
         self._prefetch = prefetch
@@ -91,18 +96,29 @@ class InputConsumer:
         self._names: tuple[str, ...] = ()
         self._lost: Callable[..., None] = lambda *_: None
 
-    @staticmethod
-    def _unless_handed_back(settle: Settler) -> Settler:
+    def _unless_handed_back(self, settle: Settler) -> Settler:
         """A delivery whose channel closed (its partition handed back, or the connection lost)
         is not handled: the broker delivers it again to whoever consumes the partition now."""
 
+        def closed(delivery: AbstractIncomingMessage) -> bool:
+            try:
+                return delivery.channel.is_closed
+            except ChannelInvalidStateError:  # aio-pika raises on a closed channel's delivery
+                return True
+
         async def settle_open(delivery: AbstractIncomingMessage) -> None:
-            if delivery.channel.is_closed:
-                return
+            # A hand-back closes a channel only between two messages: an ack sent on a channel
+            # the broker has just closed would close the whole connection.
+            async with self._settling:
+                if closed(delivery):
+                    return
+                await settle_checked(delivery)
+
+        async def settle_checked(delivery: AbstractIncomingMessage) -> None:
             try:
                 await settle(delivery)
             except Exception:
-                if not delivery.channel.is_closed:
+                if not closed(delivery):
                     raise
                 log.info("the partition was handed back while a message was handled")
 
@@ -169,15 +185,16 @@ class InputConsumer:
         self._channels, self._delivered = {}, set()
         async with connection.channel() as channel:
             queues = await self.bus.declare_input(channel)
+            self._names = tuple(q.name for q in queues)
+            for partition in self._owned:
+                await self._consume(partition)
             if len(queues) > 1:
-                # "the owner of these partitions is alive": gone with this connection
+                # "the owner of these partitions is alive and waits on them": gone with this
+                # connection (declared once it consumes, so a hand-back finds it in line)
                 for partition in self._owned:
                     await channel.declare_queue(
                         self.bus.queues.owner_marker(partition), exclusive=True, auto_delete=True
                     )
-        self._names = tuple(q.name for q in queues)
-        for partition in self._owned:
-            await self._consume(partition)
         self._consuming = True
         self._set_active(self._active_at_once)
         log.info(
@@ -268,10 +285,11 @@ class InputConsumer:
         line), let the service forget the partition, then line up again as a standby."""
         self._handing_back.add(partition)
         try:
-            channel = self._channels.pop(partition)
-            self._delivered.discard(partition)
-            await channel.close()
-            await self.bus.partition_released(partition)
+            async with self._settling:  # between two messages
+                channel = self._channels.pop(partition)
+                self._delivered.discard(partition)
+                await channel.close()
+                await self.bus.partition_released(partition)
             await self._consume(partition)
         finally:
             self._handing_back.discard(partition)
