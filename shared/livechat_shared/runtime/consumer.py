@@ -20,8 +20,14 @@ queue again (a replica's own queue does not survive a broker restart), consumes 
 the bus's reconnect hooks (`Bus.on_reconnected`) before it handles the first message of the new
 connection. The same happens when the broker cancels the consumer (its queue was deleted).
 Deliveries still in the inbox from the lost channel are dropped: the broker delivers them again,
-and handlers are idempotent. One loop and one channel at a time, so a reconnect never leaves two
-consumers behind.
+and handlers are idempotent. One loop and one connection at a time, so a reconnect never leaves
+two consumers behind.
+
+Partitions (PARTITIONS > 1, see contracts/partitions.py): every partition's queue is consumed on
+a channel of its own into the same inbox (one loop: each partition keeps its order). A replica
+consumes its own partitions at once and the others after the standby delay; every rebalance
+round it hands back, between two messages, one partition it is active on whose owner lives
+(closing that channel alone, so RabbitMQ gives the partition to the next consumer in line).
 """
 
 from __future__ import annotations
