@@ -1,5 +1,8 @@
 """Partitioned input on the real broker: each partition has one owner, per-site order holds, and
-a replica that goes hands its partitions to the others (single active consumer)."""
+a replica that goes hands its partitions to the others (single active consumer).
+
+Each test runs one message at a time and in batches (a batch handler, up to 64 deliveries of
+several partitions' channels together, each channel's acked on it)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import asyncio
 import collections
 import contextlib
 import time
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 from livechat_shared.contracts import Message, VisitorLeftQueue
@@ -21,6 +25,28 @@ SITES = 24
 EACH = 10
 
 
+BATCHED = pytest.mark.parametrize("batch_max", [1, 64], ids=["one-by-one", "batches"])
+
+
+def recording(
+    record: Callable[[Message], None], delay: float = 0.0
+) -> tuple[Callable[[Message], Awaitable[None]], Callable[[Sequence[Message]], Awaitable[None]]]:
+    """A handler and a batch handler that record what they handle, in order."""
+
+    async def handle(message: Message) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        record(message)
+
+    async def handle_batch(messages: Sequence[Message]) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        for message in messages:
+            record(message)
+
+    return handle, handle_batch
+
+
 def load(sites: list[str], start: int) -> list[Message]:
     """EACH messages per site, interleaved across sites, numbered per site."""
     return [
@@ -30,25 +56,31 @@ def load(sites: list[str], start: int) -> list[Message]:
     ]
 
 
-async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(site_id: str) -> None:
+@BATCHED
+async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(
+    site_id: str, batch_max: int
+) -> None:
     queues = throwaway(single_active_consumer=True)
     sites = [f"{site_id}-{n}" for n in range(SITES)]
     assert {partition_of(s, PARTITIONS) for s in sites} == set(range(PARTITIONS))
     handled: dict[str, list[tuple[str, str]]] = {"a": [], "b": []}
     arrivals: dict[str, list[float]] = {"a": [], "b": []}
 
-    def handler(replica: str):  # type: ignore[no-untyped-def]
-        async def handle(message: Message) -> None:
+    def record(replica: str) -> Callable[[Message], None]:
+        def add(message: Message) -> None:
             assert isinstance(message, VisitorLeftQueue)
             handled[replica].append((message.site_id, message.visitor_id))
             arrivals[replica].append(time.monotonic())
 
-        return handle
+        return add
 
     def replica(name: str, ordinal: int, delete: bool):  # type: ignore[no-untyped-def]
+        handle, handle_batch = recording(record(name))
         return consuming(
             queues,
-            handler(name),
+            handle,
+            handle_batch=handle_batch,
+            batch_max=batch_max,
             partitions=PARTITIONS,
             owned=owned_partitions(ordinal, 2, PARTITIONS),
             # b must register on its own partitions before a stands by for them
@@ -87,30 +119,38 @@ async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(site_id:
         assert all(v == list(range(EACH, 2 * EACH)) for v in later.values())
 
 
-async def test_a_replica_that_comes_back_gets_its_partition_handed_back(site_id: str) -> None:
+@BATCHED
+async def test_a_replica_that_comes_back_gets_its_partition_handed_back(
+    site_id: str, batch_max: int
+) -> None:
     queues = throwaway(single_active_consumer=True)
     sites = [f"{site_id}-{n}" for n in range(SITES)]
     mine = [s for s in sites if partition_of(s, 2) == 0]  # replica a's own partition
+    # b's own: in batches, b's batches hold deliveries of both partitions' channels
+    theirs = [s for s in sites if partition_of(s, 2) == 1] if batch_max > 1 else []
     handled: dict[str, list[tuple[str, int]]] = {"a": [], "b": []}
     released: list[int] = []
 
     def handler(replica: str):  # type: ignore[no-untyped-def]
-        async def handle(message: Message) -> None:
+        def add(message: Message) -> None:
             assert isinstance(message, VisitorLeftQueue)
-            await asyncio.sleep(0.005)  # slow enough that deliveries wait in the inbox
             handled[replica].append((message.site_id, int(message.visitor_id[1:])))
 
-        return handle
+        # slow enough that deliveries wait in the inbox
+        return recording(add, delay=0.005)
 
     async def b_released(partition: int) -> None:
         released.append(partition)
 
     async with contextlib.AsyncExitStack() as stack:
         # b alone: its own partition 1 at once, a's partition 0 as the only consumer there
+        b_handle, b_batch = handler("b")
         b = await stack.enter_async_context(
             consuming(
                 queues,
-                handler("b"),
+                b_handle,
+                handle_batch=b_batch,
+                batch_max=batch_max,
                 partitions=2,
                 owned=(1,),
                 standby_delay_seconds=0.2,
@@ -126,10 +166,13 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(site_id:
         # a comes back and lines up on its own partition: b hands it back within a round,
         # while messages keep coming (some wait in b's inbox when it hands back)
         a_done = contextlib.AsyncExitStack()
+        a_handle, a_batch = handler("a")
         await a_done.enter_async_context(
             consuming(
                 queues,
-                handler("a"),
+                a_handle,
+                handle_batch=a_batch,
+                batch_max=batch_max,
                 partitions=2,
                 owned=(0,),
                 standby_delay_seconds=60,
@@ -138,15 +181,19 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(site_id:
         )
         rounds = 30
         for n in range(rounds):
-            await publish_quickly(load(mine, EACH * (n + 1)), partitions=2)
+            await publish_quickly(load(mine + theirs, EACH * (n + 1)), partitions=2)
             await asyncio.sleep(0.1)
         await wait_until(lambda: bool(released), timeout=10)
         assert set(released) == {0}, released
-        total = len(mine) * EACH * (rounds + 1)
+        total = len(mine) * EACH * (rounds + 1) + len(theirs) * EACH * rounds
         await wait_until(lambda: len({*handled["a"], *handled["b"]}) == total)
         assert handled["a"], "a never got its partition back"
         assert b.reconnects == 0  # the hand-back closed one channel, not the connection
         for site in mine:  # in order: b's part, then a's (a redelivered one at most twice)
             seen = [n for s, n in handled["b"] + handled["a"] if s == site]
             assert list(dict.fromkeys(seen)) == list(range(EACH * (rounds + 1))), site
+        for site in theirs:  # b's own partition stayed with b, in order, each once
+            assert [n for s, n in handled["a"] if s == site] == []
+            seen = [n for s, n in handled["b"] if s == site]
+            assert seen == list(range(EACH, EACH * (rounds + 1))), site
         await a_done.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from queue_manager.adapters.memory_journal import MemoryJournal
 from queue_manager.adapters.partitioned_journal import PartitionedJournal, PartitionNotHeld
 from queue_manager.domain import RoutingPolicy
 from queue_manager.handlers import RoutingService
-from queue_manager.ports import JournalEntry
+from queue_manager.ports import DuplicateEntry, JournalEntry
 
 from tests.unit.queue_manager.desk import T0
 from tests.unit.queue_manager.test_routing_service import RecordingPublisher
@@ -34,11 +35,23 @@ def sites_in(partition: int, count: int = 2) -> list[str]:
     return found[:count]
 
 
+class CountingJournal(MemoryJournal):
+    """A partition's journal that counts its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[list[str]] = []
+
+    async def append_many(self, entries: Sequence[JournalEntry]) -> None:
+        self.writes.append([e.site_id for e in entries])
+        await super().append_many(entries)
+
+
 class Store:
     """The shared store (MongoDB in production): one journal per partition, seen by every replica."""
 
     def __init__(self) -> None:
-        self.journals = {k: MemoryJournal() for k in range(PARTITIONS)}
+        self.journals = {k: CountingJournal() for k in range(PARTITIONS)}
 
     def replica(self, publisher: RecordingPublisher) -> RoutingService:
         journal = PartitionedJournal(self.journals.__getitem__, PARTITIONS)
@@ -116,3 +129,46 @@ async def test_a_partition_handed_back_is_forgotten_and_loaded_again_when_it_ret
     await other.handle(waiting(handed, "v1"))
     await routing.handle(waiting(handed, "v2"))  # and hands it back again later
     assert routing.site(handed).journal_seq == 3
+
+
+async def test_a_batch_takes_every_partition_it_holds_sites_of_before_it_decides() -> None:
+    store = Store()
+    first, second = RecordingPublisher(), RecordingPublisher()
+    a, b = store.replica(first), store.replica(second)
+    one, two = sites_in(1)[0], sites_in(2)[0]
+    await a.handle_batch([online(one), online(two)])
+    assert store.journals[1].writes == [[one]] and store.journals[2].writes == [[two]]
+
+    # a goes; b gets both partitions, and its first batch holds a visitor of each: ann is
+    # online on both sites only if b loaded both partitions before deciding the first one
+    await b.handle_batch([waiting(one, "v1"), waiting(two, "v2"), waiting(one, "v3")])
+    offered = [(m.site_id, m.visitor_id) for m in second.published if isinstance(m, ChatOffered)]
+    assert offered == [(one, "v1"), (two, "v2")]  # ann has one slot per site
+    journal = b.partitions
+    assert journal is not None and journal.held == (1, 2)  # type: ignore[attr-defined]
+    # one group commit per partition: each partition's share of the batch in one write
+    assert store.journals[1].writes == [[one], [one, one]]
+    assert store.journals[2].writes == [[two], [two]]
+    assert b.site(one).journal_seq == 3 and b.site(two).journal_seq == 2
+
+
+async def test_a_partitioned_group_commit_writes_every_partition_before_it_raises() -> None:
+    store = Store()
+    journal = PartitionedJournal(store.journals.__getitem__, PARTITIONS)
+    await journal.acquire(1)
+    await journal.acquire(2)
+    one, two = sites_in(1)[0], sites_in(2)[0]
+
+    def entry(message_id: str, site: str, seq: int) -> JournalEntry:
+        return JournalEntry(
+            message_id=message_id, site_id=site, seq=seq, recorded_at=T0, message={}, events=[]
+        )
+
+    await journal.append_many([entry("m1", one, 1)])
+    with pytest.raises(DuplicateEntry):  # partition 1's share clashes, partition 2's is stored
+        await journal.append_many([entry("m2", one, 1), entry("m3", two, 1)])
+    assert await journal.get("m3") is not None
+    assert await journal.get("m2") is None
+    with pytest.raises(PartitionNotHeld):  # nothing written when one partition is not held
+        await journal.append_many([entry("m4", two, 2), entry("m5", sites_in(3)[0], 1)])
+    assert await journal.get("m4") is None

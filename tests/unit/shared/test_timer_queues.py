@@ -15,7 +15,8 @@ from livechat_shared.runtime.broker import Bus
 
 
 class CountingBroker:
-    """Just what publish_delayed uses: each declaration takes a moment, as on the wire."""
+    """Just what publish_delayed declares with: each declaration takes a moment, as on the
+    wire. What the bus publishes (on a channel of its own) is recorded here too."""
 
     def __init__(self, failures: int = 0) -> None:
         self.declared: list[RabbitQueue] = []
@@ -30,8 +31,16 @@ class CountingBroker:
         self.declared.append(queue)
         return object()
 
-    async def publish(self, body: bytes, *, queue: str, **_: Any) -> None:
-        self.published.append(queue)
+
+def counting_bus(broker: CountingBroker) -> Bus:
+    """A bus whose confirmed publish records the queue the timer goes to."""
+    bus = Bus(cast(RabbitBroker, broker), QUEUE_MANAGER)
+
+    async def sent(message: Any, body: bytes, exchange: str, key: str, *_: Any) -> None:
+        broker.published.append(key)
+
+    bus._publish_confirmed = sent  # type: ignore[method-assign,assignment]
+    return bus
 
 
 def expiry() -> ExpireOffer:
@@ -40,7 +49,7 @@ def expiry() -> ExpireOffer:
 
 async def test_timers_started_together_declare_their_queue_once() -> None:
     broker = CountingBroker()
-    bus = Bus(cast(RabbitBroker, broker), QUEUE_MANAGER)
+    bus = counting_bus(broker)
     await asyncio.gather(*(bus.publish_delayed(expiry(), 30) for _ in range(50)))
     await bus.publish_delayed(expiry(), 30, due_in_seconds=5)
     await bus.publish_delayed(expiry(), 60)  # another delay: another queue
@@ -54,7 +63,7 @@ async def test_timers_started_together_declare_their_queue_once() -> None:
 
 async def test_a_failed_declaration_fails_its_timers_and_is_tried_again() -> None:
     broker = CountingBroker(failures=1)
-    bus = Bus(cast(RabbitBroker, broker), QUEUE_MANAGER)
+    bus = counting_bus(broker)
     results = await asyncio.gather(
         *(bus.publish_delayed(expiry(), 30) for _ in range(3)), return_exceptions=True
     )
@@ -68,7 +77,7 @@ async def test_a_timer_cancelled_while_its_queue_is_declared_leaves_the_declarat
     None
 ):
     broker = CountingBroker()
-    bus = Bus(cast(RabbitBroker, broker), QUEUE_MANAGER)
+    bus = counting_bus(broker)
     first = asyncio.ensure_future(bus.publish_delayed(expiry(), 30))
     await asyncio.sleep(0)
     first.cancel()
