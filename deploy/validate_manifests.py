@@ -420,6 +420,42 @@ def network_policy_errors(docs: list[Doc], workloads: list[Doc]) -> list[str]:
     return errs
 
 
+def partition_owner_errors(docs: list[Doc]) -> list[str]:
+    """A StatefulSet (a stateful service sharing the partitions of the sites) has the pod index
+    as its replica ordinal, starts its pods together, and its spec.replicas equals the
+    <PREFIX>_REPLICAS its pods read from a ConfigMap: with fewer, some partitions would have no
+    first owner; with more, two replicas would claim the same ones."""
+    config: dict[str, str] = {}
+    for d in docs:
+        if d.get("kind") == "ConfigMap":
+            config.update({k: str(v) for k, v in (d.get("data") or {}).items()})
+    errs = []
+    for w in (d for d in docs if d.get("kind") == "StatefulSet"):
+        prefix = w["metadata"]["name"].upper().replace("-", "_")
+        if w["spec"].get("podManagementPolicy") != "Parallel":
+            errs.append(f"{name_of(w)}: podManagementPolicy is not Parallel")
+        wanted = str(w["spec"].get("replicas", 1))
+        if config.get(f"{prefix}_REPLICAS", "1") != wanted:
+            errs.append(
+                f"{name_of(w)}: {wanted} replicas but {prefix}_REPLICAS="
+                f"{config.get(f'{prefix}_REPLICAS', '1 (unset)')} in the ConfigMap"
+            )
+        ordinal = [
+            e
+            for c in containers_of(w["spec"]["template"]["spec"])
+            for e in c.get("env") or []
+            if e.get("name") == f"{prefix}_REPLICA_ORDINAL"
+        ]
+        path = (
+            (ordinal[0].get("valueFrom") or {}).get("fieldRef", {}).get("fieldPath")
+            if ordinal
+            else None
+        )
+        if path != "metadata.labels['apps.kubernetes.io/pod-index']":
+            errs.append(f"{name_of(w)}: {prefix}_REPLICA_ORDINAL is not the pod index")
+    return errs
+
+
 def production_errors(docs: list[Doc]) -> list[str]:
     """What production has on top: NetworkPolicies and a PodDisruptionBudget per workload."""
     workloads = [d for d in docs if d.get("kind") in WORKLOAD_KINDS]
@@ -475,7 +511,8 @@ def check_manifests(
         for e in errs:
             print(f"         - {e}")
         failures += bool(errs)
-    set_errs = document_set_errors(docs) + (production_errors(docs) if production else [])
+    set_errs = document_set_errors(docs) + partition_owner_errors(docs)
+    set_errs += production_errors(docs) if production else []
     for e in set_errs:
         print(f"  FAIL {e}")
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(d["kind"] for d in docs).items()))

@@ -35,6 +35,11 @@ class Figures:
     events_audited: int = 0
     events_redelivered: int = 0
     seconds: float = 0.0
+    # partitioned runs: partitions of a killed replica taken over by another, and how fast
+    failovers: int = 0
+    failovers_missing: int = 0
+    failover_p50_seconds: float = 0.0
+    failover_p99_seconds: float = 0.0
     faults: list[str] = field(default_factory=list)
     details: dict[str, list[str]] = field(default_factory=dict)
 
@@ -43,7 +48,8 @@ class Figures:
     ASSERTED = (*CHECKS, "offline_lost", "unaware_away", "unexpected_errors")
 
     def all_well(self) -> bool:
-        return all(getattr(self, name) == 0 for name in self.ASSERTED)
+        failover_in_time = self.failovers_missing == 0 and self.failover_p99_seconds <= 5.0
+        return failover_in_time and all(getattr(self, name) == 0 for name in self.ASSERTED)
 
     def line(self) -> str:
         return "faults: " + " ".join(f"{name}={getattr(self, name)}" for name in self.CHECKS)

@@ -15,10 +15,8 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from tests.faults.auditor import BETWEEN, CHATTING, ENDED, LEFT, OPEN, WAITING, Auditor, Truth
 from tests.faults.edge import Crowd, Edge, Tally
@@ -52,9 +50,32 @@ class Fleet:
     logs: str
 
 
+Kill = tuple[float, str]
+"""A fault of the schedule: seconds after the first visitor, and the service to SIGKILL (and
+start again), or "broker" for the broker restart."""
+FAULTS: tuple[Kill, ...] = (
+    (8, "queue_manager"),
+    (15, "session_service"),
+    (21, "summary_projector"),
+    (27, "offline_messages"),
+    (31.5, "broker"),
+)
+
+
 class Run:
-    def __init__(self, fleet: Fleet) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        sites: dict[str, int] = SITES,
+        schedule: tuple[Kill, ...] = FAULTS,
+        fill_seconds: float = 6.0,
+    ) -> None:
         self.fleet = fleet
+        self.fill_seconds = fill_seconds
+        self.sites = sites
+        self.schedule = schedule
+        self.killed_at: list[tuple[str, float]] = []
+        """(service, wall-clock time) of each SIGKILL, to measure failovers from the logs."""
         self.tally = Tally()
         self.edge = Edge(fleet.gateway, self.tally)
         self.crowd = Crowd()
@@ -79,7 +100,7 @@ class Run:
     # --- the parts -------------------------------------------------------------------------------
 
     async def sign_in_operators(self) -> None:
-        for site_id, count in SITES.items():
+        for site_id, count in self.sites.items():
             for n in range(count):
                 console = OperatorConsole(self.edge, self.crowd, self.behaviour, site_id, f"op{n}")
                 await console.open()
@@ -94,7 +115,7 @@ class Run:
         assert online, "the operators did not come online before the load"
 
     def _site_for(self) -> str:
-        return self.rng.choices(list(SITES), weights=list(SITES.values()))[0]
+        return self.rng.choices(list(self.sites), weights=list(self.sites.values()))[0]
 
     async def visitor(self, site_id: str, channel: str, leave: bool, ends: bool) -> None:
         widget = VisitorWidget(self.edge, self.crowd, site_id)
@@ -135,6 +156,7 @@ class Run:
     async def kill_and_restart(self, name: str) -> None:
         service = self.fleet.services[name]
         self.note(f"SIGKILL {name}")
+        self.killed_at.append((name, time.time()))
         service.kill()
         await asyncio.to_thread(service.start)
         self.figures.faults.append(f"SIGKILL {name}")
@@ -170,24 +192,20 @@ class Run:
 
     async def prepare_invitees(self) -> None:
         """Visitors who browse and will be invited, arrived beforehand so inviting is quick."""
-        for site_id in SITES:
+        for site_id in self.sites:
             invitee = VisitorWidget(self.edge, self.crowd, site_id)
             self.visitors.append(invitee)
             assert await invitee.arrive(), "a visitor could not arrive before the load"
             self.invitees[site_id] = invitee
 
     async def faults(self, done: asyncio.Event) -> None:
-        schedule: list[tuple[float, Callable[[], Any]]] = [
-            (8, lambda: self.kill_and_restart("queue_manager")),
-            (15, lambda: self.kill_and_restart("session_service")),
-            (21, lambda: self.kill_and_restart("summary_projector")),
-            (27, lambda: self.kill_and_restart("offline_messages")),
-            (31.5, self.restart_broker),
-        ]
         began = time.monotonic()
-        for at, fault in schedule:
+        for at, name in self.schedule:
             await asyncio.sleep(max(0.0, at - (time.monotonic() - began)))
-            await fault()
+            if name == "broker":
+                await self.restart_broker()
+            else:
+                await self.kill_and_restart(name)
         done.set()
 
     # --- settling --------------------------------------------------------------------------------
@@ -212,7 +230,7 @@ class Run:
             for v in self.asked()
             if a.status(v.site_id, v.id) in (None, BETWEEN)
         ]
-        for site_id in SITES:
+        for site_id in self.sites:
             truth = a.truth(site_id)
             ops = [op for (site, op) in self.operators if site == site_id]
             for channel, waiting in (("chat", truth.waiting_chats), ("call", truth.waiting_calls)):
@@ -225,7 +243,7 @@ class Run:
         """Poll each site's summary until it equals the audit; the sites that never did."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
-        pending = dict.fromkeys(SITES, "not read")
+        pending = dict.fromkeys(self.sites, "not read")
         while pending and loop.time() < deadline:
             for site_id in list(pending):
                 console = next(c for (s, _), c in self.operators.items() if s == site_id)
@@ -282,7 +300,9 @@ class Run:
         try:
             await self.sign_in_operators()
             await self.prepare_invitees()
-            self.note(f"{len(self.operators)} operators online on {len(SITES)} sites; load starts")
+            self.note(
+                f"{len(self.operators)} operators online on {len(self.sites)} sites; load starts"
+            )
             self.started = time.monotonic()
             self.loop_started = asyncio.get_running_loop().time()
             faults_done = asyncio.Event()
@@ -296,8 +316,8 @@ class Run:
 
             # a last wave while chats are no longer ended: every operator fills up, some wait
             self.behaviour.ending_chats.clear()
-            capacity = sum(SITES.values()) * MAX_CHATS
-            await self.arrivals(capacity + 10, 6.0, leaving=False)
+            capacity = sum(self.sites.values()) * MAX_CHATS
+            await self.arrivals(capacity + 10, self.fill_seconds, leaving=False)
             filled = await self.auditor.wait_until(self.settled, within=60)
             # measured now: closing below withdraws every pending offer, stuck ones too
             self.stuck_offers()

@@ -8,8 +8,14 @@ from uuid import uuid4
 import aio_pika
 import pytest
 from livechat_shared.contracts import ExpireOffer, VisitorLeftQueue, parse_message
+from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
 from livechat_shared.contracts.services import QUEUE_MANAGER
-from livechat_shared.contracts.topology import COMMANDS_EXCHANGE, DELAYED_SITE, binding_key
+from livechat_shared.contracts.topology import (
+    COMMANDS_EXCHANGE,
+    DELAYED_SITE,
+    EVENTS_EXCHANGE,
+    binding_key,
+)
 from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.metrics import ServiceMetrics
 
@@ -70,5 +76,42 @@ async def test_a_timer_reaches_its_queue_after_its_delay(site_id: str) -> None:
                         break
         assert parse_message(delivery.body) == timer
         assert published(metrics, QUEUE_MANAGER.service, "confirmed") == 1
+    finally:
+        await broker.stop()
+
+
+async def test_with_partitions_every_message_and_timer_carries_its_sites_partition(
+    site_id: str,
+) -> None:
+    queues = throwaway()
+    metrics = ServiceMetrics(queues.service)
+    broker = build_broker(AMQP_URL, 8, metrics.registry, queues.service)
+    await broker.connect()
+    try:
+        # (not declared: a partitioned throw-away service would only route its own input)
+        bus = Bus(broker, queues, metrics=metrics, partitions=6)
+        event = VisitorLeftQueue(site_id=site_id, visitor_id="v1")
+        timer = ExpireOffer(site_id=site_id, offer_id=uuid4())
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            seen = await channel.declare_queue(exclusive=True, auto_delete=True)
+            events = await channel.get_exchange(EVENTS_EXCHANGE)
+            commands = await channel.get_exchange(COMMANDS_EXCHANGE)
+            await seen.bind(events, routing_key=f"event.VisitorLeftQueue.{site_id}")
+            await seen.bind(commands, routing_key=binding_key(ExpireOffer, DELAYED_SITE))
+            await bus.publish(event)
+            await bus.publish_delayed(timer, 0.2)  # dead-letters back with its headers
+            headers = {}
+            async with asyncio.timeout(10), seen.iterator(no_ack=True) as deliveries:
+                async for delivery in deliveries:
+                    message = parse_message(delivery.body)
+                    if message.message_id in (event.message_id, timer.message_id):
+                        headers[message.message_id] = delivery.headers
+                    if len(headers) == 2:
+                        break
+        expected = str(partition_of(site_id, 6))
+        assert headers[event.message_id][PARTITION_HEADER] == expected
+        assert headers[timer.message_id][PARTITION_HEADER] == expected
     finally:
         await broker.stop()

@@ -20,6 +20,7 @@ from livechat_shared.contracts import (
     VisitorBrowsing,
     VisitorWaiting,
 )
+from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
 from livechat_shared.contracts.services import ALL_SERVICES, QUEUE_MANAGER
 from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
@@ -215,3 +216,62 @@ async def test_a_start_removes_the_bindings_of_what_the_service_no_longer_consum
         finally:
             await channel.queue_delete(queues.input_queue)
             await channel.queue_delete(queues.dead_letter_queue)
+
+
+@pytest.mark.parametrize("partitions", [1, 4], ids=["one-queue", "partitioned"])
+async def test_a_start_unbinds_the_types_a_service_no_longer_consumes(
+    site_id: str, partitions: int
+) -> None:
+    # an earlier release bound ChatOffered too: to the input queue, or (partitioned) to the
+    # service's headers exchange
+    queues = ServiceQueues(service=f"narrowed-{uuid.uuid4().hex[:8]}", consumes=(VisitorWaiting,))
+    input_name = queues.partition_queue(partition_of(site_id, partitions), partitions)
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        metrics = ServiceMetrics(queues.service)
+        broker = build_broker(AMQP_URL, 8, metrics.registry, queues.service)
+        await broker.connect()
+        try:
+            bus = Bus(broker, queues, metrics=metrics, partitions=partitions)
+            await bus.declare()
+            events = await channel.get_exchange(EVENTS_EXCHANGE)
+            if partitions == 1:
+                stale = await channel.get_queue(input_name)
+                await stale.bind(events, routing_key=binding_key(ChatOffered))
+            else:
+                headers = await channel.get_exchange(queues.partitions_exchange)
+                await headers.bind(events, routing_key=binding_key(ChatOffered))
+            await bus.declare()  # the next start
+        finally:
+            await broker.stop()
+        try:
+            offered = ChatOffered(
+                site_id=site_id,
+                visitor_id="v1",
+                operator_id="ann",
+                offer_id=uuid.uuid4(),
+                channel=Channel.CHAT,
+                waiting_since=datetime.now(UTC),
+                expires_at=datetime.now(UTC) + timedelta(seconds=30),
+            )
+            waiting = VisitorWaiting(site_id=site_id, visitor_id="v1")
+            # one channel keeps the order: were ChatOffered still bound, it would come first
+            for message in (offered, waiting):
+                await events.publish(
+                    aio_pika.Message(
+                        message.model_dump_json().encode(),
+                        headers={PARTITION_HEADER: str(partition_of(site_id, partitions))},
+                    ),
+                    routing_key=routing_key(message),
+                )
+            queue = await channel.get_queue(input_name)
+            async with asyncio.timeout(10), queue.iterator(no_ack=True) as deliveries:
+                first = await anext(aiter(deliveries))
+            assert json.loads(first.body)["type"] == "VisitorWaiting"
+        finally:
+            for name in queues.input_queues(partitions):
+                await channel.queue_delete(name)
+            await channel.queue_delete(queues.dead_letter_queue)
+            if partitions > 1:
+                await channel.exchange_delete(queues.partitions_exchange)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from livechat_shared.contracts import Message, VisitorLeftQueue
+from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
 from livechat_shared.contracts.topology import ServiceQueues, exchange_for, routing_key
 from livechat_shared.runtime.broker import Bus, build_broker
 from livechat_shared.runtime.consumer import InputConsumer
@@ -40,11 +41,18 @@ async def consuming(
     delete_queues: bool = True,
     handle_batch: BatchHandler | None = None,
     batch_max: int = 1,
+    partitions: int = 1,
+    owned: tuple[int, ...] = (0,),
+    standby_delay_seconds: float = 0.0,
+    rebalance_seconds: float = 0.0,
+    released: Callable[[int], Awaitable[None]] | None = None,
 ) -> AsyncIterator[InputConsumer]:
     metrics = metrics or ServiceMetrics(queues.service)
     broker = build_broker(url, prefetch, metrics.registry, queues.service)
     await broker.connect()
-    bus = Bus(broker, queues)
+    bus = Bus(broker, queues, partitions=partitions)
+    if released is not None:
+        bus.on_partition_released(released)
     await bus.declare()
     consumer = InputConsumer(
         bus,
@@ -54,6 +62,9 @@ async def consuming(
         batch_max=batch_max,
         retry_seconds=0.3,
         active=metrics.consumer_active.labels(service=queues.service),
+        owned=owned,
+        standby_delay_seconds=standby_delay_seconds,
+        rebalance_seconds=rebalance_seconds,
     )
     await consumer.start()
     try:
@@ -66,11 +77,16 @@ async def consuming(
                 connection = await aio_pika.connect(url)
                 async with connection:
                     channel = await connection.channel()
-                    await channel.queue_delete(queues.input_queue)
+                    for name in queues.input_queues(partitions):
+                        await channel.queue_delete(name)
                     await channel.queue_delete(queues.dead_letter_queue)
+                    if partitions > 1:
+                        await channel.exchange_delete(queues.partitions_exchange)
 
 
-async def publish_quickly(messages: list[Message], url: str = AMQP_URL) -> None:
+async def publish_quickly(
+    messages: list[Message], url: str = AMQP_URL, partitions: int = 1
+) -> None:
     """Publish back to back on one channel, so they queue up faster than they are handled."""
     connection = await aio_pika.connect(url)
     async with connection:
@@ -79,7 +95,10 @@ async def publish_quickly(messages: list[Message], url: str = AMQP_URL) -> None:
         for message in messages:
             exchange = await channel.get_exchange(exchange_for(type(message)))
             await exchange.publish(
-                aio_pika.Message(message.model_dump_json().encode()),
+                aio_pika.Message(
+                    message.model_dump_json().encode(),
+                    headers={PARTITION_HEADER: str(partition_of(message.site_id, partitions))},
+                ),
                 routing_key=routing_key(message),
             )
 

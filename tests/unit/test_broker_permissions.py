@@ -41,11 +41,13 @@ def _permissions() -> dict[str, dict[str, str]]:
 
 
 def _queues(service: ServiceQueues) -> list[str]:
-    """Every queue the service declares: input (or one per replica), dead letters, delays."""
+    """Every queue the service declares: input (or one per replica, or one per partition with
+    their headers exchange), dead letters, delays."""
     names = [service.dead_letter_queue]
-    names.append(
-        service.instance_queue("3f9a0c1d2e4b") if service.per_instance else service.input_queue
-    )
+    if service.per_instance:
+        names.append(service.instance_queue("3f9a0c1d2e4b"))
+    else:  # unpartitioned, and partitioned: the queues and the headers exchange in front
+        names += [*service.input_queues(1), *service.input_queues(16), service.partitions_exchange]
     names += [delay_queue(service.service, t, 30_000) for t in COMMAND_TYPES]
     return names
 

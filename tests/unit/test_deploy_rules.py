@@ -53,13 +53,19 @@ def _spread() -> list[Doc]:
 
 
 def _workloads() -> list[Doc]:
-    """The base's Deployments as the base renders them (its common label, its spread patch)."""
+    """The base's Deployments and StatefulSets as the base renders them (its common label, its
+    spread patch)."""
     docs = _docs(*(KUSTOMIZE / "base" / f"{s}.yaml" for s in SERVICES))
-    workloads = [d for d in docs if d["kind"] == "Deployment"]
+    workloads = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet")]
     for w in workloads:
         w["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/part-of"] = "livechat"
         w["spec"]["template"]["spec"]["topologySpreadConstraints"] = _spread()
     return workloads
+
+
+def _kind(service: str) -> str:
+    """The gateway is a Deployment; the stateful services are StatefulSets (partition owners)."""
+    return "Deployment" if service == "visitor-gateway" else "StatefulSet"
 
 
 def _services() -> list[Doc]:
@@ -192,19 +198,19 @@ def test_network_policies_deny_by_default_and_leave_each_pod_what_it_needs(
 
     without_dns = [p for p in policies if p["metadata"]["name"] != "backing-services"]
     assert rules.network_policy_errors(without_dns, workloads) == [
-        f"Deployment/{s}: no NetworkPolicy lets its pods reach DNS (port 53)" for s in SERVICES
+        f"{_kind(s)}/{s}: no NetworkPolicy lets its pods reach DNS (port 53)" for s in SERVICES
     ]
 
     without_metrics = [p for p in policies if p["metadata"]["name"] != "metrics"]
     assert rules.network_policy_errors(without_metrics, workloads) == [
-        "Deployment/queue-manager: no NetworkPolicy admits anything to its pods"
+        "StatefulSet/queue-manager: no NetworkPolicy admits anything to its pods"
     ]
 
     renamed = copy.deepcopy(policies)
     gateway = next(p for p in renamed if p["metadata"]["name"] == "visitor-gateway")
     gateway["spec"]["egress"][0]["ports"][0]["port"] = "api"
     assert rules.network_policy_errors(renamed, workloads) == [
-        f"NetworkPolicy/visitor-gateway: Deployment/{s} has no port named api"
+        f"NetworkPolicy/visitor-gateway: StatefulSet/{s} has no port named api"
         for s in ("session-service", "offline-messages", "summary-projector")
     ]
 
@@ -253,3 +259,28 @@ def test_a_service_reads_the_broker_address_shared_or_its_own_and_no_other(
     assert amqp_errors("amqp-url") == []
     assert amqp_errors("amqp-url-queue-manager") == []  # components/broker-user-per-service
     assert amqp_errors("amqp-url-session-service"), "another service's user"
+
+
+def test_each_partition_owner_knows_its_index_and_how_many_share_the_partitions(
+    rules: ModuleType,
+) -> None:
+    owners = [w for w in _workloads() if w["kind"] == "StatefulSet"]
+    assert {w["metadata"]["name"] for w in owners} == set(SERVICES) - {"visitor-gateway"}
+    config = {
+        "kind": "ConfigMap",
+        "metadata": {"name": "livechat-config"},
+        "data": {
+            f"{w['metadata']['name'].upper().replace('-', '_')}_REPLICAS": "2" for w in owners
+        },
+    }
+    assert rules.partition_owner_errors([config, *owners]) == []
+
+    more = copy.deepcopy(owners[0])
+    more["spec"]["replicas"] = 3
+    sequential = copy.deepcopy(owners[1])
+    del sequential["spec"]["podManagementPolicy"]
+    assert rules.partition_owner_errors([config, more, sequential]) == [
+        f"StatefulSet/{more['metadata']['name']}: 3 replicas but "
+        f"{more['metadata']['name'].upper().replace('-', '_')}_REPLICAS=2 in the ConfigMap",
+        f"StatefulSet/{sequential['metadata']['name']}: podManagementPolicy is not Parallel",
+    ]

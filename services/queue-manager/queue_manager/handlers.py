@@ -5,6 +5,11 @@ decision is stored as one journal entry before anything is published, so a crash
 either loses nothing or republishes the same events (same ids) on redelivery. A batch (what
 waited in the input queue together) is decided in order and stored with one journal write
 (group commit); its events are then published together and their confirms awaited once.
+
+Partitioned sites (PARTITIONS > 1): a replica holds only the partitions it got messages of. A
+batch may hold sites of several partitions: each one not held yet is taken (its journal opened,
+its sites loaded, their timers armed again) before the batch's first decision, and the
+partitioned journal stores each partition's share of the batch with a write of its own.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import collections
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,13 +28,20 @@ from livechat_shared.contracts import (
     Message,
     parse_message,
 )
+from livechat_shared.contracts.partitions import partition_of
 from livechat_shared.contracts.timers import Timer
 
 from queue_manager.domain import RoutingPolicy, Site, apply, decide
 from queue_manager.domain.decide import Heads, announce_positions, heads
 from queue_manager.domain.decision import NewId
 from queue_manager.domain.timers import connection_rechecks, pending_expiries, started_by
-from queue_manager.ports import DuplicateEntry, JournalEntry, Publisher, RoutingJournal
+from queue_manager.ports import (
+    DuplicateEntry,
+    JournalEntry,
+    PartitionedRoutingJournal,
+    Publisher,
+    RoutingJournal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +121,13 @@ class RoutingService:
         policy: RoutingPolicy,
         clock: Clock,
         observe: Observer | None = None,
+        partitions: PartitionedRoutingJournal | None = None,
     ) -> None:
+        """`partitions`: the journal again when sites are partitioned (PARTITIONS > 1); this
+        replica then holds only the sites of the partitions it got messages of."""
         self.journal = journal
+        self.partitions = partitions
+        self._owned: set[int] = set()
         self.publisher = publisher
         self.policy = policy
         self.clock = clock
@@ -130,8 +147,11 @@ class RoutingService:
         """Rebuild every site from the journal; returns the number of entries replayed."""
         self.sites = {}
         self._recent = RecentIds(RECENT_IDS)
+        return await self._replay(self.journal.replay())
+
+    async def _replay(self, entries: AsyncIterator[JournalEntry]) -> int:
         count = 0
-        async for entry in self.journal.replay():
+        async for entry in entries:
             site = self.site(entry.site_id)
             try:
                 for raw in entry.events:
@@ -171,6 +191,10 @@ class RoutingService:
         under the lock; publish all their events in decision order while the next batch is
         decided; return (so the messages are acked) once every event is confirmed."""
         async with self._lock:
+            if self.partitions is not None:
+                # every partition of the batch loaded before the first decision
+                for partition, first in self._partitions_of(messages).items():
+                    await self._take(partition, first)
             decided = await self._decide(messages)
             # Started in decision order: the channel writes publishes in the order they start,
             # so consumers see decisions in order while confirms come back concurrently.
@@ -178,6 +202,70 @@ class RoutingService:
             self._in_flight.add(published)
             published.add_done_callback(self._in_flight.discard)
         await published
+
+    def _partitions_of(self, messages: Sequence[Message]) -> dict[int, Message]:
+        """The partitions a batch holds sites of, each with its first message, in order."""
+        assert self.partitions is not None
+        firsts: dict[int, Message] = {}
+        for message in messages:
+            firsts.setdefault(partition_of(message.site_id, self.partitions.partitions), message)
+        return firsts
+
+    async def _take(self, partition: int, first: Message) -> None:
+        """The first message of a partition since this replica got it: open its journal and
+        load its sites before deciding (another replica may have decided for them meanwhile),
+        then arm their timers and console checks again, as at start."""
+        assert self.partitions is not None
+        if partition in self._owned:
+            return
+        await self.partitions.acquire(partition)
+        replayed = await self._replay(self.partitions.replay_partition(partition))
+        self._owned.add(partition)
+        sites = [s for s in self.sites.values() if self._partition(s.site_id) == partition]
+        now = self.clock()
+        timers = pending_expiries(sites, self.policy, now, uuid.uuid4)
+        for timer in timers:
+            await self._start(timer)
+        await asyncio.gather(*(self._start(c) for c in connection_rechecks(sites, self.policy)))
+        log.info(
+            "took over a partition",
+            extra={
+                "partition": partition,
+                "journal_entries": replayed,
+                "timers_rearmed": len(timers),
+                # when the first message was sent: how long it waited for an owner
+                "first_message_at": first.occurred_at.isoformat(),
+            },
+        )
+
+    def _partition(self, site_id: str) -> int:
+        assert self.partitions is not None
+        return partition_of(site_id, self.partitions.partitions)
+
+    async def release_partitions(self) -> None:
+        """The consumer lost the broker: another replica may own our partitions from now on.
+        Forget their sites and close their journals (embedded: let go of the locks)."""
+        if self.partitions is None:
+            return
+        async with self._lock:
+            await self.close()
+            await self.partitions.release_all()
+            self.sites = {}
+            self._recent = RecentIds(RECENT_IDS)
+            self._owned.clear()
+
+    async def release_partition(self, partition: int) -> None:
+        """The consumer handed the partition back to its owner: forget its sites and close its
+        journal (embedded: let go of its lock, which the owner waits for)."""
+        if self.partitions is None:
+            return
+        async with self._lock:
+            await self.close()
+            await self.partitions.release(partition)
+            for site_id in [s for s in self.sites if self._partition(s) == partition]:
+                del self.sites[site_id]
+            self._owned.discard(partition)
+        log.info("handed a partition back", extra={"partition": partition})
 
     async def close(self) -> None:
         """Let publishes under way finish (their messages are acked only then)."""

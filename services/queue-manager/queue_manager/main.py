@@ -20,7 +20,8 @@ from livechat_shared.runtime.service import mongo_if_set, service_base
 
 from queue_manager.adapters.file_journal import FileJournal
 from queue_manager.adapters.metrics import RoutingMetrics, RoutingStateCollector
-from queue_manager.adapters.mongo_journal import MongoJournal
+from queue_manager.adapters.mongo_journal import MongoJournal, partition_collection
+from queue_manager.adapters.partitioned_journal import PartitionedJournal, partition_path
 from queue_manager.handlers import RoutingService
 from queue_manager.ports import RoutingJournal
 from queue_manager.settings import QueueManagerSettings
@@ -71,6 +72,19 @@ def build_journal(settings: QueueManagerSettings) -> RoutingJournal:
         path=settings.journal_path,
         embedded="embedded journal",
     )
+    if settings.partitions > 1:
+        if database is not None:
+            db, close = database
+            return PartitionedJournal(
+                lambda k: MongoJournal(db, collection=partition_collection(k)),
+                settings.partitions,
+                close,
+            )
+        # A partition taken over waits for its file's lock: its owner lets go when it dies.
+        return PartitionedJournal(
+            lambda k: FileJournal(partition_path(settings.journal_path, k), standby=True),
+            settings.partitions,
+        )
     if database is not None:
         return MongoJournal(*database)
     return FileJournal(settings.journal_path, standby=settings.journal_standby)
@@ -83,8 +97,15 @@ def create_app(
     base = service_base(QUEUE_MANAGER, settings)
     store = journal if journal is not None else build_journal(settings)
     service = RoutingService(
-        store, base.bus, settings.policy(), utc_now, observe=RoutingMetrics(base.metrics)
+        store,
+        base.bus,
+        settings.policy(),
+        utc_now,
+        observe=RoutingMetrics(base.metrics),
+        partitions=store if isinstance(store, PartitionedJournal) else None,
     )
+    base.bus.on_consumer_lost(service.release_partitions)
+    base.bus.on_partition_released(service.release_partition)
     base.metrics.registry.register(RoutingStateCollector(service))
     consumer = build_consumer(base.bus, base.metrics, service, settings)
 

@@ -61,3 +61,22 @@ class Publisher(Protocol):
         self, message: Message, delay_seconds: float, due_in_seconds: float | None = None
     ) -> None:
         """Deliver after `delay_seconds` (or, for a re-armed timer, after `due_in_seconds`)."""
+
+
+class PartitionedRoutingJournal(RoutingJournal, Protocol):
+    """A journal per partition (PARTITIONS > 1): a replica opens those it gets messages of."""
+
+    partitions: int
+
+    async def acquire(self, partition: int) -> None:
+        """Open the partition's journal (embedded: wait for its lock) before loading it."""
+
+    async def release(self, partition: int) -> None:
+        """Close one partition's journal: it was handed back to its owner."""
+
+    async def release_all(self) -> None:
+        """Close every partition's journal: another replica may own them from now on."""
+
+    def replay_partition(self, partition: int) -> AsyncIterator[JournalEntry]:
+        """Every entry of one partition held, per site in sequence order."""
+        ...

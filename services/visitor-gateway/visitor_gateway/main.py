@@ -93,7 +93,9 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
     bus.on_reconnected(reconnected)
 
     async def command_queues_exist() -> bool:
-        return await consumer.queues_exist(tuple(q.input_queue for q in COMMAND_OWNERS))
+        return await consumer.queues_exist(
+            tuple(name for q in COMMAND_OWNERS for name in q.input_queues(settings.partitions))
+        )
 
     app = base.app(
         consumer,
@@ -106,7 +108,9 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
     app.state.reconnected = reconnected
     app.state.gateway = Gateway(
         settings=settings,
-        publisher=OwnerCheckedPublisher(bus, consumer.queues_exist, COMMAND_OWNERS),
+        publisher=OwnerCheckedPublisher(
+            bus, consumer.queues_exist, COMMAND_OWNERS, partitions=settings.partitions
+        ),
         hub=hub,
         sessions=sessions,
         offline_messages=offline_messages,

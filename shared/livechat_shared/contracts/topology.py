@@ -65,6 +65,26 @@ class ServiceQueues:
     def input_queue(self) -> str:
         return f"{self.service}.input"
 
+    def partition_queue(self, partition: int, partitions: int) -> str:
+        """Partition `partition`'s input queue; with one partition, the single input queue."""
+        if partitions == 1:
+            return self.input_queue
+        return f"{self.service}.input.{partition}"
+
+    def input_queues(self, partitions: int) -> tuple[str, ...]:
+        """Every input queue of a shared service (its partitions); one queue when unpartitioned."""
+        return tuple(self.partition_queue(k, partitions) for k in range(partitions))
+
+    def owner_marker(self, partition: int) -> str:
+        """An exclusive queue the partition's owner holds while it lives (nothing is bound to
+        it): a replica active on a partition not its own hands it back once it exists."""
+        return f"{self.service}.owner.{partition}"
+
+    @property
+    def partitions_exchange(self) -> str:
+        """Headers exchange that hands the service's messages to their partition's queue."""
+        return f"{self.service}.partitions"
+
     def instance_queue(self, instance_id: str) -> str:
         return f"{self.service}.instance.{instance_id}"
 

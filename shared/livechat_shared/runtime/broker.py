@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from livechat_shared.contracts.catalog import MESSAGE_TYPES
 from livechat_shared.contracts.envelope import Message
+from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
 from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
@@ -73,8 +74,11 @@ def build_broker(
     )
 
 
-def input_queue(queues: ServiceQueues, instance_id: str) -> RabbitQueue:
-    """The queue a service consumes from: shared by its replicas, or one per replica (fan-out)."""
+def input_queue(
+    queues: ServiceQueues, instance_id: str, partition: int = 0, partitions: int = 1
+) -> RabbitQueue:
+    """The queue a service consumes from: shared by its replicas (one per partition), or one
+    per replica (fan-out)."""
     if queues.per_instance:
         # Lives as long as this replica consumes from it: the sockets it serves go with it.
         # A classic queue has no delivery limit, so the consumer rejects a message it cannot
@@ -97,11 +101,16 @@ def input_queue(queues: ServiceQueues, instance_id: str) -> RabbitQueue:
     if queues.single_active_consumer:
         arguments["x-single-active-consumer"] = True
     return RabbitQueue(  # type: ignore[call-overload,no-any-return]
-        queues.input_queue,
+        queues.partition_queue(partition, partitions),
         durable=True,
         queue_type=QueueType.QUORUM,
         arguments=arguments,
     )
+
+
+def partition_binding(partition: int) -> dict[str, Any]:
+    """Arguments binding a partition's queue to the service's headers exchange."""
+    return {"x-match": "all", PARTITION_HEADER: str(partition)}
 
 
 def dead_letter_queue(queues: ServiceQueues) -> RabbitQueue:
@@ -176,16 +185,27 @@ class Bus:
         answers_callers: bool = False,
         publish_timeout: float = PUBLISH_TIMEOUT_SECONDS,
         metrics: ServiceMetrics | None = None,
+        partitions: int = 1,
     ) -> None:
         """`answers_callers` (the gateway, whose caller can retry after a 503): a message no
         queue receives raises NotRouted instead of being dropped by the broker, and a publish
         while the connection is down fails at once instead of waiting for the reconnect. The
         services keep the defaults: their events may have no subscriber yet, and their handlers
-        would rather wait out a broker restart than fail a message."""
+        would rather wait out a broker restart than fail a message.
+
+        `partitions` (PARTITIONS, the same in every service): every message published carries
+        its site's partition in a header, and a shared service with more than one consumes a
+        queue per partition (see contracts/partitions.py)."""
         self.broker = broker
         self.queues = queues
         self.instance_id = instance_id or uuid.uuid4().hex[:12]
-        self.input = input_queue(queues, self.instance_id)
+        self.partitions = 1 if queues.per_instance else partitions
+        self._header_partitions = partitions
+        self.inputs = tuple(
+            input_queue(queues, self.instance_id, k, self.partitions)
+            for k in range(self.partitions)
+        )
+        self.input = self.inputs[0]
         self.answers_callers = answers_callers
         self.publish_timeout = publish_timeout
         self._timer_queues: dict[str, asyncio.Future[None]] = {}
@@ -200,6 +220,8 @@ class Bus:
             if metrics is not None
             else None
         )
+        self._lost_hooks: list[ReconnectHook] = []
+        self._released_hooks: list[Callable[[int], Awaitable[None]]] = []
 
     def on_reconnected(self, hook: ReconnectHook) -> None:
         """Call `hook` each time the input consumer consumes again after losing the broker.
@@ -209,6 +231,30 @@ class Bus:
         """
         self._reconnect_hooks.append(hook)
 
+    def on_consumer_lost(self, hook: ReconnectHook) -> None:
+        """Call `hook` each time the input consumer lost its channel, before it reconnects.
+
+        Its partitions may go to another replica meanwhile: the queue manager lets go of their
+        state (and the embedded journals' locks) here, and loads it again when it gets them back.
+        """
+        self._lost_hooks.append(hook)
+
+    async def consumer_lost(self) -> None:
+        """Run the lost hooks (the consumer calls this, between two connections)."""
+        for hook in self._lost_hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("a consumer-lost hook failed")
+
+    def on_partition_released(self, hook: Callable[[int], Awaitable[None]]) -> None:
+        """Call `hook(partition)` when the consumer handed a partition back to its owner."""
+        self._released_hooks.append(hook)
+
+    async def partition_released(self, partition: int) -> None:
+        for hook in self._released_hooks:
+            await hook(partition)  # a failure stops the hand-back: the consumer starts over
+
     async def reconnected(self) -> None:
         """Run the reconnect hooks (the consumer calls this); one failing does not stop the rest."""
         for hook in self._reconnect_hooks:
@@ -217,28 +263,51 @@ class Bus:
             except Exception:
                 log.exception("a reconnect hook failed")
 
+    @property
+    def partitioned(self) -> bool:
+        return self.partitions > 1
+
     async def declare_input(
         self, channel: aio_pika.abc.AbstractChannel
-    ) -> aio_pika.abc.AbstractQueue:
-        """Declare the input queue and its bindings on a channel of the consumer's own.
+    ) -> tuple[aio_pika.abc.AbstractQueue, ...]:
+        """Declare the input queues (one per partition) and their bindings on a channel of the
+        consumer's own; returns them by partition.
 
         Run on every (re)connect: a replica's own queue does not survive a broker restart.
         """
-        queue = await channel.declare_queue(
-            self.input.name,
-            durable=self.input.durable,
-            auto_delete=self.input.auto_delete,
-            arguments=self.input.arguments,
-        )
-        for message_type in self.queues.consumes:
-            exchange = await channel.declare_exchange(
-                exchange_for(message_type), aio_pika.ExchangeType.TOPIC, durable=True
+        topics = {
+            name: await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+            for name in {exchange_for(t) for t in self.queues.consumes}
+        }
+        if self.partitioned:
+            # topic exchanges -> this service's headers exchange -> the site's partition queue
+            source = await channel.declare_exchange(
+                self.queues.partitions_exchange, aio_pika.ExchangeType.HEADERS, durable=True
             )
-            await queue.bind(exchange, routing_key=binding_key(message_type))
-        return queue
+            for message_type in self.queues.consumes:
+                await source.bind(
+                    topics[exchange_for(message_type)], routing_key=binding_key(message_type)
+                )
+        declared = []
+        for partition, spec in enumerate(self.inputs):
+            queue = await channel.declare_queue(
+                spec.name,
+                durable=spec.durable,
+                auto_delete=spec.auto_delete,
+                arguments=spec.arguments,
+            )
+            if self.partitioned:
+                await queue.bind(source, routing_key="", arguments=partition_binding(partition))
+            else:
+                for message_type in self.queues.consumes:
+                    await queue.bind(
+                        topics[exchange_for(message_type)], routing_key=binding_key(message_type)
+                    )
+            declared.append(queue)
+        return tuple(declared)
 
     async def declare(self) -> None:
-        """Declare exchanges, the input queue with its bindings and the dead-letter queue.
+        """Declare exchanges, the input queues with their bindings and the dead-letter queue.
 
         Idempotent: every replica runs it at start-up.
         """
@@ -247,6 +316,18 @@ class Bus:
         dlq = await self.broker.declare_queue(dead_letter_queue(self.queues))
         dead_letters = await self.broker.declare_exchange(DEAD_LETTERS)
         await dlq.bind(dead_letters, routing_key=self.queues.service)
+        if self.partitioned:
+            # On a channel of its own (the consumer declares the same again on its connection).
+            channel = self.broker._connection  # FastStream exposes no public handle on it
+            assert channel is not None, "connect the broker first"
+            async with channel.channel() as own:
+                await self.declare_input(own)
+                # the stale bindings sit on the headers exchange, bound to the topic exchanges
+                source = await own.declare_exchange(
+                    self.queues.partitions_exchange, aio_pika.ExchangeType.HEADERS, durable=True
+                )
+                await self._unbind_unconsumed(source)
+            return
 
         queue = await self.broker.declare_queue(self.input)
         for message_type in self.queues.consumes:
@@ -256,20 +337,26 @@ class Bus:
         if not self.queues.per_instance:  # a replica's own queue is new: nothing stale on it
             await self._unbind_unconsumed(queue)
 
-    async def _unbind_unconsumed(self, queue: aio_pika.abc.AbstractQueue) -> None:
+    async def _unbind_unconsumed(
+        self, bound: aio_pika.abc.AbstractQueue | aio_pika.abc.AbstractExchange
+    ) -> None:
         """Remove the bindings of message types this service no longer consumes.
 
-        A durable input queue keeps the bindings an earlier release declared (the projector
-        once bound every event): without this, an upgrade would go on filling it with messages
-        it only drops. Unbinding what is not bound is a no-op for RabbitMQ, so every start
-        removes whatever is left, one call per catalogued type."""
+        A durable input queue (or, partitioned, the service's headers exchange) keeps the
+        bindings an earlier release declared (the projector once bound every event): without
+        this, an upgrade would go on filling it with messages it only drops. Unbinding what is
+        not bound is a no-op for RabbitMQ, so every start removes whatever is left, one call per
+        catalogued type."""
         consumed = set(self.queues.consumes)
         for message_type in MESSAGE_TYPES.values():
             if message_type in consumed:
                 continue
-            exchange = EVENTS if exchange_for(message_type) == EVENTS_EXCHANGE else COMMANDS
-            robust_exchange = await self.broker.declare_exchange(exchange)
-            await queue.unbind(robust_exchange, routing_key=binding_key(message_type))
+            await bound.unbind(exchange_for(message_type), routing_key=binding_key(message_type))
+
+    def _headers(self, message: Message) -> dict[str, Any] | None:
+        if self._header_partitions == 1:
+            return None
+        return {PARTITION_HEADER: str(partition_of(message.site_id, self._header_partitions))}
 
     async def publish(self, message: Message, body: bytes | None = None) -> None:
         """Publish persistently; returns once the broker confirmed the message.
@@ -386,6 +473,9 @@ class Bus:
                 timestamp=timestamp,
                 message_type=message.type_name(),
                 expiration=expiration,
+                # the site's partition: the headers exchange routes on it, and a timer keeps
+                # it when it dead-letters back (RabbitMQ keeps a message's headers)
+                headers=self._headers(message),
             ),
             mandatory=mandatory,
             timeout=self.publish_timeout,

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from aio_pika.abc import AbstractIncomingMessage
+from aiormq.exceptions import ChannelInvalidStateError
 
 from livechat_shared.contracts.catalog import UnknownMessage, parse_message
 from livechat_shared.contracts.envelope import Message
@@ -146,16 +147,28 @@ def settler(
     return settle
 
 
+def channel_open(delivery: AbstractIncomingMessage) -> bool:
+    """Whether the delivery's channel is still open: the only channel it can be settled on."""
+    try:
+        return not delivery.channel.is_closed
+    except ChannelInvalidStateError:  # aio-pika raises on a closed channel's delivery
+        return False
+
+
 async def _ack_all(deliveries: list[AbstractIncomingMessage]) -> None:
     """Ack the handled deliveries with one multiple-ack of the last one on each channel.
 
-    Sound because the consumer settles everything in delivery order: on a channel, every
-    delivery before the last one of this batch is either in it (handled) or already settled
-    (acked, nacked or dead-lettered), and a multiple-ack never touches what was settled.
+    A batch may hold deliveries of several channels (partitions, each on a channel of its
+    own), and a delivery tag means something only on its channel. Sound because the consumer
+    settles everything in delivery order: on a channel, every delivery before the last one of
+    this batch is either in it (handled) or already settled (acked, nacked or dead-lettered),
+    and a multiple-ack never touches what was settled. A channel closed meanwhile is skipped:
+    the broker took its deliveries back and delivers them again (handlers are idempotent).
     """
     last_on_channel: dict[int, AbstractIncomingMessage] = {}
     for delivery in deliveries:
-        last_on_channel[id(delivery.channel)] = delivery
+        if channel_open(delivery):
+            last_on_channel[id(delivery.channel)] = delivery
     for last in last_on_channel.values():
         await last.ack(multiple=True)
 

@@ -74,7 +74,13 @@ def service_base(
     warn_about_development_secrets(settings, log)
     metrics = ServiceMetrics(queues.service)
     broker = build_broker(settings.amqp_url, settings.prefetch, metrics.registry, queues.service)
-    bus = Bus(broker, queues, answers_callers=answers_callers, metrics=metrics)
+    bus = Bus(
+        broker,
+        queues,
+        answers_callers=answers_callers,
+        metrics=metrics,
+        partitions=settings.partitions,
+    )
     return ServiceBase(queues, metrics, broker, bus)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from livechat_shared.contracts.partitions import MAX_PARTITIONS, owned_partitions
 
 DEV_INTERNAL_TOKEN = "dev-internal-token-change-me"
 
@@ -50,6 +52,45 @@ class ServiceSettings(BaseSettings):
         description="Most deliveries handled as one batch (one store write, one wait for "
         "confirms, one multiple-ack).",
     )
+    partitions: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_PARTITIONS,
+        validation_alias="PARTITIONS",
+        description="Partitions of the stateful services' input, by site; the same for every "
+        "service, fixed per deployment (changing it is an offline migration).",
+    )
+    replicas: int = Field(
+        default=1, ge=1, le=MAX_PARTITIONS, description="Replicas of this service sharing them."
+    )
+    replica_ordinal: int = Field(
+        default=0,
+        ge=0,
+        description="This replica's stable number, 0..replicas-1 (a StatefulSet's pod index).",
+    )
+    standby_delay_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        le=300,
+        description="How long a replica consumes only its own partitions before it joins the "
+        "others' as a standby (so that each replica gets its own first).",
+    )
+
+    rebalance_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How often a replica active on a partition not its own hands it back "
+        "when another consumer waits on it (its owner, back); 0: never.",
+    )
+
+    @model_validator(mode="after")
+    def _ordinal_in_range(self) -> ServiceSettings:
+        owned_partitions(self.replica_ordinal, self.replicas, self.partitions)  # raises if not
+        return self
+
+    def owned_partitions(self) -> tuple[int, ...]:
+        return owned_partitions(self.replica_ordinal, self.replicas, self.partitions)
 
 
 def warn_about_development_secrets(settings: ServiceSettings, log: logging.Logger) -> None:

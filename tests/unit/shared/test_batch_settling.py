@@ -20,12 +20,14 @@ from livechat_shared.runtime.metrics import ServiceMetrics
 
 class FakeChannel:
     def __init__(self) -> None:
+        self.is_closed = False
         self.outstanding: set[int] = set()
         self.acks: list[tuple[int, bool]] = []
         self.nacked: list[int] = []
         self.next_tag = 1
 
     def settle(self, tag: int, multiple: bool) -> set[int]:
+        assert not self.is_closed, "settled on a closed channel"
         assert tag in self.outstanding, f"tag {tag} is not outstanding"
         settled = {t for t in self.outstanding if t <= tag} if multiple else {tag}
         self.outstanding -= settled
@@ -152,3 +154,41 @@ async def test_a_batch_of_one_goes_to_the_one_message_handler(batch_handler: boo
     assert handlers.one_by_one == ["alone"]
     assert handlers.batches == []
     assert channel.acks == [(1, False)]
+
+
+async def test_a_batch_of_several_channels_is_acked_on_each_channel_up_to_its_last_delivery() -> (
+    None
+):
+    # partitions: each partition's queue on a channel of its own, one inbox, one batch
+    one, two, bus, handlers = FakeChannel(), FakeChannel(), FakeBus(), Handlers()
+    batch = [
+        FakeDelivery(one, good("a0")),
+        FakeDelivery(two, good("b0")),
+        FakeDelivery(one, good("a1")),
+        FakeDelivery(two, good("b1")),
+        FakeDelivery(two, good("b2")),
+    ]
+    later = FakeDelivery(one, good("later"))
+    await settle_with(handlers, bus)(batch)
+    assert handlers.batches == [["a0", "b0", "a1", "b1", "b2"]]
+    assert one.acks == [(2, True)]
+    assert two.acks == [(3, True)]
+    assert one.outstanding == {later.delivery_tag}
+    assert two.outstanding == set()
+
+
+async def test_a_channel_closed_while_its_batch_was_handled_is_not_acked_on() -> None:
+    # its partition went to another replica (or the connection went): the broker took its
+    # deliveries back and delivers them again
+    one, two, bus = FakeChannel(), FakeChannel(), FakeBus()
+
+    class ClosingTwo(Handlers):
+        async def handle_batch(self, messages: Sequence[Message]) -> None:
+            await super().handle_batch(messages)
+            two.is_closed = True
+
+    handlers = ClosingTwo()
+    batch = [FakeDelivery(one, good("a0")), FakeDelivery(two, good("b0"))]
+    await settle_with(handlers, bus)(batch)
+    assert one.acks == [(1, True)]
+    assert two.acks == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from livechat_shared.contracts import Message, VisitorBrowsing, VisitorWaiting
+from livechat_shared.contracts.partitions import partition_of
 from livechat_shared.contracts.services import QUEUE_MANAGER
 from livechat_shared.runtime.broker import NotRouted
 from visitor_gateway.adapters.publishing import OwnerCheckedPublisher
@@ -63,3 +64,19 @@ async def test_a_request_whose_owners_queue_is_gone_is_refused(now: list[float])
     await publisher.publish(
         VisitorBrowsing(site_id="acme", visitor_id="v3", page="https://x.example/")
     )
+
+
+async def test_with_partitions_the_queue_checked_is_the_one_of_the_sites_partition(
+    now: list[float],
+) -> None:
+    bus, broker = FakeBus(), FakeBroker()
+    here = partition_of("acme", 4)
+    broker.queues = {QUEUE_MANAGER.partition_queue(here, 4)}  # the other partitions' are gone
+    publisher = OwnerCheckedPublisher(
+        bus, broker.queues_exist, (QUEUE_MANAGER,), 1.0, lambda: now[0], partitions=4
+    )
+    await publisher.publish(VisitorWaiting(site_id="acme", visitor_id="v1"))
+    elsewhere = next(s for s in (f"site-{n}" for n in range(50)) if partition_of(s, 4) != here)
+    with pytest.raises(NotRouted, match=r"queue-manager\.input\.\d"):
+        await publisher.publish(VisitorWaiting(site_id=elsewhere, visitor_id="v2"))
+    assert [m.site_id for m in bus.published] == ["acme"]

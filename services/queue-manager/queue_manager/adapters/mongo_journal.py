@@ -14,11 +14,16 @@ from queue_manager.ports import DuplicateEntry, JournalEntry
 COLLECTION = "routing_journal"
 
 
+def partition_collection(partition: int) -> str:
+    """Partition `partition`'s collection when the sites are partitioned (PARTITIONS > 1)."""
+    return f"{COLLECTION}_p{partition}"
+
+
 class MongoJournal:
     """`database` is a pymongo AsyncDatabase (or anything with the same async surface)."""
 
-    def __init__(self, database: Any, close: Any = None) -> None:
-        self._entries = database[COLLECTION]
+    def __init__(self, database: Any, close: Any = None, collection: str = COLLECTION) -> None:
+        self._entries = database[collection]
         self._close = close
 
     async def open(self) -> None:

@@ -4,7 +4,8 @@
 reaches *some* queue but not its owner's: `VisitorWaiting` also goes to the summary projector,
 so with `queue-manager.input` deleted (the documented upgrade step) the visitor would get 202
 and never be routed. So the gateway checks, at most once a second, that the owners' input queues
-exist, and answers 503 (NotRouted) while one is missing.
+exist, and answers 503 (NotRouted) while one is missing. With partitions (PARTITIONS > 1) the
+queue checked is the one of the message's site's partition.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from livechat_shared.contracts import Message
+from livechat_shared.contracts.partitions import partition_of
 from livechat_shared.contracts.topology import ServiceQueues
 from livechat_shared.runtime.broker import NotRouted
 
@@ -30,21 +32,27 @@ class OwnerCheckedPublisher:
         owners: tuple[ServiceQueues, ...],
         recheck_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        partitions: int = 1,
     ) -> None:
         self.bus = bus
         self._queues_exist = queues_exist
-        self._needed: dict[str, tuple[str, ...]] = {}
+        self._partitions = partitions
+        self._owners: dict[str, tuple[ServiceQueues, ...]] = {}
         for owner in owners:
             for message_type in owner.consumes:
                 name = message_type.type_name()
-                self._needed[name] = (*self._needed.get(name, ()), owner.input_queue)
+                self._owners[name] = (*self._owners.get(name, ()), owner)
         self._recheck_seconds = recheck_seconds
         self._clock = clock
         self._seen_until: dict[str, float] = {}
         self._checking = asyncio.Lock()
 
     async def publish(self, message: Message) -> None:
-        needed = self._needed.get(message.type_name(), ())
+        partition = partition_of(message.site_id, self._partitions)
+        needed = tuple(
+            owner.partition_queue(partition, self._partitions)
+            for owner in self._owners.get(message.type_name(), ())
+        )
         if not await self._exist(needed):
             raise NotRouted(f"{message.type_name()}: a queue of its owner is missing: {needed}")
         await self.bus.publish(message)

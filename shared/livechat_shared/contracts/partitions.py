@@ -1,0 +1,45 @@
+"""Sites split into partitions: which partition a site is in, and which partitions a replica owns.
+
+A stateful service's input is split into P partition queues (`PARTITIONS`, the same for every
+service and fixed per deployment). A site always lands in the same partition, so one consumer at
+a time decides for it and its order and rules stay as they were. The publisher computes the
+partition (this function, in every service) and puts it in a header; each service's headers
+exchange routes on it. A hash of our own rather than the consistent-hash exchange: the services
+need the same answer the broker gives (a queue manager that takes a partition over loads that
+partition's sites, and a consumer can check that a message is in the right queue), and the
+plugin's ring follows the order its bindings were made, which a re-declared exchange may change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+PARTITION_HEADER = "livechat-partition"
+"""Header with the site's partition number (a decimal string). Not `x-`: a headers exchange
+ignores headers that start with `x-` when it matches."""
+
+MAX_PARTITIONS = 256
+
+
+def partition_of(site_id: str, partitions: int) -> int:
+    """The site's partition in 0..partitions-1: a stable hash, the same in every process.
+
+    Python's `hash` differs between processes (PYTHONHASHSEED); BLAKE2b never does.
+    """
+    if not 1 <= partitions <= MAX_PARTITIONS:
+        raise ValueError(f"partitions must be 1..{MAX_PARTITIONS}, not {partitions}")
+    if partitions == 1:
+        return 0
+    digest = hashlib.blake2b(site_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % partitions
+
+
+def owned_partitions(ordinal: int, replicas: int, partitions: int) -> tuple[int, ...]:
+    """The partitions replica `ordinal` of `replicas` consumes first: every `replicas`-th one.
+
+    It joins the others only as a standby (later), so each partition has one owner while every
+    replica lives, and about P/N partitions each.
+    """
+    if not 0 <= ordinal < replicas:
+        raise ValueError(f"replica ordinal {ordinal} is not in 0..{replicas - 1}")
+    return tuple(k for k in range(partitions) if k % replicas == ordinal)

@@ -1,0 +1,48 @@
+"""Partitions under faults: 3 queue-manager replicas own the partitions of 24 sites between them;
+two are SIGKILLed, one after the other, under the usual load and audit (see partitions.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.figures import Figures
+from tests.faults.partitions import PARTITION_FAULTS, PARTITION_SITES, PARTITIONS
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
+
+
+def _details(figures: Figures, *names: str) -> str:
+    return "\n".join(f"{n}: {item}" for n in names for item in figures.details.get(n, [])[:30])
+
+
+def test_the_replicas_shared_the_partitions_and_two_were_killed(
+    partition_figures: Figures,
+) -> None:
+    owners = {line.split(": ")[1] for line in partition_figures.details["first owners"]}
+    assert len(owners) == 3, _details(partition_figures, "first owners")
+    assert len(partition_figures.faults) == len(PARTITION_FAULTS)
+    assert partition_figures.chats_started > len(PARTITION_SITES)
+
+
+def test_every_partition_of_a_killed_replica_moves_within_5_seconds(
+    partition_figures: Figures,
+) -> None:
+    f = partition_figures
+    assert f.failovers >= PARTITIONS // 3, _details(f, "failovers", "first owners")
+    assert f.failovers_missing == 0, _details(f, "failovers")
+    assert f.failover_p99_seconds <= 5.0, _details(f, "failovers")
+
+
+def test_nothing_is_lost_doubled_stuck_or_over_capacity(partition_figures: Figures) -> None:
+    f = partition_figures
+    assert (f.lost, f.double, f.over_capacity, f.stuck) == (0, 0, 0, 0), _details(
+        f, "lost", "double", "over capacity", "stuck"
+    )
+    assert f.unended == 0, _details(f, "unended")
+    assert f.unexpected_errors == 0, _details(f, "unexpected errors")
+
+
+def test_the_summary_of_every_site_equals_the_audited_truth(partition_figures: Figures) -> None:
+    assert partition_figures.summary_mismatch == 0, _details(
+        partition_figures, "summary (full)", "summary (empty)"
+    )
