@@ -89,6 +89,16 @@ class ProjectionService:
 
     async def handle_batch(self, messages: Sequence[Message]) -> None:
         """The same as `handle` on each message in order, stored in one write."""
+        if log.isEnabledFor(logging.DEBUG):
+            for message in messages:  # the batch's own correlation ids, not the first one's
+                log.debug(
+                    "consumed",
+                    extra={
+                        "type": message.type_name(),
+                        "site_id": message.site_id,
+                        "correlation_id": message.correlation_id,
+                    },
+                )
         await self.project_all([m for m in messages if isinstance(m, Event)])
 
     async def project(self, event: Event) -> bool:
