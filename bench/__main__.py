@@ -294,6 +294,9 @@ class Run:
         return found
 
     async def summary(self) -> dict[str, Any]:
+        # The assignment phase's projector may have stopped behind: its backlog is not this
+        # phase's events, and counting it would measure the previous phase's rate.
+        await self._purge("summary-projector.input")
         projector = await self.service("summary_projector", "summary-projector").start()
         try:
             s = self.sizes

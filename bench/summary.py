@@ -1,7 +1,7 @@
 """Event → Communication Summary lag at a steady event rate, read from the projector's histogram.
 
-Events of whole conversations (queued, offered, started, messages, hold, resume, end) go out
-open-loop at the rate, spread over a few sites, each stamped `occurred_at` as it is published.
+Events of whole conversations (queued, offered, started, hold, resume, end: the ones the projector
+binds; chat messages no longer reach it) go out open-loop at the rate, spread over a few sites, each stamped `occurred_at` as it is published.
 The projector observes now - occurred_at for every event it applies
 (`livechat_summary_projection_lag_seconds`); the bench takes the histogram's change over the
 timed phase and its p99 (within a bucket, as Prometheus interpolates). A projector without that
@@ -24,7 +24,6 @@ from livechat_shared.contracts import (
     Channel,
     ChatEnded,
     ChatHeld,
-    ChatMessagePosted,
     ChatOffered,
     ChatResumed,
     ChatStarted,
@@ -58,11 +57,6 @@ def _conversation(site: str, n: int) -> list[Callable[[], Event]]:
     ids: dict[str, Any] = {"site_id": site, "visitor_id": visitor}
     chat = {**ids, "session_id": session, "operator_id": operator}
 
-    def posted(seq: int, author: str) -> Callable[[], Event]:
-        return lambda: ChatMessagePosted(
-            **chat, seq=seq, author=author, client_message_id=f"m{seq}", text="Hello there"
-        )
-
     return [
         lambda: VisitorQueued(**ids, channel=Channel.CHAT, waiting_since=utc_now()),
         lambda: ChatOffered(
@@ -74,8 +68,6 @@ def _conversation(site: str, n: int) -> list[Callable[[], Event]]:
             expires_at=utc_now(),
         ),
         lambda: ChatStarted(**chat, channel=Channel.CHAT, waited_seconds=0.5),
-        posted(1, "visitor"),
-        posted(2, "operator"),
         lambda: ChatHeld(**chat),
         lambda: ChatResumed(**chat),
         lambda: ChatEnded(**chat, channel=Channel.CHAT, ended_by="operator"),

@@ -14,6 +14,14 @@ class SummaryProjectorSettings(ServiceSettings):
         env_prefix="SUMMARY_PROJECTOR_", extra="ignore", validate_by_name=True
     )
 
+    batch_linger_ms: float = Field(
+        default=10.0,
+        ge=0,
+        le=1000,
+        description="How long a batch waits for more events after its first: each batch "
+        "writes every site it changed whole, so at a low rate one event per batch would cost "
+        "a whole site's write; 10 ms gathers them at the price of at most 10 ms of lag.",
+    )
     store_path: Path = Field(
         default=Path(".data/summary-projector.sqlite3"),
         description="Embedded store file (SQLite: summaries and the event archive), used only "

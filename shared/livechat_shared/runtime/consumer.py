@@ -77,6 +77,7 @@ class InputConsumer:
         amqp_url: str,
         prefetch: int,
         batch_max: int = 1,
+        batch_linger_seconds: float = 0.0,
         retry_seconds: float = 1.0,
         stop_seconds: float = 10.0,
         active: Gauge | None = None,
@@ -90,6 +91,7 @@ class InputConsumer:
         self._url = amqp_url
         self._prefetch = prefetch
         self._batch_max = batch_max
+        self._linger = batch_linger_seconds
         self._retry_seconds = retry_seconds
         self._stop_seconds = stop_seconds
         self._connection: aio_pika.abc.AbstractConnection | None = None
@@ -339,8 +341,19 @@ class InputConsumer:
         while not self._stopping and (first := await inbox.get()) is not _LOST:
             batch = [first]
             lost = False
-            while len(batch) < self._batch_max and not inbox.empty():
-                delivery = inbox.get_nowait()
+            deadline = asyncio.get_running_loop().time() + self._linger
+            while len(batch) < self._batch_max:
+                if not inbox.empty():
+                    delivery = inbox.get_nowait()
+                else:
+                    # Only what already waits, unless the service lingers for more.
+                    wait = deadline - asyncio.get_running_loop().time()
+                    if wait <= 0 or self._stopping:
+                        break
+                    try:
+                        delivery = await asyncio.wait_for(inbox.get(), wait)
+                    except TimeoutError:
+                        break
                 if delivery is _LOST:
                     lost = True
                     break
@@ -385,6 +398,7 @@ def subscribe(
         amqp_url=settings.amqp_url,
         prefetch=settings.prefetch,
         batch_max=settings.batch_max,
+        batch_linger_seconds=settings.batch_linger_ms / 1000,
         active=metrics.consumer_active.labels(service=bus.queues.service),
         owned=settings.owned_partitions(),
         standby_delay_seconds=settings.standby_delay_seconds,

@@ -52,6 +52,14 @@ class ServiceSettings(BaseSettings):
         description="Most deliveries handled as one batch (one store write, one wait for "
         "confirms, one multiple-ack).",
     )
+    batch_linger_ms: float = Field(
+        default=0.0,
+        ge=0,
+        le=1000,
+        description="After the first delivery, how long a batch may wait for more to arrive "
+        "before it is handled (0: only what already waits). A service whose cost per batch "
+        "does not shrink with the batch (the projector's one write per site) sets a few ms.",
+    )
     partitions: int = Field(
         default=1,
         ge=1,
