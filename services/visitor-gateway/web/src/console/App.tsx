@@ -1,8 +1,8 @@
 // The operator console: Presence, the sections, the Visitor profile, the Incoming chat request
 // dialog and the Communication Summary fixed at the bottom.
 import { useState } from "preact/hooks";
-import type { Claims } from "../shared/jwt";
-import type { BrowsingVisitor, Presence } from "../shared/types";
+import type { Claims } from "../common/jwt";
+import type { BrowsingVisitor, Presence } from "../common/types";
 import { ChatOverview, MyCommunication, VisitorProfile } from "./Chats";
 import { OfferDialog } from "./OfferDialog";
 import { CommunicationQueue, MessageQueue, SiteMonitor } from "./Queues";

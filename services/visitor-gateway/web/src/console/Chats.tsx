@@ -1,8 +1,8 @@
 // My Communication, Chat overview and the Visitor profile's Live Communication.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { newClientMessageId } from "../shared/api";
-import type { Badge, BrowsingVisitor, ChatLimit } from "../shared/types";
-import { badgeLabel, channelWord } from "../shared/words";
+import { newClientMessageId } from "../common/api";
+import type { Badge, BrowsingVisitor, ChatLimit } from "../common/types";
+import { badgeLabel, channelWord } from "../common/words";
 import type { Chat } from "./state";
 import type { Live } from "./useConsole";
 

@@ -2,8 +2,8 @@
 // Accept, Decline or Put back in queue — by mouse or keyboard (focus starts on Accept and stays
 // inside the dialog).
 import { useEffect, useRef } from "preact/hooks";
-import type { Badge } from "../shared/types";
-import { badgeLabel, channelWord, duration } from "../shared/words";
+import type { Badge } from "../common/types";
+import { badgeLabel, channelWord, duration } from "../common/words";
 import { secondsSince, useNow } from "./hooks";
 import type { Offer } from "./state";
 

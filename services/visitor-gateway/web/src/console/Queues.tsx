@@ -1,8 +1,8 @@
 // Communication Queue (manual pick for a text or voice chat), Message Queue (Next message,
 // reply, close) and Site Monitor (Invite).
 import { useEffect, useState } from "preact/hooks";
-import type { BrowsingVisitor } from "../shared/types";
-import { badgeLabel, channelWord, duration } from "../shared/words";
+import type { BrowsingVisitor } from "../common/types";
+import { badgeLabel, channelWord, duration } from "../common/words";
 import { secondsSince, useNow } from "./hooks";
 import type { Live } from "./useConsole";
 

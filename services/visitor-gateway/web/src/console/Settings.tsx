@@ -1,7 +1,7 @@
 // Maximum number of chats: the site-wide maximum and each operator's own override (site
 // administrators only; the gateway refuses others with 403).
 import { useEffect, useState } from "preact/hooks";
-import type { AdminSettings } from "../shared/types";
+import type { AdminSettings } from "../common/types";
 import type { Live } from "./useConsole";
 
 export function MaxChatsSettings({ live }: { live: Live }) {

@@ -1,7 +1,7 @@
 // Communication Summary: fixed at the bottom of every section; In Progress and Queues with the
 // three Next buttons, rolled up to a small window that shows only the Queues.
 import { useState } from "preact/hooks";
-import type { SiteSummary } from "../shared/types";
+import type { SiteSummary } from "../common/types";
 
 interface Props {
   summary: SiteSummary | null;

@@ -1,7 +1,7 @@
 // The console's entry: take the token (URL fragment or the sign-in form), then the app.
 import { render } from "preact";
 import { useState } from "preact/hooks";
-import { readClaims } from "../shared/jwt";
+import { readClaims } from "../common/jwt";
 import { App } from "./App";
 import "./console.css";
 

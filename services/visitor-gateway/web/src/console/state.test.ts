@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TranscriptMessage } from "../shared/types";
+import type { TranscriptMessage } from "../common/types";
 import { applyFrame, applyMessages, applySessions, initialState, leading, mergeMessages, openChat } from "./state";
 
 const offered = {

@@ -1,9 +1,9 @@
 // The console's live state and how each operator-socket frame changes it: pure functions, so
 // every rule is unit-tested without a browser.
 
-import type { Frame } from "../shared/socket";
-import type { Channel, Presence, SessionView, TranscriptMessage } from "../shared/types";
-import { presenceReasonText, rejectionText } from "../shared/words";
+import type { Frame } from "../common/socket";
+import type { Channel, Presence, SessionView, TranscriptMessage } from "../common/types";
+import { presenceReasonText, rejectionText } from "../common/words";
 
 export interface Offer {
   offer_id: string;

@@ -2,10 +2,10 @@
 // reconnecting by themselves, and the re-reads that catch the page up after each (re)connect.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { Api, ApiError } from "../shared/api";
-import { coalesced } from "../shared/coalesce";
-import { LiveSocket, socketUrl, type Frame, type Link } from "../shared/socket";
-import { followStream } from "../shared/sse";
+import { Api, ApiError } from "../common/api";
+import { coalesced } from "../common/coalesce";
+import { LiveSocket, socketUrl, type Frame, type Link } from "../common/socket";
+import { followStream } from "../common/sse";
 import type {
   Badge,
   ChatLimit,
@@ -16,7 +16,7 @@ import type {
   SessionView,
   SiteSummary,
   TranscriptMessage,
-} from "../shared/types";
+} from "../common/types";
 import {
   addNotice,
   applyFrame,

@@ -1,9 +1,9 @@
 // The visitor widget: ask for a chat or a call, wait with a live place in the queue, leave a
 // message instead, answer an invitation, chat (and see the hold), end.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { Api, ApiError, newClientMessageId } from "../shared/api";
-import { LiveSocket, socketUrl, type Frame, type Link } from "../shared/socket";
-import type { Channel } from "../shared/types";
+import { Api, ApiError, newClientMessageId } from "../common/api";
+import { LiveSocket, socketUrl, type Frame, type Link } from "../common/socket";
+import type { Channel } from "../common/types";
 import { applySession, applyVisitorFrame, idle, waitWords, type WidgetState } from "./state";
 
 interface Identity {

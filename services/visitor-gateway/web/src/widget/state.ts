@@ -1,8 +1,8 @@
 // The widget's state and how each visitor-socket frame changes it: pure, unit-tested.
 
-import type { Frame } from "../shared/socket";
-import type { Channel, TranscriptMessage } from "../shared/types";
-import { rejectionText } from "../shared/words";
+import type { Frame } from "../common/socket";
+import type { Channel, TranscriptMessage } from "../common/types";
+import { rejectionText } from "../common/words";
 
 export type Phase = "idle" | "waiting" | "invited" | "chatting" | "ended" | "message" | "message-sent";
 
