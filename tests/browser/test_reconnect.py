@@ -59,9 +59,9 @@ def test_console_and_widget_reconnect_and_catch_up_after_the_gateway_restarts(
     ada.get_by_role("button", name="Chat with us").click()
     ada.get_by_label("Name", exact=True).fill("Ada")
     ada.get_by_role("button", name="Start chat").click()
-    ann.get_by_role("dialog", name="Incoming chat request").get_by_role(
-        "button", name="Accept"
-    ).click()
+    request = ann.get_by_role("dialog", name="Incoming chat request")
+    expect(request).to_contain_text("Ada")  # her badge, as an operator reads it before accepting
+    request.get_by_role("button", name="Accept").click()
     expect(ada.get_by_role("heading", name="Chat with an operator")).to_be_visible()
 
     # The gateway both pages use crashes; meanwhile Ada writes through another replica.

@@ -81,10 +81,10 @@ export function useConsole(token: string, me: string): Live {
     return q;
   };
   /** The offered visitor's badge, from the Communication Queue: the offer can reach this socket
-   * before the queue's read model has the visitor, so it is read again (three times at most,
-   * 0.5 s apart) until the visitor is there. */
+   * before the queue's read model has the visitor (a projector just started lags by seconds),
+   * so it is read again (for 10 s at most, 0.5 s apart) until the visitor is there. */
   const badgeOf = async (visitorId: string) => {
-    for (let attempt = 0; attempt < 4; attempt++) {
+    for (let attempt = 0; attempt < 20; attempt++) {
       if (attempt) await new Promise((resolve) => setTimeout(resolve, 500));
       try {
         const q = await readQueue();
