@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,6 +28,22 @@ class JournalEntry:
 
 class DuplicateEntry(Exception):
     """The message id (or the site's sequence number) is stored already."""
+
+
+def refuse_duplicates(
+    entries: Sequence[JournalEntry],
+    stored_ids: Container[str],
+    stored_seqs: Container[tuple[str, int]],
+) -> None:
+    """Raise DuplicateEntry if a batch repeats an id or a sequence number, or holds one already
+    stored: every journal checks a batch this way before writing any of it (all or nothing)."""
+    ids = {e.message_id for e in entries}
+    seqs = {(e.site_id, e.seq) for e in entries}
+    if len(ids) < len(entries) or len(seqs) < len(entries):
+        raise DuplicateEntry("an id or a sequence number twice in one batch")
+    for entry in entries:
+        if entry.message_id in stored_ids or (entry.site_id, entry.seq) in stored_seqs:
+            raise DuplicateEntry(entry.message_id)
 
 
 class RoutingJournal(Protocol):

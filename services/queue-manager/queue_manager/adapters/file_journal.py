@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from queue_manager.adapters.journal_lines import decode, encode, lines, scan
 from queue_manager.adapters.journal_lock import JournalLock
-from queue_manager.ports import DuplicateEntry, JournalEntry
+from queue_manager.ports import JournalEntry, refuse_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +106,7 @@ class FileJournal:
 
     async def append_many(self, entries: Sequence[JournalEntry]) -> None:
         """All or nothing: N lines in one write and one fsync (group commit)."""
-        ids = {e.message_id for e in entries}
-        seqs = {(e.site_id, e.seq) for e in entries}
-        if len(ids) < len(entries) or len(seqs) < len(entries):
-            raise DuplicateEntry("an id or a sequence number twice in one batch")
-        for entry in entries:
-            if entry.message_id in self._offsets or (entry.site_id, entry.seq) in self._seqs:
-                raise DuplicateEntry(entry.message_id)
+        refuse_duplicates(entries, self._offsets, self._seqs)
         lines = [encode(entry) for entry in entries]
         await asyncio.to_thread(self._write, b"".join(lines))
         for entry, line in zip(entries, lines, strict=True):

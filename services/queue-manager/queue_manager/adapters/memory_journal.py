@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from queue_manager.ports import DuplicateEntry, JournalEntry
+from queue_manager.ports import JournalEntry, refuse_duplicates
 
 
 class MemoryJournal:
@@ -20,13 +20,7 @@ class MemoryJournal:
 
     async def append_many(self, entries: Sequence[JournalEntry]) -> None:
         """All or nothing, as the file journal."""
-        ids = {e.message_id for e in entries}
-        seqs = {(e.site_id, e.seq) for e in entries}
-        if len(ids) < len(entries) or len(seqs) < len(entries):
-            raise DuplicateEntry("an id or a sequence number twice in one batch")
-        for entry in entries:
-            if entry.message_id in self._by_id or (entry.site_id, entry.seq) in self._by_seq:
-                raise DuplicateEntry(entry.message_id)
+        refuse_duplicates(entries, self._by_id, self._by_seq)
         for entry in entries:
             self._by_id[entry.message_id] = entry
             self._by_seq.add((entry.site_id, entry.seq))
