@@ -117,6 +117,12 @@ def dead_letter_queue(queues: ServiceQueues) -> RabbitQueue:
     return RabbitQueue(queues.dead_letter_queue, durable=True, queue_type=QueueType.QUORUM)
 
 
+def cancelled_from_outside() -> bool:
+    """Whether the running task itself is being cancelled (not a future it awaited)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def _millis(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
@@ -441,6 +447,14 @@ class Bus:
         except PublishError:
             self._count("not_routed")
             raise
+        except asyncio.CancelledError:
+            self._count("failed")
+            if cancelled_from_outside():
+                raise
+            # aiormq cancels a publish's futures when its channel or connection closes under
+            # it: a broker failure, not a cancellation of this task. Left a CancelledError, it
+            # would end the consumer's loop instead of sending the message back.
+            raise ConnectionError("the channel closed while publishing") from None
         except BaseException:
             self._count("failed")
             raise

@@ -49,7 +49,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from aiormq.exceptions import ChannelLockedResource, ChannelNotFoundEntity
 from prometheus_client import Gauge
 
-from livechat_shared.runtime.broker import Bus
+from livechat_shared.runtime.broker import Bus, cancelled_from_outside
 from livechat_shared.runtime.handling import (
     BatchHandler,
     Handler,
@@ -328,6 +328,12 @@ class InputConsumer:
         while not self._stopping:
             try:
                 await self._serve()
+            except asyncio.CancelledError as error:
+                if cancelled_from_outside():
+                    raise
+                # a future of a channel that closed under a handler or an ack (aiormq cancels
+                # them): the broker went, as below
+                log.warning("the consumer lost the broker", extra={"error": repr(error)})
             except Exception as error:
                 log.warning("the consumer lost the broker", extra={"error": repr(error)})
             await self._close()
