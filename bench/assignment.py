@@ -36,6 +36,8 @@ CHAT_REQUEST = {"channel": "chat", "badge": {"name": "Bench visitor"}}
 IDENTITY_CONCURRENCY = 32
 SETUP_ATTEMPTS = 10
 HTTP_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+RETRIES_503 = 3
+"""A chat request answered 503 is sent again after its Retry-After, at most this often."""
 
 
 @dataclass
@@ -166,23 +168,33 @@ async def run_rate(
         lean = Http1Pool(gateway_url) if client == "lean" else None
         body = json.dumps(CHAT_REQUEST).encode()
 
-        async def ask(i: int) -> None:
-            token = identities[i][1]
+        async def post(token: str) -> str:
             try:
                 if lean is not None:
-                    outcome = str(await lean.post_json("/v1/visitor/chat-requests", body, token))
-                else:
-                    response = await http.post(
-                        "/v1/visitor/chat-requests",
-                        content=body,
-                        headers={
-                            "Authorization": f"Bearer {token}",
-                            "Content-Type": "application/json",
-                        },
-                    )
-                    outcome = str(response.status_code)
+                    return str(await lean.post_json("/v1/visitor/chat-requests", body, token))
+                response = await http.post(
+                    "/v1/visitor/chat-requests",
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                return str(response.status_code)
             except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError) as error:
-                outcome = type(error).__name__
+                return type(error).__name__
+
+        async def ask(i: int) -> None:
+            token = identities[i][1]
+            outcome = await post(token)
+            for _ in range(RETRIES_503):
+                if outcome != "503":
+                    break
+                # "temporarily unavailable, retry shortly" (Retry-After: 1): the widget asks
+                # again, so does the bench; its latency counts from the first try
+                outcomes["503 then asked again"] = outcomes.get("503 then asked again", 0) + 1
+                await asyncio.sleep(1.0)
+                outcome = await post(token)
             answered[i] = time.perf_counter()
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
