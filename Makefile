@@ -13,7 +13,7 @@ help:
 	@echo "make lint         ruff, mypy and import-linter (and the front end's typecheck)"
 	@echo "make web          build the operator console and the visitor widget (npm ci && npm run build) if stale"
 	@echo "make screenshots  retake docs/screenshots with the browser tests"
-	@echo "make deploy-check render and validate the Kubernetes manifests, compose file and alert rules"
+	@echo "make deploy-check render and validate the Kubernetes manifests, compose file and alert rules; the image's Python stages"
 	@echo "make docs         regenerate docs/asyncapi.yaml and docs/schemas from the contracts"
 	@echo "make monitoring   regenerate deploy/monitoring/prometheusrule.yaml from alerts.yaml"
 	@echo "make bench        measure routing against the raw broker (results in bench/results/)"
@@ -86,8 +86,8 @@ lint: env web-lint
 	@$(UV) run --frozen mypy shared services tests scripts examples bench
 	@$(UV) run --frozen lint-imports
 
-deploy-check: alerts-check
-	@bash deploy/check.sh
+deploy-check: env alerts-check
+	@UV=$(UV) bash deploy/check.sh
 
 docs: env
 	@$(UV) run --frozen python scripts/gen_event_docs.py

@@ -5,7 +5,8 @@
 # as the ServiceMonitor, against the CRD schemas in deploy/crd-schemas (vendored, see its
 # README); checks the house rules (containers, spread, HPA, Ingress, NetworkPolicies, and the
 # production overlay's digests and budgets); validates deploy/compose.yaml against the Compose
-# specification. Needs no cluster and no Docker engine. Installs its own tools into
+# specification; runs the Dockerfile's Python stages without Docker (image-steps.sh). Needs no
+# cluster and no Docker engine. Installs its own tools into
 # deploy/.cache on first use.
 #
 # Environment (all optional):
@@ -118,8 +119,15 @@ if docker compose version >/dev/null 2>&1; then
     docker compose -f "$DEPLOY_DIR/compose.yaml" config --quiet || status=1
 fi
 
+log "the Dockerfile's Python stages, without Docker (deploy/image-steps.sh)"
+if command -v "${UV:-uv}" >/dev/null; then
+    bash "$DEPLOY_DIR/image-steps.sh" || status=1
+else
+    log "uv is not on PATH: skipped (make deploy-check installs it)"
+fi
+
 if [[ $status -ne 0 ]]; then
     printf '\ndeploy-check: FAILED\n' >&2
     exit 1
 fi
-printf '\ndeploy-check: OK (%s kustomizations, compose file)\n' "${#OVERLAYS[@]}"
+printf '\ndeploy-check: OK (%s kustomizations, compose file, image steps)\n' "${#OVERLAYS[@]}"
