@@ -7,7 +7,7 @@ import { ChatOverview, MyCommunication, VisitorProfile } from "./Chats";
 import { OfferDialog } from "./OfferDialog";
 import { CommunicationQueue, MessageQueue, SiteMonitor } from "./Queues";
 import { MaxChatsSettings } from "./Settings";
-import { dismiss, leading, openChat, type Offer } from "./state";
+import { answered, dismiss, leading, openChat, type Offer } from "./state";
 import { Summary } from "./Summary";
 import { useConsole } from "./useConsole";
 
@@ -42,7 +42,7 @@ export function App({ token, claims, signOut }: Props) {
     live.update((s) => openChat(s, chat?.session_id ?? null));
   };
   const answer = (offer: Offer, how: "accept" | "decline" | "put-back") => {
-    live.update((s) => ({ ...s, offers: s.offers.filter((o) => o.offer_id !== offer.offer_id) }));
+    live.update((s) => answered(s, offer.offer_id));
     void live.act(() => live.api.post(`/v1/operator/offers/${offer.offer_id}/${how}`));
   };
   const next = (what: "chat" | "call" | "message") =>

@@ -2,16 +2,11 @@
 // every rule is unit-tested without a browser.
 
 import type { Frame } from "../common/socket";
-import type { Channel, Presence, SessionView, TranscriptMessage } from "../common/types";
+import type { Channel, PendingOffer, Presence, SessionView, TranscriptMessage } from "../common/types";
 import { presenceReasonText, rejectionText } from "../common/words";
 
-export interface Offer {
-  offer_id: string;
-  visitor_id: string;
-  channel: Channel;
-  waiting_since: string;
-  expires_at: string;
-}
+/** An incoming chat request, as its ChatOffered frame or the operator's summary has it. */
+export type Offer = PendingOffer;
 
 export interface Chat {
   session_id: string;
@@ -42,6 +37,9 @@ export interface ConsoleState {
   presence: Presence | null;
   presenceNote: string | null;
   offers: Offer[];
+  /** Offers answered here or closed by a frame, newest last: a summary read before the
+   * projector heard of the outcome must not bring one back. */
+  settled: string[];
   chats: Record<string, Chat>;
   openChat: string | null;
   notices: Notice[];
@@ -60,6 +58,7 @@ export function initialState(me: string): ConsoleState {
     presence: null,
     presenceNote: null,
     offers: [],
+    settled: [],
     chats: {},
     openChat: null,
     notices: [],
@@ -93,8 +92,41 @@ function withChat(state: ConsoleState, id: string, change: (chat: Chat) => Chat)
   return { ...state, chats: { ...state.chats, [id]: change(chat) } };
 }
 
+const SETTLED_REMEMBERED = 100;
+
 function withoutOffer(state: ConsoleState, offerId: unknown): ConsoleState {
   return { ...state, offers: state.offers.filter((o) => o.offer_id !== offerId) };
+}
+
+/** The offer is answered or closed: gone from the dialog, and never shown again. */
+function settle(state: ConsoleState, offerId: unknown): ConsoleState {
+  const id = String(offerId);
+  const settled = state.settled.includes(id) ? state.settled : [...state.settled, id].slice(-SETTLED_REMEMBERED);
+  return { ...withoutOffer(state, id), settled };
+}
+
+/** The operator answered the offer (Accept, Decline, Put back in queue). */
+export function answered(state: ConsoleState, offerId: string): ConsoleState {
+  return settle(state, offerId);
+}
+
+/** After a (re)connect: the operator's pending offers as its summary lists them (a ChatOffered
+ * sent while the socket was down never arrives). Offers shown before this connection that the
+ * summary no longer lists were closed meanwhile; offers that came on this connection stay (the
+ * summary may not have them yet); settled or expired ones are not brought back. */
+export function applyPendingOffers(
+  state: ConsoleState,
+  pending: Offer[],
+  shownBefore: string[],
+  now: number,
+): ConsoleState {
+  const listed = new Set(pending.map((o) => o.offer_id));
+  const kept = state.offers.filter((o) => listed.has(o.offer_id) || !shownBefore.includes(o.offer_id));
+  const known = new Set(kept.map((o) => o.offer_id));
+  const missed = pending.filter(
+    (o) => !known.has(o.offer_id) && !state.settled.includes(o.offer_id) && Date.parse(o.expires_at) > now,
+  );
+  return { ...state, offers: [...kept, ...missed] };
 }
 
 /** One frame of the operator socket applied to the console. */
@@ -115,9 +147,9 @@ export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
     case "OfferDeclined":
     case "OfferPutBack":
     case "OfferWithdrawn":
-      return withoutOffer(state, f.offer_id);
+      return settle(state, f.offer_id);
     case "OfferTimedOut":
-      return notice(withoutOffer(state, f.offer_id), "info", "An incoming chat request was not answered in time and went back to the queue.");
+      return notice(settle(state, f.offer_id), "info", "An incoming chat request was not answered in time and went back to the queue.");
     case "ChatStarted": {
       if (f.operator_id !== state.me) return state;
       const id = String(f.session_id);
@@ -130,7 +162,7 @@ export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
         unread: 0,
         messages: [],
       };
-      return { ...withoutOffer(state, id), chats: { ...state.chats, [id]: chat } };
+      return { ...settle(state, id), chats: { ...state.chats, [id]: chat } };
     }
     case "ChatMessagePosted": {
       const id = String(f.session_id);

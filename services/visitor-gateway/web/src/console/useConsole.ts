@@ -21,6 +21,7 @@ import {
   addNotice,
   applyFrame,
   applyMessages,
+  applyPendingOffers,
   applySessions,
   initialState,
   presenceNote,
@@ -108,6 +109,8 @@ export function useConsole(token: string, me: string): Live {
   };
 
   const catchUp = async () => {
+    // the offers shown before this (re)connect: those the summary no longer lists were closed
+    const shownBefore = state.offers.map((o) => o.offer_id);
     await act(async () => {
       if (role === null) setRole((await api.get<{ role: "operator" | "admin" }>("/v1/operator/me")).role);
       const { sessions } = await api.get<{ sessions: SessionView[] }>("/v1/operator/sessions");
@@ -115,7 +118,7 @@ export function useConsole(token: string, me: string): Live {
       setState((s) => applyMessages(applySessions(s, sessions), page.messages));
       const m = await readMine();
       setState((s) => ({
-        ...s,
+        ...applyPendingOffers(s, m.offers ?? [], shownBefore, Date.now()),
         presence: m.presence,
         presenceNote:
           m.presence_reason && m.presence_reason !== "operator"
