@@ -25,16 +25,16 @@ def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Gateway]
         yield two
 
 
-def pending_offers(gateway: Gateway, headers: dict[str, str]) -> list[dict[str, Any]]:
-    """ann's pending offers as her summary lists them, once there is one (30 s at most)."""
+def my_summary(gateway: Gateway, headers: dict[str, str], until: Any) -> dict[str, Any]:
+    """ann's own summary once `until` holds of it (30 s at most; then as it is)."""
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        me = httpx.get(f"{gateway.url}/v1/operator/summary/me", headers=headers).json()
-        if me["offers"]:
-            offers: list[dict[str, Any]] = me["offers"]
-            return offers
+    while True:
+        me: dict[str, Any] = httpx.get(
+            f"{gateway.url}/v1/operator/summary/me", headers=headers
+        ).json()
+        if until(me) or time.monotonic() > deadline:
+            return me
         time.sleep(0.5)
-    return []
 
 
 @pytest.mark.timeout(300)
@@ -48,6 +48,10 @@ def test_an_offer_made_while_the_console_was_away_shows_after_it_reconnects(
     ann = pages.open(f"{gateway.url}/console/#token={gateway.operator_token('ann')}", "ann")
     ann.get_by_label("Online", exact=True).click()
     expect(ann.get_by_label("Online", exact=True)).to_be_checked()
+    ann_reads = {"Authorization": f"Bearer {gateway.operator_token('ann')}"}
+    # the widget offers a chat only once the summary counts someone online
+    online = my_summary(gateway, ann_reads, lambda me: me["presence"] == "online")
+    assert online["presence"] == "online"
 
     # ann's socket is cut; meanwhile Bea asks for a chat through the other replica
     gateway.process.kill()
@@ -56,8 +60,8 @@ def test_an_offer_made_while_the_console_was_away_shows_after_it_reconnects(
     bea.get_by_role("button", name="Chat with us").click()
     bea.get_by_label("Name", exact=True).fill("Bea")
     bea.get_by_role("button", name="Start chat").click()
-    ann_reads = {"Authorization": f"Bearer {gateway.operator_token('ann')}"}
-    [offer] = pending_offers(other_replica, ann_reads)  # offered to ann, whose socket is down
+    # offered to ann, whose socket is down
+    [offer] = my_summary(other_replica, ann_reads, lambda me: me["offers"])["offers"]
     expect(ann.get_by_role("dialog", name="Incoming chat request")).to_have_count(0)
 
     gateway.process.start()
