@@ -1,5 +1,6 @@
 """An incoming chat request made while the console's socket was down shows once it reconnects,
-and can be accepted: the console reads the operator's pending offers from its summary."""
+and can be accepted: the console reads the operator's pending offers from its summary. The Site
+Monitor follows visitors as they come, pushed on the console's socket."""
 
 from __future__ import annotations
 
@@ -74,3 +75,19 @@ def test_an_offer_made_while_the_console_was_away_shows_after_it_reconnects(
     expect(bea.get_by_role("heading", name="Chat with an operator")).to_be_visible()
     expect(ann.locator("li[data-session]").filter(has_text="Bea")).to_be_visible()
     expect(ann.get_by_role("dialog", name="Incoming chat request")).to_have_count(0)
+
+
+@pytest.mark.timeout(120)
+def test_the_site_monitor_shows_a_visitor_who_arrives_while_it_is_open(
+    pages: Pages, gateways: list[Gateway]
+) -> None:
+    gateway, other_replica = gateways
+    cleo = pages.open(f"{gateway.url}/console/#token={gateway.operator_token('cleo')}", "cleo")
+    cleo.get_by_role("button", name="Site Monitor").click()
+    expect(cleo.get_by_role("heading", name="Site Monitor")).to_be_visible()
+
+    dan = pages.open(f"{other_replica.url}/widget/demo", "Dan")  # his heartbeat, to any replica
+    dan.wait_for_function("localStorage.getItem('livechat.widget.acme') !== null")
+    dans_id = dan.evaluate("JSON.parse(localStorage.getItem('livechat.widget.acme')).visitor_id")
+    arrived = cleo.locator(f"tr[data-visitor='{dans_id}']")
+    expect(arrived).to_contain_text("Acme Gadgets")  # the demo page's title; nothing clicked

@@ -196,3 +196,23 @@ describe("pending offers after a (re)connect", () => {
     expect(applyPendingOffers(state, [pending("o-1")], [], now).offers).toEqual([]);
   });
 });
+
+describe("the Site Monitor", () => {
+  const browsing = {
+    visitor_id: "v-7",
+    page: "https://shop.example.com/",
+    title: "Shop",
+    referrer: null,
+    time_on_site_seconds: 12,
+    visits: 1,
+    pages_viewed: 1,
+    last_seen: "2026-01-01T10:00:00Z",
+  };
+
+  it("a pushed SiteMonitor frame replaces the browsing visitors, from the moment it came", () => {
+    let state = applyFrame(initialState("ann"), { type: "SiteMonitor", visitors: [browsing], as_of: "x" }, 1000);
+    expect(state.monitor).toEqual({ visitors: [browsing], at: 1000 });
+    state = applyFrame(state, { type: "SiteMonitor", visitors: [], as_of: "y" }, 3000);
+    expect(state.monitor).toEqual({ visitors: [], at: 3000 });
+  });
+});

@@ -2,7 +2,7 @@
 // every rule is unit-tested without a browser.
 
 import type { Frame } from "../common/socket";
-import type { Channel, PendingOffer, Presence, SessionView, TranscriptMessage } from "../common/types";
+import type { BrowsingVisitor, Channel, PendingOffer, Presence, SessionView, TranscriptMessage } from "../common/types";
 import { presenceReasonText, rejectionText } from "../common/words";
 
 /** An incoming chat request, as its ChatOffered frame or the operator's summary has it. */
@@ -32,6 +32,12 @@ export interface TakenMessage {
   left_at: string;
 }
 
+/** The Site Monitor as last read or pushed, and when (the time on site ticks from then). */
+export interface Monitor {
+  visitors: BrowsingVisitor[];
+  at: number;
+}
+
 export interface ConsoleState {
   me: string;
   presence: Presence | null;
@@ -44,6 +50,7 @@ export interface ConsoleState {
   openChat: string | null;
   notices: Notice[];
   taken: TakenMessage | null;
+  monitor: Monitor;
   nextNotice: number;
 }
 
@@ -63,6 +70,7 @@ export function initialState(me: string): ConsoleState {
     openChat: null,
     notices: [],
     taken: null,
+    monitor: { visitors: [], at: 0 },
     nextNotice: 1,
   };
 }
@@ -129,8 +137,14 @@ export function applyPendingOffers(
   return { ...state, offers: [...kept, ...missed] };
 }
 
-/** One frame of the operator socket applied to the console. */
-export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
+/** The browsing visitors as `GET /v1/operator/site-monitor` read them or a `SiteMonitor` frame
+ * pushed them, received at `at` (ms). */
+export function applyMonitor(state: ConsoleState, visitors: BrowsingVisitor[], at: number): ConsoleState {
+  return { ...state, monitor: { visitors, at } };
+}
+
+/** One frame of the operator socket applied to the console, received at `at` (ms). */
+export function applyFrame(state: ConsoleState, frame: Frame, at: number = Date.now()): ConsoleState {
   const f = frame as Record<string, unknown>;
   switch (frame.type) {
     case "ChatOffered": {
@@ -212,6 +226,8 @@ export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
           left_at: String(f.left_at),
         },
       };
+    case "SiteMonitor":
+      return applyMonitor(state, f.visitors as BrowsingVisitor[], at);
     case "VisitorInvited":
       return notice(state, "info", "Invitation sent: waiting for the visitor to answer.");
     case "InvitationDeclined":

@@ -8,6 +8,7 @@ import { LiveSocket, socketUrl, type Frame, type Link } from "../common/socket";
 import { followStream } from "../common/sse";
 import type {
   Badge,
+  BrowsingVisitor,
   ChatLimit,
   CommunicationQueue,
   MySummary,
@@ -21,6 +22,7 @@ import {
   addNotice,
   applyFrame,
   applyMessages,
+  applyMonitor,
   applyPendingOffers,
   applySessions,
   initialState,
@@ -99,6 +101,11 @@ export function useConsole(token: string, me: string): Live {
     const mq = await api.get<{ messages: OfflineMessage[] }>("/v1/operator/offline-messages?status=waiting");
     setMessageQueue(mq.messages);
   };
+  /** The Site Monitor once, after a (re)connect: then the gateway pushes its changes. */
+  const readMonitor = async () => {
+    const found = await api.get<{ visitors: BrowsingVisitor[] }>("/v1/operator/site-monitor");
+    setState((s) => applyMonitor(s, found.visitors, Date.now()));
+  };
   const readMine = async () => {
     const m = await api.get<MySummary>("/v1/operator/summary/me");
     setMine(m);
@@ -131,6 +138,7 @@ export function useConsole(token: string, me: string): Live {
       }
       await readQueue();
       await refreshMessageQueue();
+      await readMonitor();
     });
   };
 
