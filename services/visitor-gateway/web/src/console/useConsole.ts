@@ -63,6 +63,8 @@ export function useConsole(token: string, me: string): Live {
   // What the operator chose last: re-sent after a reconnect, since nothing sets anyone online
   // by itself; cleared when the queue manager set them away for an unanswered offer.
   const wanted = useRef<Presence | null>(null);
+  // SiteMonitor frames so far: a read answered before a frame that overtook it is dropped
+  const monitorPushes = useRef(0);
 
   const act = async (run: () => Promise<unknown>) => {
     try {
@@ -103,8 +105,9 @@ export function useConsole(token: string, me: string): Live {
   };
   /** The Site Monitor once, after a (re)connect: then the gateway pushes its changes. */
   const readMonitor = async () => {
+    const pushes = monitorPushes.current;
     const found = await api.get<{ visitors: BrowsingVisitor[] }>("/v1/operator/site-monitor");
-    setState((s) => applyMonitor(s, found.visitors, Date.now()));
+    if (monitorPushes.current === pushes) setState((s) => applyMonitor(s, found.visitors, Date.now()));
   };
   const readMine = async () => {
     const m = await api.get<MySummary>("/v1/operator/summary/me");
@@ -164,6 +167,9 @@ export function useConsole(token: string, me: string): Live {
           break;
         case "OperatorPresenceChanged":
           if (frame.reason === "offer_timed_out") wanted.current = "away";
+          break;
+        case "SiteMonitor":
+          monitorPushes.current += 1;
           break;
       }
     };
