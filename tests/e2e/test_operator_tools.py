@@ -151,6 +151,16 @@ async def test_site_monitor_lists_browsers_and_an_accepted_invitation_starts_a_c
     assert pages[browser.id] == "https://shop.example.com/b"
     [row] = [v for v in monitor["visitors"] if v["visitor_id"] == browser.id]
     assert row["visits"] == 1 and row["pages_viewed"] == 2
+    # ann's socket is pushed the same without asking (her replica heard the visitors' beats)
+    for _ in range(100):
+        pushed = [
+            {v["visitor_id"]: v["page"] for v in frame["visitors"]}
+            for frame in ann.inbox.of("SiteMonitor")
+        ]
+        if pages in pushed:
+            break
+        await asyncio.sleep(0.1)
+    assert pages in pushed
 
     await ann.call("POST", "/v1/operator/invitations", json={"visitor_id": browser.id})
     [invited] = await browser.inbox.wait_for("VisitorInvited")
@@ -173,3 +183,8 @@ async def test_site_monitor_lists_browsers_and_an_accepted_invitation_starts_a_c
             break
         await asyncio.sleep(0.2)
     assert monitor["visitors"] == []
+    for _ in range(50):  # pushed too: nobody browses now
+        if ann.inbox.of("SiteMonitor")[-1]["visitors"] == []:
+            break
+        await asyncio.sleep(0.1)
+    assert ann.inbox.of("SiteMonitor")[-1]["visitors"] == []

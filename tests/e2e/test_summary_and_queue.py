@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -58,6 +59,17 @@ async def test_the_console_sees_the_summary_and_the_queue_with_badges(
         ("Waiting 3", "waiting", None),
     ]
     assert all(v["seconds_in_queue"] >= 0 for v in queue["visitors"])
+
+    # ann's own summary lists the two offers she has to answer: what her console shows again
+    # after a reconnect, had their ChatOffered frames reached a socket that was down
+    mine = await ann.call("GET", "/v1/operator/summary/me", expect=200)
+    offers = {o["visitor_id"]: o for o in mine["offers"]}
+    assert set(offers) == {waiting[0].id, waiting[1].id} and mine["pending_offers"] == 2
+    for offer in offers.values():
+        [frame] = await ann.inbox.wait_for("ChatOffered", offer_id=offer["offer_id"])
+        assert offer["channel"] == frame["channel"]
+        for moment in ("waiting_since", "expires_at"):
+            assert datetime.fromisoformat(offer[moment]) == datetime.fromisoformat(frame[moment])
 
 
 async def test_the_summary_stream_pushes_a_frame_after_each_change(

@@ -13,6 +13,7 @@ from livechat_shared.contracts.views import (
     OperatorMaxChatsView,
     OperatorSummaryView,
     OperatorsView,
+    PendingOfferView,
     QueueEntryView,
     QueuesView,
     QueueView,
@@ -83,6 +84,16 @@ def operator_view(
         free_chat_slots=summary.free_chat_slots,
         has_free_capacity=summary.has_free_capacity,
         presence_reason=summary.presence_reason,
+        offers=[
+            PendingOfferView(
+                offer_id=o.offer_id,
+                visitor_id=o.visitor_id,
+                channel=o.channel,
+                waiting_since=o.waiting_since,
+                expires_at=o.expires_at,
+            )
+            for o in summary.offers
+        ],
     )
 
 

@@ -35,6 +35,7 @@ from visitor_gateway.api.web import serve_web
 from visitor_gateway.consoles import Consoles
 from visitor_gateway.domain.site_monitor import SiteMonitor
 from visitor_gateway.handlers import GatewayService
+from visitor_gateway.monitor_push import SiteMonitorPush
 from visitor_gateway.settings import DEV_SECRET, VisitorGatewaySettings
 from visitor_gateway.subscribers import build_consumer
 
@@ -67,6 +68,7 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
     summary = SummaryProjectorClient(settings.summary_projector_url, settings.internal_api_token)
 
     consoles = Consoles(hub, bus, bus.instance_id, settings.presence_refresh_seconds)
+    monitor_push = SiteMonitorPush(hub, monitor, settings.site_monitor_push_seconds)
     housekeeping: list[asyncio.Task[None]] = []
 
     async def start_housekeeping() -> None:
@@ -74,6 +76,7 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
         assert isinstance(gateway, Gateway)
         housekeeping.append(asyncio.create_task(forget_the_idle(gateway)))
         housekeeping.append(asyncio.create_task(consoles.keep_announcing()))
+        housekeeping.append(asyncio.create_task(monitor_push.keep_pushing()))
 
     async def close_clients() -> None:
         for task in housekeeping:

@@ -31,6 +31,13 @@ class VisitorGatewaySettings(ServiceSettings):
     offer_message_after_seconds: int = Field(
         default=120, ge=0, le=3600, description="Widget offers to leave a message after this wait."
     )
+    site_monitor_push_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="The Site Monitor is pushed to the consoles at most this often per site, "
+        "and only when its visitors changed.",
+    )
     site_monitor_memory_seconds: int = Field(
         default=3600,
         ge=1,

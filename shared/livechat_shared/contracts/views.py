@@ -122,6 +122,16 @@ class MinimizedSummaryView(_Summary):
     queues: QueuesView
 
 
+class PendingOfferView(_View):
+    """An incoming chat request awaiting the operator's answer, as its `ChatOffered` said."""
+
+    offer_id: uuid.UUID
+    visitor_id: str
+    channel: Channel
+    waiting_since: datetime
+    expires_at: datetime
+
+
 class OperatorSummaryView(_Summary):
     operator_id: str
     presence: Presence
@@ -139,6 +149,11 @@ class OperatorSummaryView(_Summary):
         default="operator",
         description="Why it has that presence: set by the operator, or made away because an "
         "offer timed out or its console disconnected.",
+    )
+    offers: list[PendingOfferView] = Field(
+        default_factory=list,
+        description="Its pending incoming chat requests, soonest to expire first: a console "
+        "that (re)connects shows those whose ChatOffered it missed.",
     )
 
 

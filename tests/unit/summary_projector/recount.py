@@ -11,6 +11,7 @@ from summary_projector.domain import (
     InProgress,
     Operators,
     OperatorSummary,
+    PendingOffer,
     Queue,
     Queues,
     SiteSummary,
@@ -70,6 +71,22 @@ def recount_operator(w: Workload, operator_id: str) -> OperatorSummary:
                 if isinstance(e, OperatorPresenceChanged) and e.operator_id == operator_id
             ),
             "operator",
+        ),
+        offers=tuple(
+            sorted(
+                (
+                    PendingOffer(
+                        o.offer_id,
+                        o.visitor_id,
+                        o.channel,
+                        w.site.visitors[o.visitor_id].waiting_since,
+                        o.expires_at,
+                    )
+                    for o in w.site.offers.values()
+                    if o.operator_id == operator_id
+                ),
+                key=lambda p: (p.expires_at, str(p.offer_id)),
+            )
         ),
     )
 

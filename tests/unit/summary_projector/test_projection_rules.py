@@ -6,18 +6,22 @@ from livechat_shared.contracts import (
     Channel,
     ChatHeld,
     ChatMessagePosted,
+    ChatOffered,
     ChatResumed,
     OfferDeclined,
     OfflineMessageTaken,
     OperatorPresenceChanged,
     Presence,
     VisitorAbandoned,
+    VisitorInvited,
     VisitorRequeued,
     VisitorWaiting,
 )
+from summary_projector.adapters.documents import decode_state, encode_state
 from summary_projector.domain import (
     InProgress,
     Operators,
+    PendingOffer,
     Queue,
     SummaryState,
     apply,
@@ -80,6 +84,48 @@ def test_an_offered_visitor_is_reserved_and_a_requeued_one_keeps_its_waiting_tim
     )
     assert summarize(state).queues.chats == Queue(waiting=2, longest_waiting_since=at(0))
     assert summarize_operator(state, "ann").pending_offers == 0
+
+
+def test_an_operators_summary_lists_its_pending_offers_to_show_after_a_reconnect() -> None:
+    later = ChatOffered(
+        site_id=SITE,
+        offer_id=ID["o2"],
+        visitor_id="v2",
+        operator_id="ann",
+        channel=Channel.CALL,
+        waiting_since=at(5),
+        expires_at=at(60),
+    )
+    bobs = offered(ID["o3"], "v3", "bob")
+    invitation = VisitorInvited(
+        site_id=SITE,
+        invitation_id=ID["i1"],
+        visitor_id="v4",
+        operator_id="ann",
+        channel=Channel.CHAT,
+        expires_at=at(20),
+    )
+    state = fold(online("ann"), later, offered(ID["o1"], "v1", "ann"), bobs, invitation)
+    mine = summarize_operator(state, "ann")
+    assert mine.offers == (
+        PendingOffer(ID["o1"], "v1", Channel.CHAT, waiting_since=at(0), expires_at=at(30)),
+        PendingOffer(ID["o2"], "v2", Channel.CALL, waiting_since=at(5), expires_at=at(60)),
+    )  # soonest to expire first; bob's offer and ann's invitation are not hers to answer
+    assert (mine.pending_offers, mine.pending_invitations) == (2, 1)
+    assert decode_state(SITE, encode_state(state)) == state
+    state = fold(
+        OfferDeclined(site_id=SITE, offer_id=ID["o1"], visitor_id="v1", operator_id="ann"),
+        state=state,
+    )
+    assert [o.offer_id for o in summarize_operator(state, "ann").offers] == [ID["o2"]]
+
+
+def test_an_offer_stored_before_offers_kept_their_times_is_counted_but_not_listed() -> None:
+    older = encode_state(fold(online("ann"), offered(ID["o1"], "v1", "ann")))
+    for offer in older["offers"]:
+        del offer["waiting_since"], offer["expires_at"]
+    mine = summarize_operator(decode_state(SITE, older), "ann")
+    assert (mine.pending_offers, mine.offers) == (1, ())
 
 
 def test_an_abandoned_visitor_leaves_the_queue() -> None:

@@ -141,6 +141,15 @@ async def test_an_operator_summary_shows_its_chats_offers_and_free_capacity(
         "free_chat_slots": 0,
         "has_free_capacity": False,
         "presence_reason": "operator",
+        "offers": [
+            {
+                "offer_id": str(ID["o1"]),
+                "visitor_id": "v1",
+                "channel": "chat",
+                "waiting_since": "2026-11-25T09:00:00Z",
+                "expires_at": "2026-11-25T09:00:30Z",
+            }
+        ],
     }
 
 

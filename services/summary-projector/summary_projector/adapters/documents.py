@@ -46,6 +46,8 @@ def encode_state(state: SummaryState) -> dict[str, Any]:
                 "visitor_id": o.visitor_id,
                 "channel": o.channel.value,
                 "invitation": o.invitation,
+                "waiting_since": _instant(o.waiting_since),
+                "expires_at": _instant(o.expires_at),
             }
             for k, o in state.offers.items()
         ],
@@ -89,7 +91,13 @@ def decode_state(site_id: str, doc: dict[str, Any]) -> SummaryState:
         },
         offers={
             uuid.UUID(o["id"]): Offer(
-                o["operator_id"], o["visitor_id"], Channel(o["channel"]), o["invitation"]
+                o["operator_id"],
+                o["visitor_id"],
+                Channel(o["channel"]),
+                o["invitation"],
+                # documents written before offers kept their times: none known
+                _moment(o.get("waiting_since")),
+                _moment(o.get("expires_at")),
             )
             for o in doc["offers"]
         },
@@ -122,3 +130,11 @@ def decode_state(site_id: str, doc: dict[str, Any]) -> SummaryState:
 def _site_max_chats(found: dict[str, Any] | None) -> SiteMaxChats | None:
     """None in documents written before the site's maximum was announced (or existed)."""
     return None if found is None else SiteMaxChats(found["max_chats"], found["from_default"])
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _moment(found: str | None) -> datetime | None:
+    return None if found is None else datetime.fromisoformat(found)

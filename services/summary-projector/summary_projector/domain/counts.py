@@ -6,17 +6,19 @@ OperatorSlotsChanged: counting it here again would be a second copy of a routing
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
 from livechat_shared.contracts import Channel, Presence
 
-from summary_projector.domain.state import OperatorStatus, Session, SummaryState
+from summary_projector.domain.state import Offer, OperatorStatus, Session, SummaryState
 from summary_projector.domain.summary import (
     InProgress,
     Operators,
     OperatorSummary,
+    PendingOffer,
     Queue,
     Queues,
     SiteSummary,
@@ -45,7 +47,7 @@ def summarize(state: SummaryState) -> SiteSummary:
 def summarize_operator(state: SummaryState, operator_id: str) -> OperatorSummary:
     """An operator never heard of is offline with nothing in progress and no slots reported."""
     status = state.operators.get(operator_id, OperatorStatus())
-    pending = [o for o in state.offers.values() if o.operator_id == operator_id]
+    pending = [(k, o) for k, o in state.offers.items() if o.operator_id == operator_id]
     return OperatorSummary(
         operator_id=operator_id,
         presence=status.presence,
@@ -53,12 +55,24 @@ def summarize_operator(state: SummaryState, operator_id: str) -> OperatorSummary
         in_progress=_in_progress(
             s for s in state.sessions.values() if s.operator_id == operator_id
         ),
-        pending_offers=sum(1 for o in pending if not o.invitation),
-        pending_invitations=sum(1 for o in pending if o.invitation),
+        pending_offers=sum(1 for _, o in pending if not o.invitation),
+        pending_invitations=sum(1 for _, o in pending if o.invitation),
         free_chat_slots=status.free_slots,
         has_free_capacity=_has_free_capacity(status),
         presence_reason=status.presence_reason,
+        offers=_pending_offers(pending),
     )
+
+
+def _pending_offers(pending: Iterable[tuple[uuid.UUID, Offer]]) -> tuple[PendingOffer, ...]:
+    """Incoming chat requests (not invitations: the visitor answers those), soonest to expire
+    first. One stored before offers kept their times is left out: it expires unshown."""
+    shown = [
+        PendingOffer(offer_id, o.visitor_id, o.channel, o.waiting_since, o.expires_at)
+        for offer_id, o in pending
+        if not o.invitation and o.waiting_since is not None and o.expires_at is not None
+    ]
+    return tuple(sorted(shown, key=lambda p: (p.expires_at, str(p.offer_id))))
 
 
 def _has_free_capacity(status: OperatorStatus) -> bool:

@@ -53,7 +53,13 @@ def offered(state: SummaryState, event: ChatOffered) -> bool:
     # The offered visitor is reserved: out of the queue until it is requeued or served.
     if event.offer_id in state.sessions:
         return False  # overtaken by its ChatStarted (a retried message): no longer pending
-    offer = Offer(event.operator_id, event.visitor_id, event.channel)
+    offer = Offer(
+        event.operator_id,
+        event.visitor_id,
+        event.channel,
+        waiting_since=event.waiting_since,
+        expires_at=event.expires_at,
+    )
     was_waiting = state.waiting.pop(event.visitor_id, None) is not None
     if not was_waiting and state.offers.get(event.offer_id) == offer:
         return False
@@ -64,7 +70,13 @@ def offered(state: SummaryState, event: ChatOffered) -> bool:
 def invited(state: SummaryState, event: VisitorInvited) -> bool:
     if event.invitation_id in state.sessions:
         return False  # overtaken by its ChatStarted
-    offer = Offer(event.operator_id, event.visitor_id, event.channel, invitation=True)
+    offer = Offer(
+        event.operator_id,
+        event.visitor_id,
+        event.channel,
+        invitation=True,
+        expires_at=event.expires_at,
+    )
     if state.offers.get(event.invitation_id) == offer:
         return False
     state.offers[event.invitation_id] = offer

@@ -50,6 +50,11 @@ class Offer:
     visitor_id: str
     channel: Channel
     invitation: bool = False
+    waiting_since: datetime | None = None
+    """Since when the offered visitor waits (None for an invitation, and in records stored
+    before offers kept it)."""
+    expires_at: datetime | None = None
+    """When the queue manager takes it back unanswered (None in records stored before)."""
 
 
 @dataclass(frozen=True, slots=True)

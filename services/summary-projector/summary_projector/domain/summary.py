@@ -6,10 +6,11 @@ the seconds at read time, so the same state always summarizes the same.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from livechat_shared.contracts import Presence
+from livechat_shared.contracts import Channel, Presence
 
 from summary_projector.domain.state import PresenceReason
 
@@ -50,6 +51,17 @@ class SiteSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingOffer:
+    """An incoming chat request awaiting the operator's answer: what its console shows."""
+
+    offer_id: uuid.UUID
+    visitor_id: str
+    channel: Channel
+    waiting_since: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorSummary:
     operator_id: str
     presence: Presence
@@ -62,3 +74,5 @@ class OperatorSummary:
     has_free_capacity: bool
     presence_reason: PresenceReason = "operator"
     """Why it has that presence (operator, offer_timed_out, disconnected)."""
+    offers: tuple[PendingOffer, ...] = ()
+    """Its pending offers, soonest to expire first: a console that reconnects shows them."""

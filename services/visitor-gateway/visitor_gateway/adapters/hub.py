@@ -80,6 +80,18 @@ class Hub:
         """Everyone with at least one socket on this replica."""
         return [who for who, sockets in self._sockets.items() if sockets]
 
+    def operators_by_site(self) -> dict[str, list[Recipient]]:
+        """The operators with a console socket here, by site."""
+        found: dict[str, list[Recipient]] = defaultdict(list)
+        for who, sockets in self._sockets.items():
+            if who[1] == "operator" and sockets:
+                found[who[0]].append(who)
+        return dict(found)
+
+    def tell(self, who: Recipient, payload: str) -> None:
+        """Queue a frame the gateway made itself (not an event) for the recipient's sockets."""
+        self._send(who, payload)
+
     def holds(self, who: Recipient) -> bool:
         return bool(self._sockets.get(who))
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from visitor_gateway.api.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
 from visitor_gateway.api.gateway import GatewayDep, LimitedVisitorDep, OperatorDep, VisitorDep
 from visitor_gateway.api.types import Accepted, RequestBody
+from visitor_gateway.domain.site_monitor import browsing_rows
 
 router = APIRouter(prefix="/v1", tags=["site monitor"], responses=EVERY_ROUTE)
 
@@ -70,21 +71,8 @@ async def heartbeat(body: Heartbeat, visitor: LimitedVisitorDep, gateway: Gatewa
 async def site_monitor(op: OperatorDep, gateway: GatewayDep) -> SiteMonitorView:
     """Visitors browsing the site now (a heartbeat within the browsing timeout)."""
     now = datetime.now(UTC)
-    return SiteMonitorView(
-        visitors=[
-            BrowsingVisitor(
-                visitor_id=b.visitor_id,
-                page=b.page,
-                title=b.title,
-                referrer=b.referrer,
-                time_on_site_seconds=round((now - b.visit_started).total_seconds(), 1),
-                visits=b.visits,
-                pages_viewed=b.pages_viewed,
-                last_seen=b.last_seen,
-            )
-            for b in gateway.monitor.browsing(op.site_id, now)
-        ]
-    )
+    rows = browsing_rows(gateway.monitor.browsing(op.site_id, now), now)
+    return SiteMonitorView(visitors=[BrowsingVisitor.model_validate(row) for row in rows])
 
 
 @router.post("/operator/invitations", status_code=status.HTTP_202_ACCEPTED, responses=SIGNED_IN)

@@ -4,6 +4,7 @@ that bring news (see `is_news`)."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -111,3 +112,40 @@ class SiteMonitor:
         if forgotten and not self._by_last_seen:
             self._by_last_seen = OrderedDict()  # a dict keeps its size after deletes: let it go
         return forgotten
+
+
+def browsing_rows(browsing: list[Browsing], now: datetime) -> list[dict[str, object]]:
+    """The Site Monitor's rows as the console reads them (`GET /v1/operator/site-monitor` and
+    the `SiteMonitor` frame): time on site counted to `now`."""
+    return [
+        {
+            "visitor_id": b.visitor_id,
+            "page": b.page,
+            "title": b.title,
+            "referrer": b.referrer,
+            "time_on_site_seconds": round((now - b.visit_started).total_seconds(), 1),
+            "visits": b.visits,
+            "pages_viewed": b.pages_viewed,
+            "last_seen": b.last_seen.isoformat(),
+        }
+        for b in browsing
+    ]
+
+
+def what_shows(browsing: list[Browsing]) -> Hashable:
+    """What a console shows of the browsing visitors, without the times that only tick: a
+    visitor who keeps browsing the same page changes nothing (its `last_seen` moves with each
+    refresh beat, its time on site every second; the console counts that itself)."""
+    return tuple(
+        (b.visitor_id, b.page, b.title, b.referrer, b.visit_started, b.visits, b.pages_viewed)
+        for b in browsing
+    )
+
+
+def monitor_frame(browsing: list[Browsing], now: datetime) -> dict[str, object]:
+    """The `SiteMonitor` frame pushed on the operator sockets of the site."""
+    return {
+        "type": "SiteMonitor",
+        "visitors": browsing_rows(browsing, now),
+        "as_of": now.isoformat(),
+    }

@@ -54,6 +54,14 @@ export interface SiteSummary {
   operators?: { online: number; away: number; with_free_capacity: number };
 }
 
+export interface PendingOffer {
+  offer_id: string;
+  visitor_id: string;
+  channel: Channel;
+  waiting_since: string;
+  expires_at: string;
+}
+
 export interface MySummary {
   operator_id: string;
   presence: Presence;
@@ -61,6 +69,9 @@ export interface MySummary {
   max_chats: number | null;
   in_progress: { active: number; on_hold: number };
   pending_offers: number;
+  /** The pending incoming chat requests themselves, soonest to expire first (absent from a
+   * summary projector older than the console). */
+  offers?: PendingOffer[];
   free_chat_slots: number;
   has_free_capacity: boolean;
 }

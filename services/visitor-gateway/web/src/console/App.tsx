@@ -2,12 +2,12 @@
 // dialog and the Communication Summary fixed at the bottom.
 import { useState } from "preact/hooks";
 import type { Claims } from "../common/jwt";
-import type { BrowsingVisitor, Presence } from "../common/types";
+import type { Presence } from "../common/types";
 import { ChatOverview, MyCommunication, VisitorProfile } from "./Chats";
 import { OfferDialog } from "./OfferDialog";
 import { CommunicationQueue, MessageQueue, SiteMonitor } from "./Queues";
 import { MaxChatsSettings } from "./Settings";
-import { dismiss, leading, openChat, type Offer } from "./state";
+import { answered, dismiss, leading, openChat, type Offer } from "./state";
 import { Summary } from "./Summary";
 import { useConsole } from "./useConsole";
 
@@ -32,7 +32,6 @@ export function App({ token, claims, signOut }: Props) {
   const { state } = live;
   const [section, setSection] = useState<Section>("my");
   const [profile, setProfile] = useState<string | null>(null);
-  const [browsing, setBrowsing] = useState<Record<string, BrowsingVisitor>>({});
   const sections: [Section, string][] =
     live.role === "admin" ? [...SECTIONS, ["settings", "Maximum number of chats"]] : SECTIONS;
 
@@ -42,7 +41,7 @@ export function App({ token, claims, signOut }: Props) {
     live.update((s) => openChat(s, chat?.session_id ?? null));
   };
   const answer = (offer: Offer, how: "accept" | "decline" | "put-back") => {
-    live.update((s) => ({ ...s, offers: s.offers.filter((o) => o.offer_id !== offer.offer_id) }));
+    live.update((s) => answered(s, offer.offer_id));
     void live.act(() => live.api.post(`/v1/operator/offers/${offer.offer_id}/${how}`));
   };
   const next = (what: "chat" | "call" | "message") =>
@@ -125,11 +124,7 @@ export function App({ token, claims, signOut }: Props) {
           {section === "queue" && <CommunicationQueue live={live} openProfile={openProfile} />}
           {section === "messages" && <MessageQueue live={live} />}
           {section === "monitor" && (
-            <SiteMonitor
-              live={live}
-              openProfile={openProfile}
-              onRead={(list) => setBrowsing(Object.fromEntries(list.map((v) => [v.visitor_id, v])))}
-            />
+            <SiteMonitor live={live} openProfile={openProfile} />
           )}
           {section === "settings" && <MaxChatsSettings live={live} />}
         </div>
@@ -139,7 +134,7 @@ export function App({ token, claims, signOut }: Props) {
             visitorId={profile}
             chat={profileChat}
             badge={live.badges[profile]}
-            browsing={browsing[profile]}
+            browsing={state.monitor.visitors.find((v) => v.visitor_id === profile)}
             close={() => {
               setProfile(null);
               live.update((s) => openChat(s, null));

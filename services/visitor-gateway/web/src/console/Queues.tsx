@@ -1,7 +1,6 @@
 // Communication Queue (manual pick for a text or voice chat), Message Queue (Next message,
 // reply, close) and Site Monitor (Invite).
-import { useEffect, useState } from "preact/hooks";
-import type { BrowsingVisitor } from "../common/types";
+import { useState } from "preact/hooks";
 import { badgeLabel, channelWord, duration } from "../common/words";
 import { secondsSince, useNow } from "./hooks";
 import type { Live } from "./useConsole";
@@ -129,22 +128,13 @@ export function MessageQueue({ live }: { live: Live }) {
   );
 }
 
-export function SiteMonitor({ live, openProfile, onRead }: { live: Live; openProfile: (id: string) => void; onRead: (v: BrowsingVisitor[]) => void }) {
+export function SiteMonitor({ live, openProfile }: { live: Live; openProfile: (id: string) => void }) {
   const now = useNow();
-  const [visitors, setVisitors] = useState<{ list: BrowsingVisitor[]; at: number }>({ list: [], at: Date.now() });
-  const read = () =>
-    void live.act(async () => {
-      const found = await live.api.get<{ visitors: BrowsingVisitor[] }>("/v1/operator/site-monitor");
-      setVisitors({ list: found.visitors, at: Date.now() });
-      onRead(found.visitors);
-    });
-  useEffect(read, []);
+  const { visitors, at } = live.state.monitor;
   return (
     <section aria-labelledby="site-monitor">
       <h2 id="site-monitor">Site Monitor</h2>
-      <p class="muted">
-        Visitors browsing now. <button onClick={read}>Refresh</button>
-      </p>
+      <p class="muted">Visitors browsing now, updated as they come, move and leave.</p>
       <table>
         <thead>
           <tr>
@@ -156,7 +146,7 @@ export function SiteMonitor({ live, openProfile, onRead }: { live: Live; openPro
           </tr>
         </thead>
         <tbody>
-          {visitors.list.map((v) => (
+          {visitors.map((v) => (
             <tr key={v.visitor_id} data-visitor={v.visitor_id}>
               <td>
                 <span class="badge" onDblClick={() => openProfile(v.visitor_id)}>
@@ -164,7 +154,7 @@ export function SiteMonitor({ live, openProfile, onRead }: { live: Live; openPro
                 </span>
               </td>
               <td>{v.title || v.page}</td>
-              <td>{duration(v.time_on_site_seconds + (now - visitors.at) / 1000)}</td>
+              <td>{duration(v.time_on_site_seconds + (now - at) / 1000)}</td>
               <td>{v.pages_viewed}</td>
               <td>
                 <button onClick={() => void live.act(() => live.api.post("/v1/operator/invitations", { visitor_id: v.visitor_id, channel: "chat" }))}>
@@ -175,7 +165,7 @@ export function SiteMonitor({ live, openProfile, onRead }: { live: Live; openPro
           ))}
         </tbody>
       </table>
-      {visitors.list.length === 0 && <p>Nobody is browsing now.</p>}
+      {visitors.length === 0 && <p>Nobody is browsing now.</p>}
     </section>
   );
 }

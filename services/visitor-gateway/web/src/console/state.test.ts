@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { TranscriptMessage } from "../common/types";
-import { applyFrame, applyMessages, applySessions, initialState, leading, mergeMessages, openChat } from "./state";
+import {
+  answered,
+  applyFrame,
+  applyMessages,
+  applyPendingOffers,
+  applySessions,
+  initialState,
+  leading,
+  mergeMessages,
+  openChat,
+  type Offer,
+} from "./state";
 
 const offered = {
   type: "ChatOffered",
@@ -142,5 +153,66 @@ describe("catching up after a reconnect", () => {
       posted_at: "",
     });
     expect(mergeMessages([m(1, "a"), m(2, "b")], [m(2, "b"), m(3, "c")]).map((x) => x.text)).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("pending offers after a (re)connect", () => {
+  const pending = (id: string, expires = "2026-01-01T10:00:30Z"): Offer => ({
+    offer_id: id,
+    visitor_id: `v-${id}`,
+    channel: "chat",
+    waiting_since: "2026-01-01T10:00:00Z",
+    expires_at: expires,
+  });
+  const now = Date.parse("2026-01-01T10:00:10Z");
+  const ids = (offers: Offer[]) => offers.map((o) => o.offer_id);
+
+  it("an offer made while the socket was down is shown from the summary", () => {
+    const state = applyPendingOffers(initialState("ann"), [pending("o-9")], [], now);
+    expect(state.offers).toEqual([pending("o-9")]);
+  });
+
+  it("an offer shown before the reconnect and no longer listed was closed meanwhile", () => {
+    const before = applyFrame(initialState("ann"), offered);
+    expect(applyPendingOffers(before, [], ["o-1"], now).offers).toEqual([]);
+    expect(ids(applyPendingOffers(before, [pending("o-1")], ["o-1"], now).offers)).toEqual(["o-1"]);
+  });
+
+  it("an offer that came on the new socket stays though the summary does not have it yet", () => {
+    const fresh = applyFrame(initialState("ann"), offered);
+    expect(ids(applyPendingOffers(fresh, [pending("o-9")], [], now).offers)).toEqual(["o-1", "o-9"]);
+  });
+
+  it("an answered or closed offer, or an expired one, is not brought back by a lagging summary", () => {
+    let state = answered(applyFrame(initialState("ann"), offered), "o-1");
+    expect(state.offers).toEqual([]);
+    state = applyFrame(applyFrame(state, { ...offered, offer_id: "o-2" }), { type: "OfferTimedOut", offer_id: "o-2" });
+    const lagging = [pending("o-1"), pending("o-2"), pending("o-3", "2026-01-01T10:00:05Z")];
+    expect(applyPendingOffers(state, lagging, [], now).offers).toEqual([]);
+  });
+
+  it("an offer that became a chat is not brought back either", () => {
+    const state = applyFrame(applyFrame(initialState("ann"), offered), started);
+    expect(applyPendingOffers(state, [pending("o-1")], [], now).offers).toEqual([]);
+  });
+});
+
+describe("the Site Monitor", () => {
+  const browsing = {
+    visitor_id: "v-7",
+    page: "https://shop.example.com/",
+    title: "Shop",
+    referrer: null,
+    time_on_site_seconds: 12,
+    visits: 1,
+    pages_viewed: 1,
+    last_seen: "2026-01-01T10:00:00Z",
+  };
+
+  it("a pushed SiteMonitor frame replaces the browsing visitors, from the moment it came", () => {
+    let state = applyFrame(initialState("ann"), { type: "SiteMonitor", visitors: [browsing], as_of: "x" }, 1000);
+    expect(state.monitor).toEqual({ visitors: [browsing], at: 1000 });
+    state = applyFrame(state, { type: "SiteMonitor", visitors: [], as_of: "y" }, 3000);
+    expect(state.monitor).toEqual({ visitors: [], at: 3000 });
   });
 });

@@ -2,16 +2,11 @@
 // every rule is unit-tested without a browser.
 
 import type { Frame } from "../common/socket";
-import type { Channel, Presence, SessionView, TranscriptMessage } from "../common/types";
+import type { BrowsingVisitor, Channel, PendingOffer, Presence, SessionView, TranscriptMessage } from "../common/types";
 import { presenceReasonText, rejectionText } from "../common/words";
 
-export interface Offer {
-  offer_id: string;
-  visitor_id: string;
-  channel: Channel;
-  waiting_since: string;
-  expires_at: string;
-}
+/** An incoming chat request, as its ChatOffered frame or the operator's summary has it. */
+export type Offer = PendingOffer;
 
 export interface Chat {
   session_id: string;
@@ -37,15 +32,25 @@ export interface TakenMessage {
   left_at: string;
 }
 
+/** The Site Monitor as last read or pushed, and when (the time on site ticks from then). */
+export interface Monitor {
+  visitors: BrowsingVisitor[];
+  at: number;
+}
+
 export interface ConsoleState {
   me: string;
   presence: Presence | null;
   presenceNote: string | null;
   offers: Offer[];
+  /** Offers answered here or closed by a frame, newest last: a summary read before the
+   * projector heard of the outcome must not bring one back. */
+  settled: string[];
   chats: Record<string, Chat>;
   openChat: string | null;
   notices: Notice[];
   taken: TakenMessage | null;
+  monitor: Monitor;
   nextNotice: number;
 }
 
@@ -60,10 +65,12 @@ export function initialState(me: string): ConsoleState {
     presence: null,
     presenceNote: null,
     offers: [],
+    settled: [],
     chats: {},
     openChat: null,
     notices: [],
     taken: null,
+    monitor: { visitors: [], at: 0 },
     nextNotice: 1,
   };
 }
@@ -93,12 +100,51 @@ function withChat(state: ConsoleState, id: string, change: (chat: Chat) => Chat)
   return { ...state, chats: { ...state.chats, [id]: change(chat) } };
 }
 
+const SETTLED_REMEMBERED = 100;
+
 function withoutOffer(state: ConsoleState, offerId: unknown): ConsoleState {
   return { ...state, offers: state.offers.filter((o) => o.offer_id !== offerId) };
 }
 
-/** One frame of the operator socket applied to the console. */
-export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
+/** The offer is answered or closed: gone from the dialog, and never shown again. */
+function settle(state: ConsoleState, offerId: unknown): ConsoleState {
+  const id = String(offerId);
+  const settled = state.settled.includes(id) ? state.settled : [...state.settled, id].slice(-SETTLED_REMEMBERED);
+  return { ...withoutOffer(state, id), settled };
+}
+
+/** The operator answered the offer (Accept, Decline, Put back in queue). */
+export function answered(state: ConsoleState, offerId: string): ConsoleState {
+  return settle(state, offerId);
+}
+
+/** After a (re)connect: the operator's pending offers as its summary lists them (a ChatOffered
+ * sent while the socket was down never arrives). Offers shown before this connection that the
+ * summary no longer lists were closed meanwhile; offers that came on this connection stay (the
+ * summary may not have them yet); settled or expired ones are not brought back. */
+export function applyPendingOffers(
+  state: ConsoleState,
+  pending: Offer[],
+  shownBefore: string[],
+  now: number,
+): ConsoleState {
+  const listed = new Set(pending.map((o) => o.offer_id));
+  const kept = state.offers.filter((o) => listed.has(o.offer_id) || !shownBefore.includes(o.offer_id));
+  const known = new Set(kept.map((o) => o.offer_id));
+  const missed = pending.filter(
+    (o) => !known.has(o.offer_id) && !state.settled.includes(o.offer_id) && Date.parse(o.expires_at) > now,
+  );
+  return { ...state, offers: [...kept, ...missed] };
+}
+
+/** The browsing visitors as `GET /v1/operator/site-monitor` read them or a `SiteMonitor` frame
+ * pushed them, received at `at` (ms). */
+export function applyMonitor(state: ConsoleState, visitors: BrowsingVisitor[], at: number): ConsoleState {
+  return { ...state, monitor: { visitors, at } };
+}
+
+/** One frame of the operator socket applied to the console, received at `at` (ms). */
+export function applyFrame(state: ConsoleState, frame: Frame, at: number = Date.now()): ConsoleState {
   const f = frame as Record<string, unknown>;
   switch (frame.type) {
     case "ChatOffered": {
@@ -115,9 +161,9 @@ export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
     case "OfferDeclined":
     case "OfferPutBack":
     case "OfferWithdrawn":
-      return withoutOffer(state, f.offer_id);
+      return settle(state, f.offer_id);
     case "OfferTimedOut":
-      return notice(withoutOffer(state, f.offer_id), "info", "An incoming chat request was not answered in time and went back to the queue.");
+      return notice(settle(state, f.offer_id), "info", "An incoming chat request was not answered in time and went back to the queue.");
     case "ChatStarted": {
       if (f.operator_id !== state.me) return state;
       const id = String(f.session_id);
@@ -130,7 +176,7 @@ export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
         unread: 0,
         messages: [],
       };
-      return { ...withoutOffer(state, id), chats: { ...state.chats, [id]: chat } };
+      return { ...settle(state, id), chats: { ...state.chats, [id]: chat } };
     }
     case "ChatMessagePosted": {
       const id = String(f.session_id);
@@ -180,6 +226,8 @@ export function applyFrame(state: ConsoleState, frame: Frame): ConsoleState {
           left_at: String(f.left_at),
         },
       };
+    case "SiteMonitor":
+      return applyMonitor(state, f.visitors as BrowsingVisitor[], at);
     case "VisitorInvited":
       return notice(state, "info", "Invitation sent: waiting for the visitor to answer.");
     case "InvitationDeclined":

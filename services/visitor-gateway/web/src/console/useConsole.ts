@@ -8,6 +8,7 @@ import { LiveSocket, socketUrl, type Frame, type Link } from "../common/socket";
 import { followStream } from "../common/sse";
 import type {
   Badge,
+  BrowsingVisitor,
   ChatLimit,
   CommunicationQueue,
   MySummary,
@@ -21,6 +22,8 @@ import {
   addNotice,
   applyFrame,
   applyMessages,
+  applyMonitor,
+  applyPendingOffers,
   applySessions,
   initialState,
   presenceNote,
@@ -60,6 +63,8 @@ export function useConsole(token: string, me: string): Live {
   // What the operator chose last: re-sent after a reconnect, since nothing sets anyone online
   // by itself; cleared when the queue manager set them away for an unanswered offer.
   const wanted = useRef<Presence | null>(null);
+  // SiteMonitor frames so far: a read answered before a frame that overtook it is dropped
+  const monitorPushes = useRef(0);
 
   const act = async (run: () => Promise<unknown>) => {
     try {
@@ -98,6 +103,12 @@ export function useConsole(token: string, me: string): Live {
     const mq = await api.get<{ messages: OfflineMessage[] }>("/v1/operator/offline-messages?status=waiting");
     setMessageQueue(mq.messages);
   };
+  /** The Site Monitor once, after a (re)connect: then the gateway pushes its changes. */
+  const readMonitor = async () => {
+    const pushes = monitorPushes.current;
+    const found = await api.get<{ visitors: BrowsingVisitor[] }>("/v1/operator/site-monitor");
+    if (monitorPushes.current === pushes) setState((s) => applyMonitor(s, found.visitors, Date.now()));
+  };
   const readMine = async () => {
     const m = await api.get<MySummary>("/v1/operator/summary/me");
     setMine(m);
@@ -108,6 +119,8 @@ export function useConsole(token: string, me: string): Live {
   };
 
   const catchUp = async () => {
+    // the offers shown before this (re)connect: those the summary no longer lists were closed
+    const shownBefore = state.offers.map((o) => o.offer_id);
     await act(async () => {
       if (role === null) setRole((await api.get<{ role: "operator" | "admin" }>("/v1/operator/me")).role);
       const { sessions } = await api.get<{ sessions: SessionView[] }>("/v1/operator/sessions");
@@ -115,7 +128,7 @@ export function useConsole(token: string, me: string): Live {
       setState((s) => applyMessages(applySessions(s, sessions), page.messages));
       const m = await readMine();
       setState((s) => ({
-        ...s,
+        ...applyPendingOffers(s, m.offers ?? [], shownBefore, Date.now()),
         presence: m.presence,
         presenceNote:
           m.presence_reason && m.presence_reason !== "operator"
@@ -128,6 +141,7 @@ export function useConsole(token: string, me: string): Live {
       }
       await readQueue();
       await refreshMessageQueue();
+      await readMonitor();
     });
   };
 
@@ -153,6 +167,9 @@ export function useConsole(token: string, me: string): Live {
           break;
         case "OperatorPresenceChanged":
           if (frame.reason === "offer_timed_out") wanted.current = "away";
+          break;
+        case "SiteMonitor":
+          monitorPushes.current += 1;
           break;
       }
     };
