@@ -189,6 +189,7 @@ def while_all_decide(
             round(used["broker"] * 1000 / decisions, 4) if "broker" in used else None
         ),
         "busy_share_by_replica": [round(used[name] / seconds, 3) for name in names],
+        "machine_busy_cores": round(used["machine"] / seconds, 3),
         "other_processes_cores": round(max(0.0, used["machine"] - accounted) / seconds, 3),
         "cpu_seconds": {name: round(value, 3) for name, value in used.items()},
     }

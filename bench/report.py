@@ -117,11 +117,12 @@ def _partitions_table(found: list[Figure], raw: dict[str, Any]) -> list[str]:
         "processes, each its own partitions; the rate while every replica decides (its middle "
         "80%). The replicas and the broker share the machine's "
         f"{phase.get('cores')} cores: the cores bound the gain, and the CPU per decision "
-        "shows how the work scales.",
+        "shows how the work scales. The last column: how many cores the whole machine was "
+        "busy meanwhile, and how many of them other processes took (other users).",
         "",
         "| replicas | decisions/s | ratio to raw | QM CPU ms per decision "
-        "| broker CPU ms per decision | per-replica busy share |",
-        "|---|---|---|---|---|---|",
+        "| broker CPU ms per decision | per-replica busy share | machine busy (others), cores |",
+        "|---|---|---|---|---|---|---|",
     ]
     for n in [*REPLICAS, *(k for k in drains if k not in REPLICAS)]:
         rate = by_id[f"partitions_decisions_per_s_{n}_replicas"]
@@ -134,6 +135,7 @@ def _partitions_table(found: list[Figure], raw: dict[str, Any]) -> list[str]:
                 for who in ("queue_manager", "broker")
             ),
             " / ".join(f"{x:.0%}" for x in dig(drains, n, "busy_share_by_replica") or []) or "n/a",
+            _machine(drains.get(n) or {}),
         ]
         lines.append(f"| {n} | {' | '.join(cells)} |")
     latency = phase.get("latency") or {}
@@ -152,6 +154,11 @@ def _partitions_table(found: list[Figure], raw: dict[str, Any]) -> list[str]:
     added = [_number(by_id[f"partitions_added_{q}_ms"].value, "ms") for q in Q]
     lines.append(f"| added by partitions | {' | '.join(added)} |")
     return lines
+
+
+def _machine(drained: dict[str, Any]) -> str:
+    busy, others = drained.get("machine_busy_cores"), drained.get("other_processes_cores")
+    return f"{busy:.2f} ({others:.2f})" if busy is not None and others is not None else "n/a"
 
 
 def _figures_table(found: list[Figure]) -> list[str]:
