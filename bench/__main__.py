@@ -269,14 +269,38 @@ class Run:
                     self.clocks({}),
                     self.work / f"queue-manager-{replicas}-replicas.jsonl",
                 )
-        rate = s.partition_latency_rate
-        for count in (1, s.partitions):
-            with temporary_vhost(self.url) as url:
-                timed = await self.assign(
-                    f"partitions-{count}", (rate,), (s.partition_latency_seconds,), url, count
-                )
-            found["latency"][str(count)] = timed[f"{int(rate)}"]
+        found["latency"].update(await self.partitioned_latency())
         return found
+
+    async def partitioned_latency(self) -> dict[str, dict[str, Any]]:
+        """The five services twice, each on a vhost of its own: with one partition and with
+        `partitions`; chat requests at the same rate to each in turn, in blocks."""
+        s = self.sizes
+        stacks: dict[str, dict[str, Service]] = {}
+        with contextlib.ExitStack() as vhosts:
+            try:
+                for count in (1, s.partitions):
+                    url = vhosts.enter_context(temporary_vhost(self.url))
+                    stacks[str(count)] = await self.all_five(
+                        f"partitions-{count}", url=url, partitions=count
+                    )
+                    await partitions.touch_every_partition(url, count)
+                return await assignment.alternating(
+                    {
+                        count: (services["gateway"].url, self.clocks(services))
+                        for count, services in stacks.items()
+                    },
+                    TOKEN_SECRET,
+                    s.partition_latency_rate,
+                    s.partition_latency_seconds,
+                    s.partition_latency_rounds,
+                    s.max_chats,
+                    s.offer_wait_seconds,
+                    client=self.http_client,
+                )
+            finally:
+                for services in stacks.values():
+                    await _stop_all(services)
 
     async def memory(self) -> dict[str, Any]:
         queue_manager = await self.service("queue_manager", "queue-manager-memory").start()

@@ -46,6 +46,8 @@ class Sizes:
     partitions: int = 12
     """PARTITIONS of the partitions phase: 1, 2 and 3 replicas own as many each."""
     partition_latency_rate: float = 100.0
+    partition_latency_rounds: int = 4
+    """Blocks of `partition_latency_seconds / rounds`, one partition count after the other."""
     max_chats: int = 50
 
 

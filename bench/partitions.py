@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from livechat_shared.contracts import Presence, SetOperatorPresence
 from livechat_shared.contracts.partitions import owned_partitions, partition_of
 from livechat_shared.contracts.services import QUEUE_MANAGER
@@ -123,6 +123,25 @@ class CpuSamples:
         return {name: last[name] - first[name] for name in first}
 
 
+async def _one_in_every_partition(channel: AbstractChannel, partitions: int, what: str) -> None:
+    """Publish a SetOperatorPresence of a site of the bench's own to every partition."""
+    online = (
+        SetOperatorPresence(site_id=site, operator_id=what, presence=Presence.ONLINE)
+        for site in balanced_sites(partitions, 1, what)
+    )
+    await publish_all(channel, (encode(message, partitions) for message in online))
+
+
+async def touch_every_partition(url: str, partitions: int) -> None:
+    """A message in every partition, so that the queue manager opens every partition's
+    journal before a timed phase (once per partition and process: not routing's cost)."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        await _one_in_every_partition(
+            await connection.channel(publisher_confirms=True), partitions, "warm-up"
+        )
+
+
 async def hold(url: str, partitions: int) -> AbstractConnection:
     """Become the active consumer of every partition queue of the queue manager (declared
     already), holding one SetOperatorPresence of a site of the bench's own in each; close the
@@ -130,12 +149,7 @@ async def hold(url: str, partitions: int) -> AbstractConnection:
     connection = await aio_pika.connect(url)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        sites = balanced_sites(partitions, 1, "hold")
-        online = (
-            SetOperatorPresence(site_id=site, operator_id="hold", presence=Presence.ONLINE)
-            for site in sites
-        )
-        await publish_all(channel, (encode(message, partitions) for message in online))
+        await _one_in_every_partition(channel, partitions, "hold")
         await channel.set_qos(prefetch_count=1)  # per consumer: one message each
         held = asyncio.Event()
         holding: list[AbstractIncomingMessage] = []
@@ -156,9 +170,10 @@ async def hold(url: str, partitions: int) -> AbstractConnection:
 
 
 def while_all_decide(
-    tap: routing.Tap, cpu: CpuSamples, replicas: int, partitions: int
+    tap: routing.Tap, cpu: CpuSamples, replicas: int, partitions: int, released: float = 0.0
 ) -> dict[str, Any]:
-    """The rate and the CPU per decision over the span in which every replica decides."""
+    """The rate and the CPU per decision over the span in which every replica decides
+    (`released`: when the partitions went to the replicas)."""
     owner = owners(replicas, partitions)
     by_replica: list[list[float]] = [[] for _ in range(replicas)]
     for at, site in zip(tap.arrivals, tap.sites, strict=True):
@@ -169,6 +184,7 @@ def while_all_decide(
     start = max(min(a) for a in by_replica)
     end = min(max(a) for a in by_replica)
     found["first_offer_spread_s"] = round(start - min(min(a) for a in by_replica), 3)
+    found["first_offer_s_by_replica"] = [round(min(a) - released, 3) for a in by_replica]
     inside = [at for at in tap.arrivals if start <= at <= end]
     if len(inside) < 10:
         found["reason"] = "the replicas hardly decided at the same time: the whole drain's rate"
@@ -252,7 +268,7 @@ async def throughput(
             "replicas": replicas,
             "sites": len(sites),
             **found,
-            **while_all_decide(tap, cpu, replicas, partitions),
+            **while_all_decide(tap, cpu, replicas, partitions, started),
         }
     finally:
         await holding.close()

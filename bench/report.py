@@ -143,7 +143,9 @@ def _partitions_table(found: list[Figure], raw: dict[str, Any]) -> list[str]:
         "",
         f"Partition routing's added latency: assignment (chat request → offer on the "
         f"operator's socket) at {latency.get('rate_per_s', 0):.0f} visitors/s, one replica of "
-        "each service.",
+        "each service; both systems run side by side, each on a vhost of its own, and take "
+        "the requests in turns of a few seconds, so that the machine's other load falls on "
+        "both alike.",
         "",
         "| PARTITIONS | p50 | p99 |",
         "|---|---|---|",

@@ -53,6 +53,7 @@ def test_the_rate_counts_only_while_every_replica_decides() -> None:
     found = while_all_decide(tap, cpu, replicas=2, partitions=4)
     assert found["decisions_by_replica"] == [2000, 1000]
     assert found["first_offer_spread_s"] == 10.0
+    assert found["first_offer_s_by_replica"] == [0.0, 10.0]
     assert abs(found["decisions_per_s"] - 200) < 1
     assert abs(found["queue_manager_cpu_ms_per_decision"] - 5.0) < 0.1  # 1 core / 200 per s
     assert abs(found["broker_cpu_ms_per_decision"] - 1.25) < 0.05
