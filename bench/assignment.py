@@ -145,24 +145,7 @@ class Timed:
     opened: int | None
 
 
-async def run_rate(
-    http: httpx.AsyncClient,
-    gateway_url: str,
-    secret: str,
-    rate: float,
-    seconds: float,
-    max_chats: int,
-    offer_wait: float,
-    clocks: Clocks,
-    client: str,
-) -> dict[str, Any]:
-    timed = await _timed(
-        http, gateway_url, secret, rate, seconds, max_chats, offer_wait, clocks, client
-    )
-    return summarize([timed], rate, max_chats, offer_wait, client)
-
-
-async def _timed(
+async def timed_block(
     http: httpx.AsyncClient,
     gateway_url: str,
     secret: str,
@@ -326,12 +309,15 @@ async def measure(
     lean client (bench.http1) unless `client` is "httpx"; set-up calls always use httpx."""
     async with httpx.AsyncClient(base_url=gateway_url, limits=HTTP_LIMITS, timeout=60.0) as http:
         # Warm-up (not recorded): connections, the gateway's and queue manager's first messages.
-        await run_rate(http, gateway_url, secret, 50.0, 0.4, max_chats, offer_wait, clocks, client)
+        await timed_block(
+            http, gateway_url, secret, 50.0, 0.4, max_chats, offer_wait, clocks, client
+        )
         results = {}
         for rate, sustained in zip(rates, seconds, strict=True):
-            results[f"{int(rate)}"] = await run_rate(
+            timed = await timed_block(
                 http, gateway_url, secret, rate, sustained, max_chats, offer_wait, clocks, client
             )
+            results[f"{int(rate)}"] = summarize([timed], rate, max_chats, offer_wait, client)
         return results
 
 
@@ -357,11 +343,13 @@ async def alternating(
             for name, (url, _) in gateways.items()
         }
         for name, (url, clocks) in gateways.items():  # warm-up, not recorded
-            await _timed(https[name], url, secret, 50.0, 0.4, max_chats, offer_wait, clocks, client)
+            await timed_block(
+                https[name], url, secret, 50.0, 0.4, max_chats, offer_wait, clocks, client
+            )
         for _ in range(rounds):
             for name, (url, clocks) in gateways.items():
                 blocks[name].append(
-                    await _timed(
+                    await timed_block(
                         https[name],
                         url,
                         secret,
