@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import aio_pika
 from livechat_shared.contracts.services import OFFLINE_MESSAGES, SESSION_SERVICE
 
-from bench import assignment, floor, memory, profile, routing, summary
+from bench import assignment, floor, memory, partitions, profile, routing, summary
 from bench.config import FULL, TINY, Sizes
 from bench.processes import Service, broker_pid, cpu_seconds, machine_cpu_seconds
 from bench.rabbit import DEFAULT_AMQP_URL, temporary_vhost
@@ -44,6 +44,7 @@ PHASES = (
     "assignment",
     "summary",
     "profile",
+    "partitions",
     "floor_after",
 )
 """In this order: the floor is measured again at the end, and the run is marked noisy when the
@@ -109,26 +110,31 @@ class Run:
         speedscope = self.work / f"profile-{name}.speedscope.json" if profile else None
         return Service(package, env, self.work / f"{name}.log", profile=speedscope)
 
-    async def all_five(self, tag: str, profiled: bool = False) -> dict[str, Service]:
-        """The five services on this run's vhost, the gateway last (it needs the others' URLs
-        and command queues). With `profiled`, the queue manager and the gateway run under
-        py-spy."""
+    async def all_five(
+        self, tag: str, profiled: bool = False, url: str | None = None, partitions: int = 1
+    ) -> dict[str, Service]:
+        """The five services on this run's vhost (or `url`'s) with PARTITIONS `partitions`,
+        the gateway last (it needs the others' URLs and command queues). With `profiled`, the
+        queue manager and the gateway run under py-spy."""
+        url = url or self.url
+        env = {"AMQP_URL": url, "PARTITIONS": str(partitions)}
         others = {
             "queue_manager": self.service(
-                "queue_manager", f"queue-manager-{tag}", profile=profiled
+                "queue_manager", f"queue-manager-{tag}", env, profile=profiled
             ),
-            "session_service": self.service("session_service", f"session-service-{tag}"),
-            "offline_messages": self.service("offline_messages", f"offline-messages-{tag}"),
-            "summary_projector": self.service("summary_projector", f"summary-projector-{tag}"),
+            "session_service": self.service("session_service", f"session-service-{tag}", env),
+            "offline_messages": self.service("offline_messages", f"offline-messages-{tag}", env),
+            "summary_projector": self.service("summary_projector", f"summary-projector-{tag}", env),
         }
         started: dict[str, Service] = {}
         try:
             for name, service in others.items():
                 started[name] = await service.start()
             await routing.declare_queue_manager_topology(
-                self.url, SESSION_SERVICE, OFFLINE_MESSAGES
+                url, SESSION_SERVICE, OFFLINE_MESSAGES, partitions=partitions
             )
             urls = {
+                **env,
                 "VISITOR_GATEWAY_SESSION_SERVICE_URL": started["session_service"].url,
                 "VISITOR_GATEWAY_OFFLINE_MESSAGES_URL": started["offline_messages"].url,
                 "VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL": started["summary_projector"].url,
@@ -173,6 +179,7 @@ class Run:
         await self.phase("assignment", self.assignment)
         await self.phase("summary", self.summary)
         await self.phase("profile", self.profile)
+        await self.phase("partitions", self.partitions)
         await self.phase("floor_after", lambda: floor.measure(self.url, sizes))
         return self.raw
 
@@ -190,8 +197,8 @@ class Run:
 
     async def drain(self, queue_manager: Service, visitors: int) -> dict[str, Any]:
         """Start the queue manager on a backlog of `visitors` and time its offers."""
-        site, operators = await routing.publish_backlog(self.url, visitors, self.sizes.max_chats)
-        tap = await routing.Tap(self.url, "ChatOffered", site).open(visitors)
+        sites, operators = await routing.publish_backlog(self.url, visitors, self.sizes.max_chats)
+        tap = await routing.Tap(self.url, "ChatOffered", *sites).open(visitors)
         try:
             started = time.perf_counter()
             if queue_manager.process is None:  # else it takes the backlog as it comes
@@ -210,16 +217,27 @@ class Run:
             await tap.close()
 
     async def assignment(self) -> dict[str, Any]:
+        s = self.sizes
+        return await self.assign("assignment", s.arrival_rates, s.arrival_seconds)
+
+    async def assign(
+        self,
+        tag: str,
+        rates: tuple[float, ...],
+        seconds: tuple[float, ...],
+        url: str | None = None,
+        partitions: int = 1,
+    ) -> dict[str, Any]:
         """Chat requests at the gateway with all five services running, as in production:
         every service's CPU per assigned visitor is counted."""
-        services = await self.all_five("assignment")
+        services = await self.all_five(tag, url=url, partitions=partitions)
         try:
             s = self.sizes
             found = await assignment.measure(
                 services["gateway"].url,
                 TOKEN_SECRET,
-                s.arrival_rates,
-                s.arrival_seconds,
+                rates,
+                seconds,
                 s.max_chats,
                 s.offer_wait_seconds,
                 clocks=self.clocks(services),
@@ -228,6 +246,61 @@ class Run:
             return {"services": sorted(services), "broker_pid": self.broker, **found}
         finally:
             await _stop_all(services)
+
+    async def partitions(self) -> dict[str, Any]:
+        """Issue 15: routing throughput with 1, 2, 3... queue-manager replicas over partitioned
+        sites, then the assignment latency with one partition and with `partitions` (one
+        replica). Each measurement on a vhost of its own: the queues of another partition
+        count (or of the phases before) would receive copies of its messages."""
+        s = self.sizes
+        found: dict[str, Any] = {
+            "partitions": s.partitions,
+            "cores": os.cpu_count(),
+            "throughput": {},
+            "latency": {"rate_per_s": s.partition_latency_rate},
+        }
+        for replicas in s.partition_replicas:
+            with temporary_vhost(self.url) as url:
+                found["throughput"][str(replicas)] = await partitions.throughput(
+                    url,
+                    replicas,
+                    s,
+                    self.service,
+                    self.clocks({}),
+                    self.work / f"queue-manager-{replicas}-replicas.jsonl",
+                )
+        found["latency"].update(await self.partitioned_latency())
+        return found
+
+    async def partitioned_latency(self) -> dict[str, dict[str, Any]]:
+        """The five services twice, each on a vhost of its own: with one partition and with
+        `partitions`; chat requests at the same rate to each in turn, in blocks."""
+        s = self.sizes
+        stacks: dict[str, dict[str, Service]] = {}
+        with contextlib.ExitStack() as vhosts:
+            try:
+                for count in (1, s.partitions):
+                    url = vhosts.enter_context(temporary_vhost(self.url))
+                    stacks[str(count)] = await self.all_five(
+                        f"partitions-{count}", url=url, partitions=count
+                    )
+                    await partitions.touch_every_partition(url, count)
+                return await assignment.alternating(
+                    {
+                        count: (services["gateway"].url, self.clocks(services))
+                        for count, services in stacks.items()
+                    },
+                    TOKEN_SECRET,
+                    s.partition_latency_rate,
+                    s.partition_latency_seconds,
+                    s.partition_latency_rounds,
+                    s.max_chats,
+                    s.offer_wait_seconds,
+                    client=self.http_client,
+                )
+            finally:
+                for services in stacks.values():
+                    await _stop_all(services)
 
     async def memory(self) -> dict[str, Any]:
         queue_manager = await self.service("queue_manager", "queue-manager-memory").start()

@@ -16,6 +16,7 @@ import json
 import math
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -129,7 +130,24 @@ async def _online(http: httpx.AsyncClient, token: str) -> None:
     )
 
 
-async def run_rate(
+@dataclass
+class Timed:
+    """One timed block of chat requests: per visitor, in the order they were sent."""
+
+    latencies: list[float]
+    """Scheduled send → offer on the socket (a lower bound for an offer that never came)."""
+    http_seconds: list[float]
+    slip: list[float]
+    outcomes: dict[str, int]
+    missing: int
+    operators: int
+    send_seconds: float
+    wall: float
+    cpu: dict[str, float]
+    opened: int | None
+
+
+async def timed_block(
     http: httpx.AsyncClient,
     gateway_url: str,
     secret: str,
@@ -139,7 +157,7 @@ async def run_rate(
     offer_wait: float,
     clocks: Clocks,
     client: str,
-) -> dict[str, Any]:
+) -> Timed:
     site = f"bench-assign-{int(rate)}-{uuid.uuid4().hex[:6]}"
     visitors = max(1, int(rate * seconds))
     operators = math.ceil(visitors * 1.2 / max_chats) + 1
@@ -225,30 +243,63 @@ async def run_rate(
                 missing += 1
                 arrived = gave_up  # a lower bound: it had not arrived when we stopped waiting
             latencies.append(arrived - scheduled[i])
-        http_seconds = [answered[i] - scheduled[i] for i in range(visitors) if answered[i]]
-        fifth = max(1, visitors // 5)  # a growing backlog shows as a later last fifth
-        return {
-            **summary_ms(latencies),
-            "first_fifth_p50_ms": round(percentile(latencies[:fifth], 50) * 1000, 3),
-            "last_fifth_p50_ms": round(percentile(latencies[-fifth:], 50) * 1000, 3),
-            "rate_per_s": rate,
-            "visitors": visitors,
-            "operators": operators,
-            "max_chats": max_chats,
-            "offers_missing": missing,
-            "offers_arrived": visitors - missing,
-            "offer_wait_s": offer_wait,
-            "send_seconds": round(last_sent - scheduled[0], 3),
-            "http_outcomes": dict(sorted(outcomes.items())),
-            "http_response_ms": summary_ms(http_seconds) if http_seconds else None,
-            "client_send_slip_ms": summary_ms(slip),
-            "http_client": client,
-            "http_connections_opened": lean.opened if lean is not None else None,
-            "timed_wall_s": round(wall, 3),
-            "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 3) for k in cpu_after},
-        }
+        return Timed(
+            latencies=latencies,
+            http_seconds=[answered[i] - scheduled[i] for i in range(visitors) if answered[i]],
+            slip=slip,
+            outcomes=outcomes,
+            missing=missing,
+            operators=operators,
+            send_seconds=last_sent - scheduled[0],
+            wall=wall,
+            cpu={k: cpu_after[k] - cpu_before[k] for k in cpu_after},
+            opened=lean.opened if lean is not None else None,
+        )
     finally:
         await consoles.close()
+
+
+def _added(seconds: list[dict[str, float]]) -> dict[str, float]:
+    """Key by key sums (a key whose sum is 0 stays, unlike a Counter's)."""
+    total: dict[str, float] = {}
+    for one in seconds:
+        for key, value in one.items():
+            total[key] = total.get(key, 0.0) + value
+    return total
+
+
+def summarize(
+    blocks: list[Timed], rate: float, max_chats: int, offer_wait: float, client: str
+) -> dict[str, Any]:
+    """The figures of one or more timed blocks at `rate`, taken together."""
+    latencies = [x for b in blocks for x in b.latencies]
+    http_seconds = [x for b in blocks for x in b.http_seconds]
+    outcomes = sum((Counter(b.outcomes) for b in blocks), Counter[str]())
+    missing = sum(b.missing for b in blocks)
+    cpu = _added([b.cpu for b in blocks])
+    opened = [b.opened for b in blocks if b.opened is not None]
+    fifth = max(1, len(latencies) // 5)  # a growing backlog shows as a later last fifth
+    return {
+        **summary_ms(latencies),
+        "first_fifth_p50_ms": round(percentile(latencies[:fifth], 50) * 1000, 3),
+        "last_fifth_p50_ms": round(percentile(latencies[-fifth:], 50) * 1000, 3),
+        "rate_per_s": rate,
+        "visitors": len(latencies),
+        "operators": sum(b.operators for b in blocks),
+        "max_chats": max_chats,
+        "offers_missing": missing,
+        "offers_arrived": len(latencies) - missing,
+        "offer_wait_s": offer_wait,
+        "send_seconds": round(sum(b.send_seconds for b in blocks), 3),
+        "http_outcomes": dict(sorted(outcomes.items())),
+        "http_response_ms": summary_ms(http_seconds) if http_seconds else None,
+        "client_send_slip_ms": summary_ms([x for b in blocks for x in b.slip]),
+        "http_client": client,
+        "http_connections_opened": sum(opened) if opened else None,
+        "timed_wall_s": round(sum(b.wall for b in blocks), 3),
+        "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
+        **({"blocks": len(blocks)} if len(blocks) > 1 else {}),
+    }
 
 
 def _read(clocks: Clocks) -> dict[str, float]:
@@ -270,10 +321,59 @@ async def measure(
     lean client (bench.http1) unless `client` is "httpx"; set-up calls always use httpx."""
     async with httpx.AsyncClient(base_url=gateway_url, limits=HTTP_LIMITS, timeout=60.0) as http:
         # Warm-up (not recorded): connections, the gateway's and queue manager's first messages.
-        await run_rate(http, gateway_url, secret, 50.0, 0.4, max_chats, offer_wait, clocks, client)
+        await timed_block(
+            http, gateway_url, secret, 50.0, 0.4, max_chats, offer_wait, clocks, client
+        )
         results = {}
         for rate, sustained in zip(rates, seconds, strict=True):
-            results[f"{int(rate)}"] = await run_rate(
+            timed = await timed_block(
                 http, gateway_url, secret, rate, sustained, max_chats, offer_wait, clocks, client
             )
+            results[f"{int(rate)}"] = summarize([timed], rate, max_chats, offer_wait, client)
         return results
+
+
+async def alternating(
+    gateways: dict[str, tuple[str, Clocks]],
+    secret: str,
+    rate: float,
+    seconds: float,
+    rounds: int,
+    max_chats: int,
+    offer_wait: float,
+    client: str = "lean",
+) -> dict[str, dict[str, Any]]:
+    """Several systems (name -> gateway URL and clocks) at the same `rate` for `seconds` each,
+    in `rounds` blocks taking turns, so that what else a shared machine does meanwhile falls on
+    all of them alike; each system's blocks are summarized together."""
+    blocks: dict[str, list[Timed]] = {name: [] for name in gateways}
+    async with contextlib.AsyncExitStack() as stack:
+        https = {
+            name: await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, limits=HTTP_LIMITS, timeout=60.0)
+            )
+            for name, (url, _) in gateways.items()
+        }
+        for name, (url, clocks) in gateways.items():  # warm-up, not recorded
+            await timed_block(
+                https[name], url, secret, 50.0, 0.4, max_chats, offer_wait, clocks, client
+            )
+        for _ in range(rounds):
+            for name, (url, clocks) in gateways.items():
+                blocks[name].append(
+                    await timed_block(
+                        https[name],
+                        url,
+                        secret,
+                        rate,
+                        seconds / rounds,
+                        max_chats,
+                        offer_wait,
+                        clocks,
+                        client,
+                    )
+                )
+    return {
+        name: summarize(timed, rate, max_chats, offer_wait, client)
+        for name, timed in blocks.items()
+    }

@@ -35,6 +35,19 @@ class Sizes:
     """Backlog the profiled queue manager drains (its saturation)."""
     profile_seconds: float
     """Chat requests at the highest arrival rate for the profiled gateway."""
+    partition_visitors: int
+    """Backlog of VisitorWaiting the queue-manager replicas drain, spread over the sites."""
+    partition_sites: int
+    """Sites of that backlog, as many in each partition."""
+    partition_latency_seconds: float
+    """Chat requests at `partition_latency_rate`, with one partition and with `partitions`."""
+    partition_replicas: tuple[int, ...] = (1, 2, 3)
+    """Queue-manager replica counts whose routing throughput is measured."""
+    partitions: int = 12
+    """PARTITIONS of the partitions phase: 1, 2 and 3 replicas own as many each."""
+    partition_latency_rate: float = 100.0
+    partition_latency_rounds: int = 4
+    """Blocks of `partition_latency_seconds / rounds`, one partition count after the other."""
     max_chats: int = 50
 
 
@@ -56,6 +69,9 @@ FULL = Sizes(
     memory_visitors=100_000,
     profile_visitors=3_000,
     profile_seconds=5.0,
+    partition_visitors=6_000,
+    partition_sites=48,
+    partition_latency_seconds=10.0,
 )
 
 TINY = Sizes(
@@ -76,4 +92,7 @@ TINY = Sizes(
     memory_visitors=1_000,
     profile_visitors=200,
     profile_seconds=0.4,
+    partition_visitors=1_200,
+    partition_sites=24,
+    partition_latency_seconds=0.4,
 )

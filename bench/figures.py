@@ -23,6 +23,10 @@ SERVICES = (
 """The five services whose CPU per assigned visitor the CPU target adds up."""
 CPU_RATE = "100"
 """The arrival rate whose CPU per visitor the target judges (steady, below saturation)."""
+REPLICAS = ("1", "2", "3")
+"""Queue-manager replica counts of the partitions phase (figures even when it did not run)."""
+PARTITIONED = ("single_queue", "partitioned")
+"""The partitions phase's two assignment latencies: PARTITIONS=1 and PARTITIONS=P."""
 
 
 @dataclass
@@ -88,6 +92,11 @@ class _Figures:
             figure.reason = reason
         self.all[id] = figure
         return figure
+
+    def quotient(self, id: str, label: str, over: str, under: str, reason: str) -> Figure:
+        """A derived figure: figure `over` divided by figure `under`."""
+        a, b = self.value(over), self.value(under)
+        return self.put(id, label, "x", a / b if b and a is not None else None, reason)
 
     def value(self, id: str) -> float | None:
         figure = self.all.get(id)
@@ -241,6 +250,71 @@ def _routing(f: _Figures) -> None:
     )
 
 
+def _partitions(f: _Figures) -> None:
+    """Issue 15: routing throughput by queue-manager replica count, and the assignment latency
+    with partitions against a single queue."""
+    phase = f.raw.get("partitions") or {}
+    count = phase.get("partitions", "P")
+    replicas = [*REPLICAS, *(n for n in phase.get("throughput", {}) if n not in REPLICAS)]
+    for n in replicas:
+        drained = dig(phase, "throughput", n) or {}
+        path = ("throughput", n)
+        notes = [drained["reason"]] if drained.get("reason") else []
+        if shares := drained.get("busy_share_by_replica"):
+            notes.append(
+                f"{drained.get('visitors', 0):,} visitors over {drained.get('sites')} sites; "
+                f"decisions by replica {drained.get('decisions_by_replica')}; busy share "
+                f"{' / '.join(f'{x:.0%}' for x in shares)}; other processes used "
+                f"{drained.get('other_processes_cores', 0):.2f} cores meanwhile"
+            )
+        what = f"{n} queue-manager replica{'s' if n != '1' else ''}, {count} partitions"
+        f.add(
+            f"partitions_decisions_per_s_{n}_replicas",
+            f"routing throughput, {what}",
+            "decisions/s",
+            "partitions",
+            (*path, "decisions_per_s"),
+            floor=RAW_THROUGHPUT,
+            notes=notes,
+        )
+        for who, label in (("queue_manager", "the queue managers"), ("broker", "the broker")):
+            f.add(
+                f"partitions_{who}_cpu_ms_per_decision_{n}_replicas",
+                f"CPU per decision, {label}, {what}",
+                "ms",
+                "partitions",
+                (*path, f"{who}_cpu_ms_per_decision"),
+            )
+        f.quotient(
+            f"partitions_speedup_{n}_replicas",
+            f"routing throughput, {what}, against one replica",
+            f"partitions_decisions_per_s_{n}_replicas",
+            "partitions_decisions_per_s_1_replicas",
+            _why(f.raw, "partitions", "the phase reported no rate"),
+        )
+    for q in ("p50", "p99"):
+        for key, setting in (("single_queue", "1"), ("partitioned", str(count))):
+            f.add(
+                f"partitions_assignment_{q}_ms_{key}",
+                f"assignment latency at {phase.get('latency', {}).get('rate_per_s', 0):.0f} "
+                f"visitors/s, PARTITIONS={setting}, {q}",
+                "ms",
+                "partitions",
+                ("latency", setting, q),
+                floor=TWO_HOP_P99,
+            )
+        single, partitioned = (
+            f.value(f"partitions_assignment_{q}_ms_{key}") for key in PARTITIONED
+        )
+        f.put(
+            f"partitions_added_{q}_ms",
+            f"assignment latency added by partition routing, {q}",
+            "ms",
+            partitioned - single if single is not None and partitioned is not None else None,
+            _why(f.raw, "partitions", "the phase reported no latency"),
+        )
+
+
 def _domain(f: _Figures) -> None:
     small = dig(f.raw, "domain", "small") or 0
     large = dig(f.raw, "domain", "large") or 0
@@ -254,15 +328,11 @@ def _domain(f: _Figures) -> None:
                 ("decisions", str(size), kind, "median"),
                 scale=0.001,
             )
-        a, b = (
-            f.value(f"decision_{kind}_us_small_queue"),
-            f.value(f"decision_{kind}_us_large_queue"),
-        )
-        f.put(
+        f.quotient(
             f"decision_{kind}_cost_ratio",
             f"{what} decision cost, {large:,} vs {small:,} waiting",
-            "x",
-            b / a if a and b is not None else None,
+            f"decision_{kind}_us_large_queue",
+            f"decision_{kind}_us_small_queue",
             _why(f.raw, "domain", "no decision timings"),
         )
     before = _number(dig(f.raw, "domain", "rss_before_bytes"))
@@ -353,6 +423,7 @@ def figures(raw: dict[str, Any]) -> list[Figure]:
     _routing(f)
     _assignment(f)
     _summary(f)
+    _partitions(f)
     _domain(f)
     _memory(f)
     f.ratios()

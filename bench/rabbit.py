@@ -12,11 +12,13 @@ import subprocess
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 from livechat_shared.contracts import Message
+from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
 from livechat_shared.contracts.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, routing_key
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -49,13 +51,16 @@ def temporary_vhost(url: str) -> Iterator[str]:
         _rabbitmqctl("delete_vhost", name)
 
 
-def amqp_message(body: bytes, message_id: str | None = None) -> aio_pika.Message:
+def amqp_message(
+    body: bytes, message_id: str | None = None, headers: dict[str, str] | None = None
+) -> aio_pika.Message:
     """Persistent, as the services publish."""
     return aio_pika.Message(
         body,
         content_type="application/json",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         message_id=message_id,
+        headers=dict(headers) if headers else None,
     )
 
 
@@ -68,15 +73,24 @@ async def livechat_exchanges(channel: AbstractChannel) -> dict[str, AbstractExch
     return found
 
 
-def encode(message: Message) -> tuple[str, str, bytes]:
-    """(exchange, routing key, body) of a contract, as the services put it on the wire."""
+class Wire(NamedTuple):
+    exchange: str
+    key: str
+    body: bytes
+    headers: dict[str, str] | None = None
+
+
+def encode(message: Message, partitions: int = 1) -> Wire:
+    """A contract as the services put it on the wire: with more than one partition, its site's
+    partition in the header the partitions exchanges route on (as `Bus.publish` sets it)."""
     exchange = EVENTS_EXCHANGE if message.kind == "event" else COMMANDS_EXCHANGE
-    return exchange, routing_key(message), message.model_dump_json().encode()
+    headers = None
+    if partitions > 1:
+        headers = {PARTITION_HEADER: str(partition_of(message.site_id, partitions))}
+    return Wire(exchange, routing_key(message), message.model_dump_json().encode(), headers)
 
 
-async def publish_all(
-    channel: AbstractChannel, messages: Iterable[tuple[str, str, bytes]], window: int = 512
-) -> int:
+async def publish_all(channel: AbstractChannel, messages: Iterable[Wire], window: int = 512) -> int:
     """Publish with at most `window` unconfirmed messages in flight; returns how many went out.
 
     The channel must have publisher confirms on: every message is confirmed when this returns.
@@ -85,12 +99,12 @@ async def publish_all(
     pending: set[asyncio.Future[object]] = set()
     sent = 0
     try:
-        for exchange, key, body in messages:
+        for exchange, key, body, headers in messages:
             if len(pending) >= window:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for future in done:
                     future.result()
-            publish = exchanges[exchange].publish(amqp_message(body), routing_key=key)
+            publish = exchanges[exchange].publish(amqp_message(body, headers=headers), key)
             pending.add(asyncio.ensure_future(publish))
             sent += 1
         await asyncio.gather(*pending)

@@ -11,10 +11,13 @@ from typing import Any
 
 from bench.figures import (
     NOISY,
+    PARTITIONED,
     RAW_THROUGHPUT,
+    REPLICAS,
     SERVICES,
     TWO_HOP_P99,
     Figure,
+    dig,
     figures,
     floor_spread,
 )
@@ -22,6 +25,7 @@ from bench.targets import Target, targets
 
 _FLOOR_NAMES = {TWO_HOP_P99: "two-hop p99", RAW_THROUGHPUT: "raw throughput"}
 _CPU_ROWS = (*SERVICES, "services", "bench_client", "broker")
+Q = ("p50", "p99")
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -99,12 +103,74 @@ def _cpu_table(found: list[Figure]) -> list[str]:
     return lines
 
 
+def _partitions_table(found: list[Figure], raw: dict[str, Any]) -> list[str]:
+    by_id = {f.id: f for f in found}
+    phase = raw.get("partitions") or {}
+    lines = ["", "## Routing throughput by queue-manager replica count (issue 15)", ""]
+    if error := phase.get("error"):
+        return [*lines, f"Not measured: {_cell(error)}"]
+    drains = phase.get("throughput") or {}
+    first: dict[str, Any] = next(iter(drains.values()), {})
+    lines += [
+        f"{phase.get('partitions')} partitions, {first.get('sites')} sites (as many in each "
+        f"partition), {first.get('visitors', 0):,} VisitorWaiting drained by N queue-manager "
+        "processes, each its own partitions; the rate while every replica decides (its middle "
+        "80%). The replicas and the broker share the machine's "
+        f"{phase.get('cores')} cores: the cores bound the gain, and the CPU per decision "
+        "shows how the work scales. The last column: how many cores the whole machine was "
+        "busy meanwhile, and how many of them other processes took (other users).",
+        "",
+        "| replicas | decisions/s | ratio to raw | QM CPU ms per decision "
+        "| broker CPU ms per decision | per-replica busy share | machine busy (others), cores |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n in [*REPLICAS, *(k for k in drains if k not in REPLICAS)]:
+        rate = by_id[f"partitions_decisions_per_s_{n}_replicas"]
+        ratio = f"{rate.ratio_to_floor:.3g}x" if rate.ratio_to_floor is not None else "n/a"
+        cells = [
+            _number(rate.value, "") if rate.value is not None else _cell(rate.reason or "n/a"),
+            ratio,
+            *(
+                _number(by_id[f"partitions_{who}_cpu_ms_per_decision_{n}_replicas"].value, "")
+                for who in ("queue_manager", "broker")
+            ),
+            " / ".join(f"{x:.0%}" for x in dig(drains, n, "busy_share_by_replica") or []) or "n/a",
+            _machine(drains.get(n) or {}),
+        ]
+        lines.append(f"| {n} | {' | '.join(cells)} |")
+    latency = phase.get("latency") or {}
+    lines += [
+        "",
+        f"Partition routing's added latency: assignment (chat request → offer on the "
+        f"operator's socket) at {latency.get('rate_per_s', 0):.0f} visitors/s, one replica of "
+        "each service; both systems run side by side, each on a vhost of its own, and take "
+        "the requests in turns of a few seconds, so that the machine's other load falls on "
+        "both alike.",
+        "",
+        "| PARTITIONS | p50 | p99 |",
+        "|---|---|---|",
+    ]
+    for key, setting in zip(PARTITIONED, ("1", str(phase.get("partitions"))), strict=True):
+        cells = [_number(by_id[f"partitions_assignment_{q}_ms_{key}"].value, "ms") for q in Q]
+        lines.append(f"| {setting} | {' | '.join(cells)} |")
+    added = [_number(by_id[f"partitions_added_{q}_ms"].value, "ms") for q in Q]
+    lines.append(f"| added by partitions | {' | '.join(added)} |")
+    return lines
+
+
+def _machine(drained: dict[str, Any]) -> str:
+    busy, others = drained.get("machine_busy_cores"), drained.get("other_processes_cores")
+    return f"{busy:.2f} ({others:.2f})" if busy is not None and others is not None else "n/a"
+
+
 def _figures_table(found: list[Figure]) -> list[str]:
     lines = ["", "## All figures", "", "| figure | value | ratio to floor | notes |"]
     lines.append("|---|---|---|---|")
     for f in found:
         if f.id.startswith(("cpu_ms_per_visitor_", "broker_cpu_share_")) and not f.notes:
             continue  # in the CPU table
+        if f.id.startswith("partitions_") and not f.notes:
+            continue  # in the partitions table
         ratio = ""
         if f.ratio_to_floor is not None and f.floor != f.id:
             ratio = f"{f.ratio_to_floor:.3g}x {_FLOOR_NAMES.get(f.floor or '', f.floor)}"
@@ -142,6 +208,7 @@ def markdown(
         *_header(meta),
         *_targets_table(checked),
         *_cpu_table(found),
+        *_partitions_table(found, raw),
         *_figures_table(found),
         *_profiles(raw),
     ]

@@ -106,8 +106,9 @@ async def _publish_paced(url: str, makers: list[Callable[[], Event]], rate: floa
         sends: set[asyncio.Task[Any]] = set()
 
         def launch(i: int, _: float) -> None:
-            exchange, key, body = encode(makers[i]())
-            task = asyncio.create_task(exchanges[exchange].publish(amqp_message(body), key))
+            wire = encode(makers[i]())
+            message = amqp_message(wire.body)
+            task = asyncio.create_task(exchanges[wire.exchange].publish(message, wire.key))
             sends.add(task)
             task.add_done_callback(sends.discard)
 

@@ -61,9 +61,30 @@ FIGURES = {
     "domain_traced_bytes_per_waiting_visitor",
     "queue_manager_rss_mb_reached",
     "queue_manager_rss_mb_at_target",
+    *(
+        f"partitions_{figure}_{replicas}_replicas"
+        for figure in (
+            "decisions_per_s",
+            "queue_manager_cpu_ms_per_decision",
+            "broker_cpu_ms_per_decision",
+            "speedup",
+        )
+        for replicas in (1, 2, 3)
+    ),
+    *(
+        f"partitions_assignment_{q}_ms_{setting}"
+        for q in ("p50", "p99")
+        for setting in ("single_queue", "partitioned")
+    ),
+    "partitions_added_p50_ms",
+    "partitions_added_p99_ms",
 }
 MAY_BE_UNAVAILABLE = {
     "summary_lag_p99_ms": "not available",
+    **{
+        f"partitions_broker_cpu_ms_per_decision_{replicas}_replicas": "partitions reported no"
+        for replicas in (1, 2, 3)
+    },
     **{
         f"{figure}_at_{rate}": "the broker's process was not found"
         for figure in ("cpu_ms_per_visitor_broker", "broker_cpu_share")
@@ -108,6 +129,9 @@ def test_the_tiny_bench_reports_every_figure_as_a_number_or_a_reason(tmp_path: P
     assert isinstance(document["meta"]["noisy"], bool)
     page = (tmp_path / "latest.md").read_text()
     assert page.startswith("# Bench results (tiny")
+    assert "## Routing throughput by queue-manager replica count (issue 15)" in page
+    for replicas in (1, 2, 3):  # a row of figures in the partitions table
+        assert f"\n| {replicas} | " in page
     for profiled in ("queue-manager", "gateway"):
         assert f"latest-profile-{profiled}.speedscope.json" in page
         top = (tmp_path / f"latest-profile-{profiled}.txt").read_text()
