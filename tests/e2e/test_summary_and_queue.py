@@ -16,13 +16,19 @@ from tests.support.clients import Operator, Party, Visitor
 pytestmark = pytest.mark.e2e
 
 
-async def eventually(read: Any, check: Any, within: float = 10.0) -> Any:
-    async with asyncio.timeout(within):
-        while True:
-            body = await read()
-            if check(body):
-                return body
-            await asyncio.sleep(0.1)
+async def eventually(read: Any, check: Any, within: float = 20.0) -> Any:
+    """Read until the check holds; on a timeout, say what was read last (the projector runs
+    behind the events, by seconds on a loaded machine)."""
+    body = None
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                body = await read()
+                if check(body):
+                    return body
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise AssertionError(f"not so within {within} s; read last: {body}") from None
 
 
 async def test_the_console_sees_the_summary_and_the_queue_with_badges(
