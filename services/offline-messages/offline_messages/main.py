@@ -29,7 +29,8 @@ def build_store(settings: OfflineMessagesSettings) -> OfflineMessageStore:
     database = mongo_if_set(settings, kept="offline messages are", path=settings.store_path)
     if database is not None:
         return MongoMessageStore(*database)
-    return SqliteMessageStore(settings.store_path)
+    # partitioned replicas on one machine share the file (each writes the sites it consumes)
+    return SqliteMessageStore(settings.store_path, shared=settings.replicas > 1)
 
 
 def create_app(

@@ -30,7 +30,8 @@ def build_store(settings: SessionServiceSettings) -> SessionStore:
     database = mongo_if_set(settings, kept="sessions and transcripts are", path=settings.store_path)
     if database is not None:
         return MongoSessionStore(*database)
-    return SqliteSessionStore(settings.store_path)
+    # partitioned replicas on one machine share the file (each writes the sites it consumes)
+    return SqliteSessionStore(settings.store_path, shared=settings.replicas > 1)
 
 
 def create_app(
