@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 
@@ -245,6 +246,8 @@ class InputConsumer:
             # Never waits: the tasks asyncio runs in creation order keep the delivery order
             # (per queue: one inbox for every partition, one loop, each partition in its order).
             inbox.put_nowait(delivery)
+            if partition not in self._delivered and len(self._names) > 1:
+                _active_on(partition, delivery)
             self._delivered.add(partition)
             self._set_active(True)
 
@@ -378,6 +381,17 @@ class InputConsumer:
             log.warning("consuming again after a connection loss")
             await self.bus.reconnected()
             return
+
+
+def _active_on(partition: int, first: AbstractIncomingMessage) -> None:
+    """Log that this replica got a partition's first message (since it connected, or since it
+    handed the partition back): the moment it became the partition's active consumer, and when
+    that message was sent, so a failover's wait can be measured from the logs."""
+    try:
+        sent = json.loads(first.body).get("occurred_at")
+    except (ValueError, AttributeError):
+        sent = None
+    log.info("active on a partition", extra={"partition": partition, "first_message_at": sent})
 
 
 def subscribe(
