@@ -34,7 +34,9 @@ last one). A replica consumes its own partitions at once and the others after th
 every rebalance round it hands back, between two batches (a lock covers a whole batch's
 handling and settling), one partition it is active on whose owner lives (closing that channel
 alone, so RabbitMQ gives the partition to the next consumer in line). Deliveries of a channel
-closed by then are left out of later batches: the broker delivers them again.
+closed by then are left out of later batches: the broker delivers them again. A partition's
+first delivery on a channel logs "active on a partition" with when that message was sent: the
+fault suite measures each failover from it.
 """
 
 from __future__ import annotations
