@@ -28,6 +28,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -126,12 +127,26 @@ def _connect(path: Path, schema: str, synchronous: str) -> sqlite3.Connection:
     connection = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS
     )
-    connection.execute("PRAGMA journal_mode=WAL")
+    _write_ahead_log(connection)
     connection.execute(f"PRAGMA synchronous={synchronous}")
     connection.execute("PRAGMA foreign_keys=ON")
     with contextlib.closing(connection.cursor()) as cursor:
         cursor.executescript(schema)
     return connection
+
+
+def _write_ahead_log(connection: sqlite3.Connection) -> None:
+    """WAL mode. Turning a new file to WAL takes an exclusive lock and does not wait for it:
+    replicas that start together on a new file try again, up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
 
 
 def _transaction(connection: sqlite3.Connection, change: Callable[[sqlite3.Connection], T]) -> T:
