@@ -158,10 +158,14 @@ def failovers(figures: Figures, killed_at: list[tuple[str, float]], logs: Path) 
         if (line := path.read_text(errors="replace"))
     ]
     figures.details["hand-backs (a replica back gets its own partitions)"] = backs
-    figures.details["projector batches applied again (a site changed since it was read)"] = [
-        f"{path.stem}: {path.read_text(errors='replace').count(APPLIED_AGAIN)}"
+    again = {
+        path.stem: path.read_text(errors="replace").count(APPLIED_AGAIN)
         for path in replica_logs
         if path.stem.startswith("summary_projector")
+    }
+    figures.projector_applied_again = sum(again.values())
+    figures.details["projector batches applied again (a site changed since it was read)"] = [
+        f"{replica}: {count}" for replica, count in again.items()
     ]
     figures.details["replica events"] = [
         f"{path.stem}: {entry['ts'][11:23]} {entry['msg']} {entry.get('partitions', '')}"
