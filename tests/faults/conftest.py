@@ -29,8 +29,12 @@ from tests.faults.partitions import (
 from tests.faults.scenario import OFFER_TIMEOUT_SECONDS, Fleet, Run
 from tests.support.fleet import LocalProcess
 from tests.support.rabbit_node import RabbitNode
+from tests.support.round_robin import RoundRobinFront
 
 STANDBY_DELAY_SECONDS = 20.0
+PAIR_STANDBY_DELAY_SECONDS = 6.0
+"""The services run in pairs stand by sooner: the second kill (of the other ordinal) comes
+soon after the first replica is back, and only it can take the partitions over then."""
 RESULTS_VARIABLE = "FAULTS_RESULTS_DIR"
 """Where the figures are written besides the run's temporary folder: `make faults` sets it to
 tests/faults/results (quoted by the README); `make test` leaves the repository untouched."""
@@ -38,8 +42,11 @@ _figures: list[Figures] = []
 
 
 def _services(
-    node: RabbitNode, base: Path, partitions: int = 1, queue_managers: int = 1
-) -> dict[str, LocalProcess]:
+    node: RabbitNode, base: Path, partitions: int = 1, queue_managers: int = 1, pairs: bool = False
+) -> tuple[dict[str, LocalProcess], list[RoundRobinFront]]:
+    """The processes by name (a replica's name ends in its ordinal), and the round-robin fronts
+    of the services run in pairs (`pairs`: the session service, offline messages and the
+    projector, two replicas each sharing their embedded store, as a StatefulSet of 2)."""
     env = {
         "PARTITIONS": str(partitions),
         "AMQP_URL": node.url,
@@ -59,37 +66,50 @@ def _services(
         process.env.pop("MONGO_URL", None)  # the embedded mode, whatever the caller's shell says
         return process
 
-    sessions = service("session_service", "session_service")
-    offline = service("offline_messages", "offline_messages")
-    projector = service("summary_projector", "summary_projector")
-    env["VISITOR_GATEWAY_SESSION_SERVICE_URL"] = sessions.url
-    env["VISITOR_GATEWAY_OFFLINE_MESSAGES_URL"] = offline.url
-    env["VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL"] = projector.url
-    if queue_managers == 1:
-        queue_manager = {"queue_manager": service("queue_manager", "queue_manager")}
-    else:
-        queue_manager = {}
-        for n in range(queue_managers):
-            name = f"queue_manager_{n}"
-            replica = service("queue_manager", name)
+    def replicas(package: str, count: int, standby_delay: float) -> dict[str, LocalProcess]:
+        if count == 1:
+            return {package: service(package, package)}
+        found = {}
+        prefix = package.upper()
+        for n in range(count):
+            replica = service(package, f"{package}_{n}")
             replica.env.update(
-                QUEUE_MANAGER_REPLICAS=str(queue_managers),
-                QUEUE_MANAGER_REPLICA_ORDINAL=str(n),
-                # the replicas start one after another: each gets its own partitions first
-                QUEUE_MANAGER_STANDBY_DELAY_SECONDS=str(STANDBY_DELAY_SECONDS),
-                # a replica back after its SIGKILL gets its partitions back within a round
-                QUEUE_MANAGER_REBALANCE_SECONDS="10",
+                {
+                    f"{prefix}_REPLICAS": str(count),
+                    f"{prefix}_REPLICA_ORDINAL": str(n),
+                    # started together: each gets its own partitions first
+                    f"{prefix}_STANDBY_DELAY_SECONDS": str(standby_delay),
+                    # a replica back after its SIGKILL gets its partitions back within a round
+                    f"{prefix}_REBALANCE_SECONDS": "10",
+                }
             )
-            queue_manager[name] = replica
+            found[replica.name] = replica
+        return found
+
+    queue_manager = replicas("queue_manager", queue_managers, STANDBY_DELAY_SECONDS)
+    paired: dict[str, LocalProcess] = {}
+    fronts = []
+    for package, url in (
+        ("session_service", "VISITOR_GATEWAY_SESSION_SERVICE_URL"),
+        ("offline_messages", "VISITOR_GATEWAY_OFFLINE_MESSAGES_URL"),
+        ("summary_projector", "VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL"),
+    ):
+        these = replicas(package, 2 if pairs else 1, PAIR_STANDBY_DELAY_SECONDS)
+        paired.update(these)
+        if pairs:
+            # the gateway reaches the pair through a front, as through a Kubernetes Service
+            front = RoundRobinFront([p.port for p in these.values()])
+            fronts.append(front)
+            env[url] = front.url
+        else:
+            env[url] = next(iter(these.values())).url
     gateway = service("visitor_gateway", "gateway")
     # one after another: each declares its queues before the next one publishes to them
-    return {
-        **queue_manager,
-        "session_service": sessions,
-        "offline_messages": offline,
-        "summary_projector": projector,
-        "gateway": gateway,
-    }
+    return {**queue_manager, **paired, "gateway": gateway}, fronts
+
+
+def _replicas_of(services: dict[str, LocalProcess], package: str) -> list[LocalProcess]:
+    return [p for p in services.values() if p.package == package]
 
 
 async def _start_together(processes: list[LocalProcess]) -> None:
@@ -107,17 +127,24 @@ def _run(
         )
     base = Path(tempfile.mkdtemp(prefix=f"livechat-{name}-"))
     node = RabbitNode(name).start()
-    services = _services(node, base, partitions, queue_managers)
+    pairs = queue_managers > 1
+    services, fronts = _services(node, base, partitions, queue_managers, pairs)
     try:
-        replicas = [p for n, p in services.items() if n.startswith("queue_manager_")]
-        # the replicas together, as a StatefulSet's Parallel pods: each registers on its own
-        # partitions before the others stand by for them
-        asyncio.run(_start_together(replicas))
-        for process in services.values():
-            if process not in replicas:
-                process.start()
+        for front in fronts:
+            front.start()
+        # each service's replicas together, as a StatefulSet's Parallel pods: each registers
+        # on its own partitions before the others stand by for them; the services one after
+        # another, so each declares its queues before the next one publishes to them
+        for package in (
+            "queue_manager",
+            "session_service",
+            "offline_messages",
+            "summary_projector",
+        ):
+            asyncio.run(_start_together(_replicas_of(services, package)))
+        services["gateway"].start()
         if queue_managers > 1:
-            await_standbys(node, queue_managers, within=STANDBY_DELAY_SECONDS + 60)
+            await_standbys(node, services, within=STANDBY_DELAY_SECONDS + 60)
         fleet = Fleet(node, services, services["gateway"].url, str(base / "logs"))
         run = Run(fleet, **plan)
         result = asyncio.run(run.run())
@@ -126,6 +153,8 @@ def _run(
     finally:
         for process in services.values():
             process.stop()
+        for front in fronts:
+            front.stop()
         node.stop()
     result.details["service logs"] = [fleet.logs]
     _figures.append(result)
@@ -146,7 +175,8 @@ def figures() -> Iterator[Figures]:
 
 @pytest.fixture(scope="module")
 def partition_figures() -> Iterator[Figures]:
-    """3 queue-manager replicas sharing PARTITIONS partitions of many sites; two are killed."""
+    """3 queue-manager replicas and 2 of each other stateful service sharing PARTITIONS
+    partitions of many sites; one replica of each is killed, then another."""
     yield from _run(
         "faults-partitions",
         "partitions",
@@ -155,6 +185,7 @@ def partition_figures() -> Iterator[Figures]:
         sites=PARTITION_SITES,
         schedule=PARTITION_FAULTS,
         fill_seconds=FILL_SECONDS,
+        messages_after_killing="offline_messages",
     )
 
 

@@ -40,6 +40,8 @@ class Figures:
     failovers_missing: int = 0
     failover_p50_seconds: float = 0.0
     failover_p99_seconds: float = 0.0
+    projector_applied_again: int = 0
+    """Projector batches applied again because their site changed since it was read."""
     faults: list[str] = field(default_factory=list)
     details: dict[str, list[str]] = field(default_factory=dict)
 

@@ -69,8 +69,13 @@ class Run:
         sites: dict[str, int] = SITES,
         schedule: tuple[Kill, ...] = FAULTS,
         fill_seconds: float = 6.0,
+        messages_after_killing: str | None = None,
     ) -> None:
         self.fleet = fleet
+        self.messages_after_killing = messages_after_killing
+        """A service (name prefix) whose input is sparse: right after each SIGKILL of one of
+        its replicas, every site gets an offline message, so each partition the replica held
+        has a message for its next owner (a failover shows only with a message)."""
         self.fill_seconds = fill_seconds
         self.sites = sites
         self.schedule = schedule
@@ -158,7 +163,11 @@ class Run:
         self.note(f"SIGKILL {name}")
         self.killed_at.append((name, time.time()))
         service.kill()
-        await asyncio.to_thread(service.start)
+        restarted = asyncio.create_task(asyncio.to_thread(service.start))
+        prefix = self.messages_after_killing
+        if prefix is not None and name.startswith(prefix):
+            await asyncio.gather(*(self.offline_message(site_id) for site_id in self.sites))
+        await restarted
         self.figures.faults.append(f"SIGKILL {name}")
         self.note(f"{name} ready again")
 

@@ -1,12 +1,19 @@
-"""Partitions under faults: 3 queue-manager replicas own the partitions of 24 sites between them;
-two are SIGKILLed, one after the other, under the usual load and audit (see partitions.py)."""
+"""Partitions under faults: 3 queue-manager replicas and 2 of each other stateful service own the
+partitions of 24 sites between them; one replica of each service is SIGKILLed, then another of
+the other ordinal, under the usual load and audit (see partitions.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.faults.figures import Figures
-from tests.faults.partitions import PARTITION_FAULTS, PARTITION_SITES, PARTITIONS
+from tests.faults.partitions import (
+    PARTITION_FAULTS,
+    PARTITION_SITES,
+    PARTITIONS,
+    QUEUES,
+    package_of,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
@@ -15,12 +22,20 @@ def _details(figures: Figures, *names: str) -> str:
     return "\n".join(f"{n}: {item}" for n in names for item in figures.details.get(n, [])[:30])
 
 
-def test_the_replicas_shared_the_partitions_and_two_were_killed(
+def test_the_replicas_shared_the_partitions_and_two_of_each_were_killed(
     partition_figures: Figures,
 ) -> None:
     owners = {line.split(": ")[1] for line in partition_figures.details["first owners"]}
-    assert len(owners) == 3, _details(partition_figures, "first owners")
+    replicas = {package: sum(package_of(o) == package for o in owners) for package in QUEUES}
+    assert replicas == {
+        "queue_manager": 3,
+        "session_service": 2,
+        "offline_messages": 2,
+        "summary_projector": 2,
+    }, _details(partition_figures, "first owners")
     assert len(partition_figures.faults) == len(PARTITION_FAULTS)
+    killed = {package_of(name) for _, name in PARTITION_FAULTS}
+    assert killed == set(QUEUES)
     assert partition_figures.chats_started > len(PARTITION_SITES)
 
 
@@ -28,7 +43,9 @@ def test_every_partition_of_a_killed_replica_moves_within_5_seconds(
     partition_figures: Figures,
 ) -> None:
     f = partition_figures
-    assert f.failovers >= PARTITIONS // 3, _details(f, "failovers", "first owners")
+    measured = {line.split(":")[0] for line in f.details["failovers by service"]}
+    assert measured == set(QUEUES), _details(f, "failovers by service", "failovers")
+    assert f.failovers >= PARTITIONS, _details(f, "failovers", "first owners")
     assert f.failovers_missing == 0, _details(f, "failovers")
     assert f.failover_p99_seconds <= 5.0, _details(f, "failovers")
 

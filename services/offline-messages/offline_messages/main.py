@@ -10,6 +10,7 @@ import logging
 from fastapi import FastAPI
 from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import OFFLINE_MESSAGES
+from livechat_shared.runtime.metrics import SiteGauges
 from livechat_shared.runtime.service import mongo_if_set, service_base
 
 from offline_messages.adapters.metrics import MessageQueueMetrics
@@ -29,7 +30,8 @@ def build_store(settings: OfflineMessagesSettings) -> OfflineMessageStore:
     database = mongo_if_set(settings, kept="offline messages are", path=settings.store_path)
     if database is not None:
         return MongoMessageStore(*database)
-    return SqliteMessageStore(settings.store_path)
+    # partitioned replicas on one machine share the file (each writes the sites it consumes)
+    return SqliteMessageStore(settings.store_path, shared=settings.replicas > 1)
 
 
 def create_app(
@@ -41,6 +43,10 @@ def create_app(
     observer = MessageQueueMetrics(base.metrics, messages)
     service = OfflineMessageService(messages, base.bus, utc_now, observe=observer)
     consumer = build_consumer(base.bus, base.metrics, service, settings)
+    # the sites it no longer writes (another replica's now) leave its gauge
+    gauges = SiteGauges([observer.waiting], settings.partitions, settings.owned_partitions())
+    base.bus.on_partition_released(gauges.partition_released)
+    base.bus.on_consumer_lost(gauges.consumer_lost)
 
     async def before_consuming() -> None:
         if isinstance(messages, MongoMessageStore):

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from livechat_shared.contracts.envelope import utc_now
 from livechat_shared.contracts.services import SESSION_SERVICE
 from livechat_shared.runtime.broker import after_reconnect
+from livechat_shared.runtime.metrics import SiteGauges
 from livechat_shared.runtime.service import mongo_if_set, service_base
 
 from session_service.adapters.metrics import SessionMetrics
@@ -30,7 +31,8 @@ def build_store(settings: SessionServiceSettings) -> SessionStore:
     database = mongo_if_set(settings, kept="sessions and transcripts are", path=settings.store_path)
     if database is not None:
         return MongoSessionStore(*database)
-    return SqliteSessionStore(settings.store_path)
+    # partitioned replicas on one machine share the file (each writes the sites it consumes)
+    return SqliteSessionStore(settings.store_path, shared=settings.replicas > 1)
 
 
 def create_app(
@@ -44,6 +46,10 @@ def create_app(
         sessions, base.bus, utc_now, settings.visitor_grace_seconds, observe=observer
     )
     consumer = build_consumer(base.bus, base.metrics, service, settings)
+    # the sessions it no longer writes (another replica's now) leave its gauge
+    gauges = SiteGauges([observer.sessions], settings.partitions, settings.owned_partitions())
+    base.bus.on_partition_released(gauges.partition_released)
+    base.bus.on_consumer_lost(gauges.consumer_lost)
 
     async def before_consuming() -> None:
         if isinstance(sessions, MongoSessionStore):

@@ -54,8 +54,12 @@ class _Site:
     record: SiteRecord
     state: SummaryState
     changed_by: list[str] = field(default_factory=list)
+    unchanged_by: int = 0
+    """Events applied to it that changed nothing: decided on the version read."""
 
     def save(self) -> Save:
+        if not self.changed_by:
+            return Save(self.record, self.record.version, check_only=True)
         return Save(self.record.after_all(self.changed_by, self.state), self.record.version)
 
 
@@ -112,18 +116,22 @@ class ProjectionService:
             return []
         for _ in range(ATTEMPTS):
             plan = await self._plan(events)
-            saves = [s.save() for s in plan.sites.values() if s.changed_by]
+            saves = [s.save() for s in plan.sites.values() if s.changed_by or s.unchanged_by]
             try:
                 newly = await self.store.commit(saves, plan.to_archive)
             except WriteConflict:
                 if self.observer is not None:
                     self.observer.write_conflict()
-                continue  # another writer got there first: apply to what it stored
+                # another writer got there first (another replica had the site a moment ago):
+                # apply to what it stored
+                log.info("a site changed since it was read; applying the batch again")
+                continue
             break
         else:
             raise WriteConflict(f"gave up after {ATTEMPTS} conflicting writes")
         for save in saves:
-            self.changed(save.record)
+            if not save.check_only:
+                self.changed(save.record)
         applied: list[Event] = []
         duplicates: list[Event] = []
         for event, fate in plan.fates:
@@ -153,6 +161,8 @@ class ProjectionService:
                 continue
             if apply(site.state, event):
                 site.changed_by.append(event_id)
+            else:
+                site.unchanged_by += 1
             # else nothing to count: a hold of an ended chat, a repeated presence
             plan.fates.append((event, APPLIED))
         return plan

@@ -40,7 +40,10 @@ def build_store(settings: SummaryProjectorSettings) -> SummaryStore:
     )
     if database is not None:
         return MongoSummaryStore(*database, retention=retention)
-    return SqliteSummaryStore(settings.store_path, retention=retention)
+    # partitioned replicas on one machine share the file (each writes the sites it consumes)
+    return SqliteSummaryStore(
+        settings.store_path, retention=retention, shared=settings.replicas > 1
+    )
 
 
 def create_app(

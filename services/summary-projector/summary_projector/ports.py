@@ -51,10 +51,16 @@ class SiteRecord:
 
 @dataclass(frozen=True)
 class Save:
-    """A record to store if the stored one still has `expected_version` (0: none)."""
+    """A record to store if the stored one still has `expected_version` (0: none).
+
+    `check_only`: store nothing, only refuse the write if the stored version moved: a batch
+    whose events changed nothing on a site (an end of a chat it had not seen start) decided so
+    on the version it read, and archives them as applied; another writer (a replica that had
+    the site a moment ago) may have changed the site since."""
 
     record: SiteRecord
     expected_version: int
+    check_only: bool = False
 
 
 class WriteConflict(Exception):
@@ -74,7 +80,8 @@ class SummaryStore(Protocol):
         events archived now (not before).
 
         A record is stored only if the stored one has its expected version and does not hold
-        its newest event id yet; otherwise raise WriteConflict and archive nothing. The
+        its newest event id yet (a `check_only` save: only if it has that version, and nothing
+        is stored); otherwise raise WriteConflict and archive nothing. The
         embedded and memory stores then store no record either (one transaction); MongoDB has
         stored the records before the conflicting one, whose event ids a retry recognises.
         """

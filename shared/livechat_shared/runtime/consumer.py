@@ -34,13 +34,16 @@ last one). A replica consumes its own partitions at once and the others after th
 every rebalance round it hands back, between two batches (a lock covers a whole batch's
 handling and settling), one partition it is active on whose owner lives (closing that channel
 alone, so RabbitMQ gives the partition to the next consumer in line). Deliveries of a channel
-closed by then are left out of later batches: the broker delivers them again.
+closed by then are left out of later batches: the broker delivers them again. A partition's
+first delivery on a channel logs "active on a partition" with when that message was sent: the
+fault suite measures each failover from it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 
@@ -245,6 +248,8 @@ class InputConsumer:
             # Never waits: the tasks asyncio runs in creation order keep the delivery order
             # (per queue: one inbox for every partition, one loop, each partition in its order).
             inbox.put_nowait(delivery)
+            if partition not in self._delivered and len(self._names) > 1:
+                _active_on(partition, delivery)
             self._delivered.add(partition)
             self._set_active(True)
 
@@ -384,6 +389,17 @@ class InputConsumer:
             log.warning("consuming again after a connection loss")
             await self.bus.reconnected()
             return
+
+
+def _active_on(partition: int, first: AbstractIncomingMessage) -> None:
+    """Log that this replica got a partition's first message (since it connected, or since it
+    handed the partition back): the moment it became the partition's active consumer, and when
+    that message was sent, so a failover's wait can be measured from the logs."""
+    try:
+        sent = json.loads(first.body).get("occurred_at")
+    except (ValueError, AttributeError):
+        sent = None
+    log.info("active on a partition", extra={"partition": partition, "first_message_at": sent})
 
 
 def subscribe(

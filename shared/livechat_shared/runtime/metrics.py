@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from livechat_shared.contracts.partitions import partition_of
 
 
 class ServiceMetrics:
@@ -63,3 +68,36 @@ class ServiceMetrics:
             ["reason"],
             registry=self.registry,
         )
+
+
+class SiteGauges:
+    """Per-site gauges a partitioned replica recounts from the store when it changes a site.
+
+    Another replica writes the sites of the partitions this one does not consume (and takes
+    over ours when we lose the broker or hand one back): a series this replica no longer
+    updates would stay at its last count for ever, so it is removed when the partition goes
+    (`partition_released`, `consumer_lost`, the bus's hooks), and comes back with the next
+    change this replica counts. Every replica counts from the same store, so the series of a
+    site are equal wherever they are: aggregate them with `max`, not `sum`.
+    """
+
+    def __init__(self, gauges: Iterable[Gauge], partitions: int, owned: Iterable[int]) -> None:
+        self.gauges = tuple(gauges)
+        self.partitions = partitions
+        self.owned = frozenset(owned)
+
+    async def partition_released(self, partition: int) -> None:
+        self._forget(lambda site: partition_of(site, self.partitions) == partition)
+
+    async def consumer_lost(self) -> None:
+        self._forget(lambda site: partition_of(site, self.partitions) not in self.owned)
+
+    def _forget(self, gone: Callable[[str], bool]) -> None:
+        if self.partitions == 1:
+            return  # one partition: whoever consumes it counts every site
+        for gauge in self.gauges:
+            for metric in gauge.collect():
+                for sample in metric.samples:
+                    if gone(sample.labels["site"]):
+                        with contextlib.suppress(KeyError):  # removed by an earlier sample
+                            gauge.remove(*sample.labels.values())

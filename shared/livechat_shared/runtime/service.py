@@ -88,12 +88,13 @@ def mongo_if_set(
     settings: ServiceSettings, *, kept: str, path: Path, embedded: str = "embedded store"
 ) -> tuple[Any, Callable[[], Awaitable[None]]] | None:
     """The MongoDB database and its closer when MONGO_URL is set; else None, and a warning that
-    `kept` (what the store holds) lives in the embedded store at `path` (one process only)."""
+    `kept` (what the store holds) lives in the embedded store at `path` (one machine: one
+    process, or the service's partitioned replicas there)."""
     if settings.mongo_url:
         return open_database(settings)
     log.warning(
         f"MONGO_URL is not set: {kept} kept in the {embedded} "
-        "(one process only; development and single machine)",
+        "(one machine only: one process, or the service's partitioned replicas there)",
         extra={"path": str(path)},
     )
     return None

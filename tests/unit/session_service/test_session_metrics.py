@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from livechat_shared.runtime.metrics import ServiceMetrics
+from livechat_shared.contracts.partitions import partition_of
+from livechat_shared.runtime.metrics import ServiceMetrics, SiteGauges
 from session_service.adapters.memory_store import MemorySessionStore
 from session_service.adapters.metrics import SessionMetrics
 from session_service.handlers import SessionService
@@ -61,3 +62,32 @@ async def test_the_gauge_is_counted_from_the_store_at_start_up() -> None:
         )
         == 1
     )
+
+
+async def test_a_partition_handed_back_or_lost_leaves_the_gauge() -> None:
+    """Another replica writes those sites now: a count this replica no longer updates would
+    stay at its last value for ever."""
+    store = MemorySessionStore()
+    metrics = ServiceMetrics("session-service")
+    observer = SessionMetrics(metrics, store)
+    sessions = SessionService(
+        store, RecordingPublisher(), lambda: datetime.now(UTC), 60.0, observe=observer
+    )
+    await sessions.handle(started())
+    partition = partition_of(SITE, 4)
+    owned = [k for k in range(4) if k != partition][:2]
+    gauges = SiteGauges([observer.sessions], 4, owned)
+
+    def active() -> float | None:
+        return metrics.registry.get_sample_value(
+            "livechat_chat_sessions", {"site": SITE, "status": "active"}
+        )
+
+    await gauges.partition_released((partition + 1) % 4)  # another partition: kept
+    assert active() == 1
+    await gauges.partition_released(partition)
+    assert active() is None
+    await sessions.handle(started(OTHER, visitor="v-bo"))  # this replica counts it again
+    assert active() == 2
+    await gauges.consumer_lost()  # not among the partitions it owns: another's meanwhile
+    assert active() is None

@@ -55,8 +55,9 @@ _OLDEST_FIRST = "ORDER BY left_us, offline_message_id"
 
 
 class SqliteMessageStore:
-    def __init__(self, path: Path) -> None:
-        self.database = EmbeddedDatabase(path, SCHEMA)
+    def __init__(self, path: Path, shared: bool = False) -> None:
+        # Nothing of the file is kept in memory: `shared`, other replicas write it too.
+        self.database = EmbeddedDatabase(path, SCHEMA, shared=shared)
 
     async def add(self, message: OfflineMessage) -> bool:
         def insert(db: sqlite3.Connection) -> bool:

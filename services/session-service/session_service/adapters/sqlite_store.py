@@ -73,8 +73,9 @@ _OPEN_MARKS = ", ".join("?" for _ in _OPEN)
 
 
 class SqliteSessionStore:
-    def __init__(self, path: Path) -> None:
-        self.database = EmbeddedDatabase(path, SCHEMA)
+    def __init__(self, path: Path, shared: bool = False) -> None:
+        # Nothing of the file is kept in memory: `shared`, other replicas write it too.
+        self.database = EmbeddedDatabase(path, SCHEMA, shared=shared)
 
     async def add(self, session: Session) -> bool:
         return await self.database.write(lambda db: _insert(db, session))

@@ -26,7 +26,8 @@ class MemorySummaryStore:
         for save in saves:  # all checked before any is stored: one transaction
             self._check(save)
         for save in saves:
-            self._records[save.record.site_id] = save.record
+            if not save.check_only:
+                self._records[save.record.site_id] = save.record
         newly: set[str] = set()
         for event in events:
             event_id = str(event.event_id)
@@ -41,7 +42,7 @@ class MemorySummaryStore:
         record = save.record
         stored = self._records.get(record.site_id)
         version = 0 if stored is None else stored.version
-        newest = record.recent[-1] if record.recent else None
+        newest = record.recent[-1] if record.recent and not save.check_only else None
         if version != save.expected_version or (
             stored is not None and newest is not None and stored.has_applied(newest)
         ):

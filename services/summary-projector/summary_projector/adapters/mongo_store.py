@@ -90,6 +90,15 @@ class MongoSummaryStore:
                 "recent": list(record.recent),
                 "state": encode_state(record.state),
             }
+            if save.check_only:
+                # matched only if still at the version read (nothing changes); a site never
+                # stored is not checked (MongoDB has no "no such document" condition here)
+                if save.expected_version:
+                    version = {"version": save.expected_version}
+                    operations.append(
+                        UpdateOne({"_id": record.site_id, **version}, {"$set": version})
+                    )
+                continue
             if save.expected_version == 0:
                 operations.append(InsertOne({"_id": record.site_id, **body}))
                 continue
@@ -97,6 +106,8 @@ class MongoSummaryStore:
             if record.recent:
                 query["recent"] = {"$ne": record.recent[-1]}
             operations.append(UpdateOne(query, {"$set": body}))
+        if not operations:
+            return
         try:
             result = await self._summaries.bulk_write(operations, ordered=True)
         except BulkWriteError as error:

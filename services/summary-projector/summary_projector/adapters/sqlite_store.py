@@ -3,11 +3,18 @@
 Like MongoDB: one row per site (state as the same document, in JSON) and one per archived
 event. The archive's rowid is the order events were archived in, so replays need no clock.
 
-Only this process may open the file (the embedded store's lock), so what it last wrote is what
-the file holds: the site records and the archived event ids are also kept in memory, and a
-batch of events costs one transaction and no reads (at 1,000 events/s each read, and each
-write per event, was a trip to the store's thread). The ids are one small string per archived event, as the queue manager's journal keeps
-one offset per entry; the archive's retention (`prune`) bounds both.
+Alone on its file (the default), what this process last wrote is what the file holds: the site
+records and the archived event ids are also kept in memory, and a batch of events costs one
+transaction and no reads (at 1,000 events/s each read, and each write per event, was a trip to
+the store's thread). The ids are one small string per archived event, as the queue manager's
+journal keeps one offset per entry; the archive's retention (`prune`) bounds both.
+
+Shared with the other partitioned replicas (`shared`, REPLICAS > 1), another process writes the
+sites it consumes, and takes over ours when we die or hand a partition back: nothing is kept in
+memory then. A site is read from the file each time (a batch: once per site it touches), and
+which events are archived is asked of the file inside the write's transaction, so both the
+projector's writes (guarded by the record's version) and the HTTP reads of any replica see
+what the others committed.
 """
 
 from __future__ import annotations
@@ -51,18 +58,23 @@ PRUNE_EVERY = timedelta(minutes=1)
 
 
 class SqliteSummaryStore:
-    def __init__(self, path: Path, retention: timedelta | None = None) -> None:
+    def __init__(
+        self, path: Path, retention: timedelta | None = None, shared: bool = False
+    ) -> None:
         # NORMAL, not FULL: the projector takes every event of every service (1,000/s in the
         # bench), and two fsyncs per event held it to 140-960 events/s here (NORMAL: 610-1,240).
         # A process crash still loses nothing; a power cut or OS crash may lose the last
         # events since the WAL's last checkpoint (the other stores fsync each commit).
-        self.database = EmbeddedDatabase(path, SCHEMA, synchronous="NORMAL")
+        self.database = EmbeddedDatabase(path, SCHEMA, synchronous="NORMAL", shared=shared)
+        self.shared = shared
         self._records: dict[str, SiteRecord] = {}
         self._archived: set[str] | None = None  # read on first use, inside the event loop
         self.retention = retention
         self._pruned_at: datetime | None = None
 
     async def load(self, site_id: str) -> SiteRecord:
+        if self.shared:
+            return await self._read(site_id)
         cached = self._records.get(site_id)
         if cached is not None:
             return cached
@@ -87,7 +99,7 @@ class SqliteSummaryStore:
         )
 
     async def commit(self, saves: Sequence[Save], events: Sequence[Event]) -> set[str]:
-        archived = await self._archived_ids()
+        archived = set() if self.shared else await self._archived_ids()
         rows: dict[str, tuple[str, str, str, int, str]] = {}
         for event in events:
             event_id = str(event.event_id)
@@ -107,19 +119,24 @@ class SqliteSummaryStore:
                 json.dumps(encode_state(save.record.state)),
                 save.expected_version,
                 save.record.recent[-1] if save.record.recent else None,
+                save.check_only,
             )
             for save in saves
         ]
         if not bodies and not rows:
             return set()
 
-        def store(db: sqlite3.Connection) -> None:
-            for site_id, version, recent, state, expected, newest in bodies:
+        def store(db: sqlite3.Connection) -> dict[str, tuple[str, str, str, int, str]]:
+            for site_id, version, recent, state, expected, newest, check_only in bodies:
                 row = db.execute(
                     "SELECT version, recent FROM communication_summary WHERE site_id = ?",
                     (site_id,),
                 ).fetchone()
                 stored = 0 if row is None else int(row[0])
+                if check_only:
+                    if stored != expected:
+                        raise WriteConflict(site_id)
+                    continue
                 if stored != expected or (
                     row is not None and newest is not None and newest in json.loads(row[1])
                 ):
@@ -130,24 +147,31 @@ class SqliteSummaryStore:
                     "version = excluded.version, recent = excluded.recent, state = excluded.state",
                     (site_id, version, recent, state),
                 )
+            new = rows
+            if self.shared:  # another replica may have archived some (before a takeover)
+                there = _archived_in(db, list(rows))
+                new = {event_id: row for event_id, row in rows.items() if event_id not in there}
             db.executemany(
                 "INSERT OR IGNORE INTO event_archive (event_id, site_id, type, occurred_us, event) "
                 "VALUES (?, ?, ?, ?, ?)",
-                list(rows.values()),
+                list(new.values()),
             )
+            return new
 
         try:
-            await self.database.write(store)
+            newly = await self.database.write(store)
         except BaseException:
             for save in saves:  # read again what the file holds
                 self._records.pop(save.record.site_id, None)
             raise
-        for save in saves:
-            self._records[save.record.site_id] = save.record
-        archived.update(rows)
+        if not self.shared:
+            for save in saves:
+                if not save.check_only:
+                    self._records[save.record.site_id] = save.record
+            archived.update(newly)
         if events:
             await self._keep_retention(max(e.occurred_at for e in events))
-        return set(rows)
+        return set(newly)
 
     async def save(self, record: SiteRecord, expected_version: int) -> None:
         await self.commit([Save(record, expected_version)], [])
@@ -166,9 +190,12 @@ class SqliteSummaryStore:
         await self.prune(newest - self.retention)
 
     async def is_archived(self, event_id: str) -> bool:
-        return event_id in await self._archived_ids()
+        return bool(await self.archived_among([event_id]))
 
     async def archived_among(self, event_ids: Collection[str]) -> set[str]:
+        if self.shared:
+            ids = list(event_ids)
+            return await self.database.read(lambda db: _archived_in(db, ids))
         archived = await self._archived_ids()
         return {event_id for event_id in event_ids if event_id in archived}
 
@@ -225,7 +252,8 @@ class SqliteSummaryStore:
             return [row[0] for row in deleted.fetchall()]
 
         forgotten = await self.database.write(forget)
-        (await self._archived_ids()).difference_update(forgotten)
+        if not self.shared:
+            (await self._archived_ids()).difference_update(forgotten)
         return len(forgotten)
 
     async def close(self) -> None:
@@ -236,3 +264,16 @@ class SqliteSummaryStore:
             lambda db: db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
         )
         return row is not None
+
+
+def _archived_in(db: sqlite3.Connection, event_ids: list[str]) -> set[str]:
+    """Which of the ids the archive holds (read in slices: SQLite bounds a query's parameters)."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 500):
+        part = event_ids[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        rows = db.execute(
+            f"SELECT event_id FROM event_archive WHERE event_id IN ({marks})", part
+        ).fetchall()
+        found.update(row[0] for row in rows)
+    return found
