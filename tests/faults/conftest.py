@@ -30,6 +30,7 @@ from tests.faults.scenario import OFFER_TIMEOUT_SECONDS, Fleet, Run
 from tests.support.fleet import LocalProcess
 from tests.support.rabbit_node import RabbitNode
 from tests.support.round_robin import RoundRobinFront
+from tests.support.sources import code_changes, source_fingerprint
 
 STANDBY_DELAY_SECONDS = 20.0
 PAIR_STANDBY_DELAY_SECONDS = 6.0
@@ -126,6 +127,7 @@ def _run(
             "the fault suite starts its own RabbitMQ node: rabbitmq-server is not installed"
         )
     base = Path(tempfile.mkdtemp(prefix=f"livechat-{name}-"))
+    began = source_fingerprint()
     node = RabbitNode(name).start()
     pairs = queue_managers > 1
     services, fronts = _services(node, base, partitions, queue_managers, pairs)
@@ -157,6 +159,9 @@ def _run(
             front.stop()
         node.stop()
     result.details["service logs"] = [fleet.logs]
+    changed = code_changes(began, {n: p.sources for n, p in services.items()})
+    result.code_changed = len(changed)
+    result.details["code changed during the run"] = changed
     _figures.append(result)
     _write(result, base, results)
     if os.environ.get(RESULTS_VARIABLE):

@@ -16,6 +16,9 @@ class Figures:
     offline_lost: int = 0
     unaware_away: int = 0
     unexpected_errors: int = 0
+    code_changed: int = 0
+    """Process starts that imported other sources than the run began with (an edit during the
+    run): such a run measured no single version of the code."""
     # what happened, for the reader
     visitors_asked: int = 0
     visitors_left: int = 0
@@ -47,7 +50,7 @@ class Figures:
 
     CHECKS = ("lost", "double", "over_capacity", "stuck", "unended", "summary_mismatch")
 
-    ASSERTED = (*CHECKS, "offline_lost", "unaware_away", "unexpected_errors")
+    ASSERTED = (*CHECKS, "offline_lost", "unaware_away", "unexpected_errors", "code_changed")
 
     def all_well(self) -> bool:
         failover_in_time = self.failovers_missing == 0 and self.failover_p99_seconds <= 5.0

@@ -63,3 +63,10 @@ def test_the_summary_of_every_site_equals_the_audited_truth(partition_figures: F
     assert partition_figures.summary_mismatch == 0, _details(
         partition_figures, "summary (full)", "summary (empty)"
     )
+
+
+def test_every_process_ran_the_code_the_run_began_with(partition_figures: Figures) -> None:
+    """A source edited during the run reaches only the processes (re)started after it."""
+    assert partition_figures.code_changed == 0, _details(
+        partition_figures, "code changed during the run"
+    )

@@ -61,3 +61,8 @@ def test_every_console_knows_its_operators_presence(figures: Figures) -> None:
 
 def test_the_gateway_answers_503_and_nothing_worse_during_faults(figures: Figures) -> None:
     assert figures.unexpected_errors == 0, _details(figures, "unexpected errors", "gave up")
+
+
+def test_every_process_ran_the_code_the_run_began_with(figures: Figures) -> None:
+    """A source edited during the run reaches only the processes (re)started after it."""
+    assert figures.code_changed == 0, _details(figures, "code changed during the run")

@@ -15,6 +15,7 @@ import httpx
 from livechat_shared.runtime.serving import uvicorn_command
 
 from tests.support.processes import ServiceProcess
+from tests.support.sources import source_fingerprint
 
 
 class LocalProcess(ServiceProcess):
@@ -27,13 +28,19 @@ class LocalProcess(ServiceProcess):
         self.workdir = workdir
         self.name = name
         self.starts = 0
+        self.sources: list[str] = []
+        """The fingerprint of the sources at each start (what that start imported)."""
 
     def start(self, timeout: float = 120.0) -> LocalProcess:
         """Start (again, on the same port) and wait until `/readyz` answers 200."""
         self.starts += 1
+        self.sources.append(source_fingerprint())
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        log.write(f"\n----- start #{self.starts} of {self.name} at {time.time():.3f}\n".encode())
+        log.write(
+            f"\n----- start #{self.starts} of {self.name} at {time.time():.3f} "
+            f"(sources {self.sources[-1]})\n".encode()
+        )
         log.flush()
         self.process = subprocess.Popen(
             uvicorn_command(self.package, "127.0.0.1", self.port),
