@@ -193,6 +193,27 @@ async def test_a_summary_stream_on_one_replica_shows_what_the_other_applies(
     await serving.close()
 
 
+async def test_a_replica_reads_its_own_last_write_and_the_others(tmp_path: Path) -> None:
+    """The first partitioned fault run's projector replica (restarted on a store edited during
+    the run) read each site from the records it had loaded, which its own writes never updated:
+    its reads stayed one write behind, and the end of a chat it had just seen start changed
+    nothing (docs: README, Reliability). A replica's reads show its own last write and the
+    other replica's."""
+    path = tmp_path / "summary.sqlite3"
+    mine, theirs = SqliteSummaryStore(path, shared=True), SqliteSummaryStore(path, shared=True)
+    chat = started(uuid.uuid4(), "v1", "ann")
+    await ProjectionService(mine, lambda: T0).project(chat)
+    assert len((await mine.load(EVENTS_SITE)).state.sessions) == 1
+    assert await ProjectionService(mine, lambda: T0).project(ended(chat))
+    assert (await mine.load(EVENTS_SITE)).state.sessions == {}
+    assert (await mine.load(EVENTS_SITE)).version == 2
+    again = started(uuid.uuid4(), "v2", "ann")
+    await ProjectionService(theirs, lambda: T0).project(again)
+    assert (await mine.load(EVENTS_SITE)).version == 3
+    await mine.close()
+    await theirs.close()
+
+
 class ReadBeforeTheOtherWrote(SqliteSummaryStore):
     """A replica whose first read of the site came just before the other replica's commit."""
 
