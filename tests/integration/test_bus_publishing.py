@@ -8,7 +8,7 @@ from uuid import uuid4
 import aio_pika
 import pytest
 from livechat_shared.contracts import ExpireOffer, VisitorLeftQueue, parse_message
-from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
+from livechat_shared.contracts.partitions import PARTITION_HEADER, PARTITIONS_HEADER, partition_of
 from livechat_shared.contracts.services import QUEUE_MANAGER
 from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
@@ -113,5 +113,7 @@ async def test_with_partitions_every_message_and_timer_carries_its_sites_partiti
         expected = str(partition_of(site_id, 6))
         assert headers[event.message_id][PARTITION_HEADER] == expected
         assert headers[timer.message_id][PARTITION_HEADER] == expected
+        assert headers[event.message_id][PARTITIONS_HEADER] == "6"
+        assert headers[timer.message_id][PARTITIONS_HEADER] == "6"
     finally:
         await broker.stop()

@@ -15,8 +15,18 @@ from collections.abc import Awaitable, Callable, Sequence
 import pytest
 from livechat_shared.contracts import Message, VisitorLeftQueue
 from livechat_shared.contracts.partitions import owned_partitions, partition_of
+from livechat_shared.contracts.topology import DEAD_LETTER_REASON_HEADER
+from livechat_shared.runtime.broker import Bus, build_broker
+from livechat_shared.runtime.metrics import ServiceMetrics
 
-from tests.support.consuming import consuming, publish_quickly, throwaway, wait_until
+from tests.support.broker import AMQP_URL
+from tests.support.consuming import (
+    consuming,
+    next_dead_letter,
+    publish_quickly,
+    throwaway,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -201,3 +211,50 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(
             seen = [n for s, n in handled["b"] if s == site]
             assert seen == list(range(EACH, EACH * (rounds + 1))), site
         await a_done.aclose()
+
+
+async def test_a_message_published_for_other_partitions_is_dead_lettered_with_the_reason(
+    site_id: str,
+) -> None:
+    # a site that a PARTITIONS=6 publisher puts in a partition this PARTITIONS=4 consumer has
+    # (so the broker routes it there), but not in the one the consumer computes
+    site = next(
+        s
+        for s in (f"{site_id}-{n}" for n in range(1000))
+        if partition_of(s, 6) < PARTITIONS and partition_of(s, 6) != partition_of(s, PARTITIONS)
+    )
+    queues = throwaway(single_active_consumer=True)
+    handled: list[str] = []
+    handle, handle_batch = recording(
+        lambda m: handled.append(m.visitor_id if isinstance(m, VisitorLeftQueue) else "")
+    )
+    metrics = ServiceMetrics(queues.service)
+    async with consuming(
+        queues,
+        handle,
+        metrics=metrics,
+        handle_batch=handle_batch,
+        partitions=PARTITIONS,
+        owned=tuple(range(PARTITIONS)),
+    ):
+        for partitions, visitor in ((6, "misplaced"), (PARTITIONS, "placed")):
+            publisher = ServiceMetrics(f"publisher-{partitions}")
+            broker = build_broker(AMQP_URL, 8, publisher.registry, publisher.service)
+            await broker.connect()
+            try:
+                bus = Bus(broker, throwaway(), partitions=partitions)
+                await bus.publish(VisitorLeftQueue(site_id=site, visitor_id=visitor))
+            finally:
+                await broker.stop()
+
+        dead = await next_dead_letter(queues, marker="misplaced")
+        reason = str(dead.headers[DEAD_LETTER_REASON_HEADER])
+        assert reason.startswith(
+            f"published for PARTITIONS=6 (partition {partition_of(site, 6)}); "
+            f"this service runs PARTITIONS={PARTITIONS}"
+        ), reason
+        await wait_until(lambda: handled == ["placed"])
+        counted = metrics.registry.get_sample_value(
+            "livechat_dead_lettered_messages_total", {"reason": "partition_mismatch"}
+        )
+        assert counted == 1

@@ -19,7 +19,11 @@ from prometheus_client import CollectorRegistry
 
 from livechat_shared.contracts.catalog import MESSAGE_TYPES
 from livechat_shared.contracts.envelope import Message
-from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
+from livechat_shared.contracts.partitions import (
+    PARTITION_HEADER,
+    PARTITIONS_HEADER,
+    partition_of,
+)
 from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
@@ -362,7 +366,11 @@ class Bus:
     def _headers(self, message: Message) -> dict[str, Any] | None:
         if self._header_partitions == 1:
             return None
-        return {PARTITION_HEADER: str(partition_of(message.site_id, self._header_partitions))}
+        return {
+            PARTITION_HEADER: str(partition_of(message.site_id, self._header_partitions)),
+            # a consumer that runs another PARTITIONS dead-letters it (see handling.py)
+            PARTITIONS_HEADER: str(self._header_partitions),
+        }
 
     async def publish(self, message: Message, body: bytes | None = None) -> None:
         """Publish persistently; returns once the broker confirmed the message.
@@ -487,8 +495,9 @@ class Bus:
                 timestamp=timestamp,
                 message_type=message.type_name(),
                 expiration=expiration,
-                # the site's partition: the headers exchange routes on it, and a timer keeps
-                # it when it dead-letters back (RabbitMQ keeps a message's headers)
+                # the site's partition and PARTITIONS: the headers exchange routes on the
+                # first, and a timer keeps both when it dead-letters back (RabbitMQ keeps a
+                # message's headers)
                 headers=self._headers(message),
             ),
             mandatory=mandatory,

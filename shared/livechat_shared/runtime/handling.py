@@ -3,8 +3,10 @@
 The consumer hands over a batch: the deliveries that were waiting in its inbox, in delivery
 order (one, when the service is not busy). Anything that goes wrong while reading (bytes that are
 not JSON or not UTF-8, a field out of range such as a year-1 timestamp, an unknown type, odd
-headers) dead-letters that message with the reason and acks it: it can never loop. The readable
-ones go to the service's batch handler in order, which returns once every effect of every message
+headers) dead-letters that message with the reason and acks it: it can never loop. So does a
+partitioned consumer with a message published for another PARTITIONS, or in another partition
+than its own hash puts the site (contracts/partitions.py, `partition_mismatch`): deciding it
+could split a site between two replicas. The readable ones go to the service's batch handler in order, which returns once every effect of every message
 is stored and confirmed; then they are acked, with one multiple-ack. Without a batch handler, or
 when the batch handler raises, they go to the one-message handler one by one (handlers are
 idempotent: a redelivery of stored decisions republishes the same events), so one bad message is
@@ -19,13 +21,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aio_pika.abc import AbstractIncomingMessage
 from aiormq.exceptions import ChannelInvalidStateError
 
 from livechat_shared.contracts.catalog import UnknownMessage, parse_message
 from livechat_shared.contracts.envelope import Message
+from livechat_shared.contracts.partitions import partition_mismatch
 from livechat_shared.runtime.broker import BrokerUnavailable, Bus
 from livechat_shared.runtime.logging import correlation_id
 from livechat_shared.runtime.metrics import ServiceMetrics
@@ -66,14 +69,16 @@ def settler(
             raise UnknownMessage(f"{bus.queues.service} does not handle {message.type_name()}")
         return message
 
-    async def dead_letter(delivery: AbstractIncomingMessage, error: Exception) -> None:
-        reason = str(error) if isinstance(error, UnknownMessage) else _describe(error)
-        metrics.dead_lettered.labels(reason="invalid").inc()
+    def misplaced(delivery: AbstractIncomingMessage, message: Message) -> str | None:
+        """Why a readable message is not for this partitioned consumer, or None."""
+        if bus.partitions == 1:
+            return None
+        return partition_mismatch(message.site_id, bus.partitions, _headers_of(delivery))
+
+    async def dead_letter(delivery: AbstractIncomingMessage, reason: str, label: str) -> None:
+        metrics.dead_lettered.labels(reason=label).inc()
         unreadable.inc()
-        try:
-            headers = dict(delivery.headers or {})
-        except Exception:  # headers the client cannot even decode
-            headers = {}
+        headers = _headers_of(delivery)
         try:
             await bus.dead_letter(delivery.body, headers, delivery.routing_key, reason)
         except Exception:
@@ -129,7 +134,11 @@ def settler(
             try:
                 message = read(delivery)
             except Exception as error:
-                await dead_letter(delivery, error)
+                await dead_letter(delivery, _reason(error), "invalid")
+                continue
+            mismatch = misplaced(delivery, message)
+            if mismatch is not None:
+                await dead_letter(delivery, mismatch, "partition_mismatch")
                 continue
             readable.append(delivery)
             messages.append(message)
@@ -186,5 +195,14 @@ async def _patiently(handle: Callable[[_T], Awaitable[None]], argument: _T) -> N
             await asyncio.sleep(1.0)
 
 
-def _describe(error: Exception) -> str:
+def _headers_of(delivery: AbstractIncomingMessage) -> dict[str, Any]:
+    try:
+        return dict(delivery.headers or {})
+    except Exception:  # headers the client cannot even decode
+        return {}
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, UnknownMessage):
+        return str(error)
     return f"unreadable message: {type(error).__name__}: {error}"

@@ -30,7 +30,8 @@ class ServiceMetrics:
         self.consumed = Counter(
             "livechat_consumed_messages",
             "Messages taken from the service's input queue, by outcome: handled, failed "
-            "(sent back or rejected) or dead_lettered (unreadable).",
+            "(sent back or rejected) or dead_lettered (unreadable, or published for another "
+            "PARTITIONS).",
             ["service", "outcome"],
             registry=self.registry,
         )
@@ -64,7 +65,9 @@ class ServiceMetrics:
         )
         self.dead_lettered = Counter(
             "livechat_dead_lettered_messages",
-            "Messages this service moved to its dead-letter queue, by reason.",
+            "Messages this service moved to its dead-letter queue, by reason: invalid "
+            "(unreadable, or a type it does not handle) or partition_mismatch (published for "
+            "another PARTITIONS).",
             ["reason"],
             registry=self.registry,
         )

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import pytest
 from livechat_shared.contracts import Message, VisitorLeftQueue
+from livechat_shared.contracts.partitions import PARTITION_HEADER, PARTITIONS_HEADER, partition_of
 from livechat_shared.contracts.topology import ServiceQueues
 from livechat_shared.runtime.broker import Bus
 from livechat_shared.runtime.handling import settler
@@ -54,14 +55,17 @@ class FakeDelivery:
 
 
 class FakeBus:
-    def __init__(self) -> None:
+    def __init__(self, partitions: int = 1) -> None:
         self.queues = ServiceQueues(service="settling-test", consumes=(VisitorLeftQueue,))
+        self.partitions = partitions
         self.dead_letters: list[bytes] = []
+        self.reasons: list[str] = []
 
     async def dead_letter(
         self, body: bytes, headers: dict[str, Any], routing_key: str | None, reason: str
     ) -> None:
         self.dead_letters.append(body)
+        self.reasons.append(reason)
 
 
 def good(name: str) -> bytes:
@@ -192,3 +196,30 @@ async def test_a_channel_closed_while_its_batch_was_handled_is_not_acked_on() ->
     await settle_with(handlers, bus)(batch)
     assert one.acks == [(1, True)]
     assert two.acks == []
+
+
+async def test_a_delivery_of_other_partitions_in_a_batch_is_dead_lettered_the_rest_handled() -> (
+    None
+):
+    channel, bus, handlers = FakeChannel(), FakeBus(partitions=4), Handlers()
+    here = {PARTITION_HEADER: str(partition_of("s", 4)), PARTITIONS_HEADER: "4"}
+    batch = [FakeDelivery(channel, good(n)) for n in ("a0", "other", "a1", "old")]
+    batch[0].headers = batch[2].headers = here
+    batch[1].headers = {PARTITION_HEADER: str(partition_of("s", 6)), PARTITIONS_HEADER: "6"}
+    batch[3].headers = {PARTITION_HEADER: str((partition_of("s", 4) + 1) % 4)}
+    await settle_with(handlers, bus)(batch)
+    assert bus.dead_letters == [batch[1].body, batch[3].body]
+    assert bus.reasons[0].startswith("published for PARTITIONS=6")
+    assert bus.reasons[1].startswith("published for partition")
+    assert handlers.batches == [["a0", "a1"]]
+    assert channel.acks == [(2, False), (4, False), (3, True)]
+    assert channel.outstanding == set()
+
+
+async def test_a_consumer_of_one_partition_does_not_check_the_headers() -> None:
+    channel, bus, handlers = FakeChannel(), FakeBus(partitions=1), Handlers()
+    delivery = FakeDelivery(channel, good("a0"))
+    delivery.headers = {PARTITION_HEADER: "5", PARTITIONS_HEADER: "6"}
+    await settle_with(handlers, bus)([delivery])
+    assert bus.dead_letters == []
+    assert handlers.one_by_one == ["a0"]

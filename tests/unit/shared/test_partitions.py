@@ -5,7 +5,13 @@ from __future__ import annotations
 import collections
 
 import pytest
-from livechat_shared.contracts.partitions import owned_partitions, partition_of
+from livechat_shared.contracts.partitions import (
+    PARTITION_HEADER,
+    PARTITIONS_HEADER,
+    owned_partitions,
+    partition_mismatch,
+    partition_of,
+)
 from livechat_shared.contracts.services import QUEUE_MANAGER
 from livechat_shared.runtime.settings import ServiceSettings
 from pydantic import ValidationError
@@ -46,4 +52,49 @@ def test_one_partition_keeps_the_single_input_queue() -> None:
         "queue-manager.input.0",
         "queue-manager.input.1",
         "queue-manager.input.2",
+    )
+
+
+def test_a_message_published_with_the_consumers_partitions_and_partition_is_for_it() -> None:
+    here = str(partition_of("acme", 16))
+    assert partition_mismatch("acme", 16, {PARTITION_HEADER: here, PARTITIONS_HEADER: "16"}) is None
+    # as the client may hand them over: bytes
+    headers = {PARTITION_HEADER: here.encode(), PARTITIONS_HEADER: b"16"}
+    assert partition_mismatch("acme", 16, headers) is None
+
+
+def test_a_message_without_the_headers_is_not_checked() -> None:
+    assert partition_mismatch("acme", 16, {}) is None
+
+
+def test_a_message_published_for_other_partitions_is_not_for_the_consumer() -> None:
+    theirs = partition_of("acme", 12)
+    reason = partition_mismatch(
+        "acme", 16, {PARTITION_HEADER: str(theirs), PARTITIONS_HEADER: "12"}
+    )
+    assert reason is not None
+    assert f"published for PARTITIONS=12 (partition {theirs})" in reason
+    assert "this service runs PARTITIONS=16" in reason
+    assert f"site acme is in partition {partition_of('acme', 16)}" in reason
+
+
+def test_other_partitions_count_even_when_the_partition_happens_to_agree() -> None:
+    # same number by chance: the rest of that publisher's sites are not, so it says so at once
+    site = next(
+        f"s{n}" for n in range(1000) if partition_of(f"s{n}", 12) == partition_of(f"s{n}", 16)
+    )
+    headers = {PARTITION_HEADER: str(partition_of(site, 12)), PARTITIONS_HEADER: "12"}
+    assert partition_mismatch(site, 16, headers) is not None
+
+
+def test_a_partition_another_hash_gave_is_not_for_the_consumer() -> None:
+    assert partition_of("acme", 16) == 1
+    # an older publisher (no PARTITIONS header), or a hand-made message
+    assert partition_mismatch("acme", 16, {PARTITION_HEADER: "7"}) == (
+        "published for partition 7; this service runs PARTITIONS=16, where site acme is in "
+        "partition 1: set PARTITIONS alike everywhere (README: changing PARTITIONS)"
+    )
+    assert partition_mismatch("acme", 16, {PARTITION_HEADER: "7", PARTITIONS_HEADER: "16"}) == (
+        "published for PARTITIONS=16 (partition 7); this service runs PARTITIONS=16, where site "
+        "acme is in partition 1: set PARTITIONS alike everywhere (README: changing PARTITIONS)"
     )
