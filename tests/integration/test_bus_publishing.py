@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import aio_pika
@@ -14,6 +16,7 @@ from livechat_shared.contracts.topology import (
     COMMANDS_EXCHANGE,
     DELAYED_SITE,
     EVENTS_EXCHANGE,
+    ServiceQueues,
     binding_key,
 )
 from livechat_shared.runtime.broker import Bus, build_broker
@@ -32,16 +35,28 @@ def published(metrics: ServiceMetrics, service: str, outcome: str) -> float:
     return value or 0.0
 
 
-async def test_a_published_event_arrives_whole_with_its_properties_and_is_counted(
-    site_id: str,
-) -> None:
-    queues = throwaway()
+@contextlib.asynccontextmanager
+async def connected_bus(
+    queues: ServiceQueues, *, declare: bool = True, partitions: int = 1
+) -> AsyncIterator[tuple[Bus, ServiceMetrics]]:
+    """A service's bus on its own connection (and its metrics), the queues declared."""
     metrics = ServiceMetrics(queues.service)
     broker = build_broker(AMQP_URL, 8, metrics.registry, queues.service)
     await broker.connect()
     try:
-        bus = Bus(broker, queues, metrics=metrics)
-        await bus.declare()
+        bus = Bus(broker, queues, metrics=metrics, partitions=partitions)
+        if declare:
+            await bus.declare()
+        yield bus, metrics
+    finally:
+        await broker.stop()
+
+
+async def test_a_published_event_arrives_whole_with_its_properties_and_is_counted(
+    site_id: str,
+) -> None:
+    queues = throwaway()
+    async with connected_bus(queues) as (bus, metrics):
         event = VisitorLeftQueue(site_id=site_id, visitor_id="v1")
         async with Tap(site_id) as tap:
             await bus.publish(event)
@@ -51,17 +66,10 @@ async def test_a_published_event_arrives_whole_with_its_properties_and_is_counte
             [first, again] = await tap.wait_for(VisitorLeftQueue, count=2)
         assert first == event and again == second
         assert published(metrics, queues.service, "confirmed") == 2
-    finally:
-        await broker.stop()
 
 
 async def test_a_timer_reaches_its_queue_after_its_delay(site_id: str) -> None:
-    metrics = ServiceMetrics(QUEUE_MANAGER.service)
-    broker = build_broker(AMQP_URL, 8, metrics.registry, QUEUE_MANAGER.service)
-    await broker.connect()
-    try:
-        bus = Bus(broker, QUEUE_MANAGER, metrics=metrics)
-        await bus.declare()
+    async with connected_bus(QUEUE_MANAGER) as (bus, metrics):
         timer = ExpireOffer(site_id=site_id, offer_id=uuid4())
         connection = await aio_pika.connect(AMQP_URL)
         async with connection:
@@ -76,20 +84,13 @@ async def test_a_timer_reaches_its_queue_after_its_delay(site_id: str) -> None:
                         break
         assert parse_message(delivery.body) == timer
         assert published(metrics, QUEUE_MANAGER.service, "confirmed") == 1
-    finally:
-        await broker.stop()
 
 
 async def test_with_partitions_every_message_and_timer_carries_its_sites_partition(
     site_id: str,
 ) -> None:
-    queues = throwaway()
-    metrics = ServiceMetrics(queues.service)
-    broker = build_broker(AMQP_URL, 8, metrics.registry, queues.service)
-    await broker.connect()
-    try:
-        # (not declared: a partitioned throw-away service would only route its own input)
-        bus = Bus(broker, queues, metrics=metrics, partitions=6)
+    # (not declared: a partitioned throw-away service would only route its own input)
+    async with connected_bus(throwaway(), declare=False, partitions=6) as (bus, _):
         event = VisitorLeftQueue(site_id=site_id, visitor_id="v1")
         timer = ExpireOffer(site_id=site_id, offer_id=uuid4())
         connection = await aio_pika.connect(AMQP_URL)
@@ -115,5 +116,3 @@ async def test_with_partitions_every_message_and_timer_carries_its_sites_partiti
         assert headers[timer.message_id][PARTITION_HEADER] == expected
         assert headers[event.message_id][PARTITIONS_HEADER] == "6"
         assert headers[timer.message_id][PARTITIONS_HEADER] == "6"
-    finally:
-        await broker.stop()
