@@ -26,7 +26,7 @@ from visitor_gateway.domain.auth import Caller, issue
 
 from tests.support.clients import TOKEN_SECRET
 from tests.support.embedded import embedded_store_env
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, behind_the_gateway
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -118,12 +118,7 @@ def running_system(logs: Path, gateways: int = 1, **settings: str) -> Iterator[l
         **{f"{s}_LOG_LEVEL": "WARNING" for s in SERVICES},
         **settings,
     }
-    sessions = ServiceProcess("session_service", env, logs / "session_service.log")
-    offline = ServiceProcess("offline_messages", env, logs / "offline_messages.log")
-    projector = ServiceProcess("summary_projector", env, logs / "summary_projector.log")
-    env["VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL"] = projector.url
-    env["VISITOR_GATEWAY_SESSION_SERVICE_URL"] = sessions.url
-    env["VISITOR_GATEWAY_OFFLINE_MESSAGES_URL"] = offline.url
+    sessions, offline, projector = behind_the_gateway(env, logs)
     edge = [
         ServiceProcess("visitor_gateway", env, logs / f"gateway-{n}.log") for n in range(gateways)
     ]

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.clients import TOKEN_SECRET, Party
 from tests.support.embedded import embedded_store_env
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, behind_the_gateway
 
 OFFER_TIMEOUT_SECONDS = 3
 VISITOR_GRACE_SECONDS = 1
@@ -62,12 +62,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "QUEUE_MANAGER_OPERATOR_DISCONNECT_GRACE_SECONDS": str(OPERATOR_DISCONNECT_GRACE_SECONDS),
     }
     # started one after another: each declares its queues before the next one publishes
-    sessions = ServiceProcess("session_service", env, logs / "session_service.log")
-    offline = ServiceProcess("offline_messages", env, logs / "offline_messages.log")
-    projector = ServiceProcess("summary_projector", env, logs / "summary_projector.log")
-    env["VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL"] = projector.url
-    env["VISITOR_GATEWAY_SESSION_SERVICE_URL"] = sessions.url
-    env["VISITOR_GATEWAY_OFFLINE_MESSAGES_URL"] = offline.url
+    sessions, offline, projector = behind_the_gateway(env, logs)
     processes = [
         ServiceProcess("queue_manager", env, logs / "queue_manager.log"),
         sessions,

@@ -17,6 +17,7 @@ from livechat_shared.runtime.metrics import ServiceMetrics
 
 from tests.support.broker import AMQP_URL
 from tests.support.consuming import (
+    QUEUE_KINDS,
     consuming,
     next_dead_letter,
     publish_quickly,
@@ -25,8 +26,6 @@ from tests.support.consuming import (
 )
 
 pytestmark = pytest.mark.integration
-
-QUEUE_KINDS = pytest.mark.parametrize("per_instance", [False, True], ids=["quorum", "per-replica"])
 
 
 def visitors(messages: Sequence[Message]) -> list[str]:

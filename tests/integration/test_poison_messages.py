@@ -22,6 +22,7 @@ from livechat_shared.runtime.broker import input_queue
 from tests.support.apps import queue_manager_app, running
 from tests.support.broker import AMQP_URL
 from tests.support.consuming import (
+    QUEUE_KINDS,
     consuming,
     next_dead_letter,
     publish_quickly,
@@ -30,8 +31,6 @@ from tests.support.consuming import (
 )
 
 pytestmark = pytest.mark.integration
-
-QUEUE_KINDS = pytest.mark.parametrize("per_instance", [False, True], ids=["quorum", "per-replica"])
 
 
 class RawText(str):

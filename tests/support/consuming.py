@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import aio_pika
+import pytest
 from aio_pika.abc import AbstractIncomingMessage
 from livechat_shared.contracts import Message, VisitorLeftQueue
 from livechat_shared.contracts.partitions import PARTITION_HEADER, partition_of
@@ -19,6 +20,9 @@ from livechat_shared.runtime.handling import BatchHandler, Handler, settler
 from livechat_shared.runtime.metrics import ServiceMetrics
 
 from tests.support.broker import AMQP_URL
+
+QUEUE_KINDS = pytest.mark.parametrize("per_instance", [False, True], ids=["quorum", "per-replica"])
+"""Each consuming test on both kinds of input queue: a quorum queue, and a replica's own."""
 
 
 def throwaway(*, single_active_consumer: bool = False, per_instance: bool = False) -> ServiceQueues:

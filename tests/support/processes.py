@@ -74,3 +74,17 @@ class ServiceProcess:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def behind_the_gateway(
+    env: dict[str, str], logs: Path
+) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
+    """The session service, offline messages and the projector (not started), and `env` told
+    where they answer: the gateway processes made from it afterwards call them there."""
+    sessions = ServiceProcess("session_service", env, logs / "session_service.log")
+    offline = ServiceProcess("offline_messages", env, logs / "offline_messages.log")
+    projector = ServiceProcess("summary_projector", env, logs / "summary_projector.log")
+    env["VISITOR_GATEWAY_SESSION_SERVICE_URL"] = sessions.url
+    env["VISITOR_GATEWAY_OFFLINE_MESSAGES_URL"] = offline.url
+    env["VISITOR_GATEWAY_SUMMARY_PROJECTOR_URL"] = projector.url
+    return sessions, offline, projector
