@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aio_pika
 import pytest
@@ -114,6 +116,25 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> No
             if condition():
                 return
             await asyncio.sleep(0.02)
+
+
+async def wait_for_all(
+    seen: Callable[[], set[Any]], expected: set[Any], stalled_after: float = 20.0
+) -> None:
+    """Wait until everything expected was seen, however slow the machine: fail only when nothing
+    new has been seen for `stalled_after` seconds (what is missing then is lost, not late), and
+    say what is missing."""
+    count, last_progress = -1, time.monotonic()
+    while not expected <= (now := seen()):
+        if len(now) != count:
+            count, last_progress = len(now), time.monotonic()
+        elif time.monotonic() - last_progress > stalled_after:
+            missing = sorted(expected - now, key=repr)
+            raise AssertionError(
+                f"{len(missing)} of {len(expected)} not seen, none new for {stalled_after} s: "
+                f"{missing[:10]}"
+            )
+        await asyncio.sleep(0.05)
 
 
 async def next_dead_letter(
