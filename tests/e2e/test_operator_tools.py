@@ -151,6 +151,7 @@ async def test_site_monitor_lists_browsers_and_an_accepted_invitation_starts_a_c
     assert pages[browser.id] == "https://shop.example.com/b"
     [row] = [v for v in monitor["visitors"] if v["visitor_id"] == browser.id]
     assert row["visits"] == 1 and row["pages_viewed"] == 2
+    assert monitor["browsing"] == len(monitor["visitors"])  # a small site: every one listed
     # ann's socket is pushed the same without asking (her replica heard the visitors' beats)
     for _ in range(100):
         pushed = [

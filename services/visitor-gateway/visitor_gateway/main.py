@@ -68,7 +68,9 @@ def create_app(settings: VisitorGatewaySettings | None = None) -> FastAPI:
     summary = SummaryProjectorClient(settings.summary_projector_url, settings.internal_api_token)
 
     consoles = Consoles(hub, bus, bus.instance_id, settings.presence_refresh_seconds)
-    monitor_push = SiteMonitorPush(hub, monitor, settings.site_monitor_push_seconds)
+    monitor_push = SiteMonitorPush(
+        hub, monitor, settings.site_monitor_push_seconds, settings.site_monitor_shown
+    )
     housekeeping: list[asyncio.Task[None]] = []
 
     async def start_housekeeping() -> None:

@@ -21,11 +21,13 @@ class SiteMonitorPush:
         hub: Hub,
         monitor: SiteMonitor,
         every_seconds: float,
+        shown: int = 200,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.hub = hub
         self.monitor = monitor
         self.every_seconds = every_seconds
+        self.shown = shown
         self.clock = clock
         self._shown: dict[str, Hashable] = {}
         """Site id -> what its consoles here were last pushed (sites with a console here; a
@@ -39,13 +41,15 @@ class SiteMonitorPush:
         for gone in self._shown.keys() - consoles.keys():
             del self._shown[gone]
         pushed = 0
+        nobody = what_shows([], self.shown)
         for site_id, operators in consoles.items():
             browsing = self.monitor.browsing(site_id, now)
-            shows = what_shows(browsing)
-            if self._shown.get(site_id, ()) == shows:  # consoles that opened read it empty
+            shows = what_shows(browsing, self.shown)
+            # a site never pushed shows nobody (its consoles read it so when they opened)
+            if self._shown.get(site_id, nobody) == shows:
                 continue
             self._shown[site_id] = shows
-            payload = json.dumps(monitor_frame(browsing, now))
+            payload = json.dumps(monitor_frame(browsing, now, self.shown))
             for who in operators:
                 self.hub.tell(who, payload)
             pushed += 1

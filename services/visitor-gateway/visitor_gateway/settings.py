@@ -38,6 +38,13 @@ class VisitorGatewaySettings(ServiceSettings):
         description="The Site Monitor is pushed to the consoles at most this often per site, "
         "and only when its visitors changed.",
     )
+    site_monitor_shown: int = Field(
+        default=200,
+        ge=1,
+        le=5000,
+        description="The Site Monitor lists at most this many browsing visitors (longest on the "
+        "site first) and says how many browse in all: a big site's frame stays small.",
+    )
     site_monitor_memory_seconds: int = Field(
         default=3600,
         ge=1,

@@ -86,3 +86,29 @@ async def test_a_site_whose_consoles_all_closed_is_forgotten_and_pushed_afresh()
     assert push.push_changes() == 1  # nothing changed, but this console was never pushed
     await drained()
     assert [[v["visitor_id"] for v in f["visitors"]] for f in later.sent] == [["v1"]]
+
+
+async def test_a_big_site_gets_its_longest_browsing_visitors_and_how_many_browse() -> None:
+    hub, monitor, clock = Hub(), SiteMonitor(timedelta(seconds=60)), Clock()
+    push = SiteMonitorPush(hub, monitor, every_seconds=2, shown=3, clock=clock)
+    ann = FakeSocket()
+    hub.add(("acme", "operator", "ann"), cast(WebSocket, ann))
+    for n in range(5):  # v0 came first: longest on the site
+        monitor.heartbeat(beat(f"v{n}", HOME, NOW + timedelta(seconds=n)))
+    assert push.push_changes() == 1
+    clock.now = NOW + timedelta(seconds=10)
+    monitor.heartbeat(beat("v4", CART, clock.now))  # one not shown moves: nothing shown changed
+    assert push.push_changes() == 0
+    monitor.heartbeat(beat("v5", HOME, clock.now))  # one more browses: the count changed
+    assert push.push_changes() == 1
+    monitor.heartbeat(beat("v1", CART, clock.now))  # one shown moves
+    assert push.push_changes() == 1
+    await drained()
+
+    frames = [f for f in ann.sent if f["type"] == "SiteMonitor"]
+    assert [([v["visitor_id"] for v in f["visitors"]], f["browsing"]) for f in frames] == [
+        (["v0", "v1", "v2"], 5),
+        (["v0", "v1", "v2"], 6),
+        (["v0", "v1", "v2"], 6),
+    ]
+    assert frames[2]["visitors"][1]["page"] == CART

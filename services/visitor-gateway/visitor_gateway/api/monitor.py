@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from visitor_gateway.api.errors import EVERY_ROUTE, LIMITED, SIGNED_IN
 from visitor_gateway.api.gateway import GatewayDep, LimitedVisitorDep, OperatorDep, VisitorDep
 from visitor_gateway.api.types import Accepted, RequestBody
-from visitor_gateway.domain.site_monitor import browsing_rows
+from visitor_gateway.domain.site_monitor import monitor_view
 
 router = APIRouter(prefix="/v1", tags=["site monitor"], responses=EVERY_ROUTE)
 
@@ -37,7 +37,11 @@ class BrowsingVisitor(BaseModel):
 
 
 class SiteMonitorView(BaseModel):
-    visitors: list[BrowsingVisitor]
+    visitors: list[BrowsingVisitor] = Field(
+        description="The first VISITOR_GATEWAY_SITE_MONITOR_SHOWN visitors browsing now, "
+        "longest on the site first."
+    )
+    browsing: int = Field(description="How many visitors browse the site now, in all.")
 
 
 class Invitation(RequestBody):
@@ -69,10 +73,13 @@ async def heartbeat(body: Heartbeat, visitor: LimitedVisitorDep, gateway: Gatewa
 
 @router.get("/operator/site-monitor", responses=SIGNED_IN)
 async def site_monitor(op: OperatorDep, gateway: GatewayDep) -> SiteMonitorView:
-    """Visitors browsing the site now (a heartbeat within the browsing timeout)."""
+    """Visitors browsing the site now (a heartbeat within the browsing timeout), at most
+    VISITOR_GATEWAY_SITE_MONITOR_SHOWN of them, and how many browse in all."""
     now = datetime.now(UTC)
-    rows = browsing_rows(gateway.monitor.browsing(op.site_id, now), now)
-    return SiteMonitorView(visitors=[BrowsingVisitor.model_validate(row) for row in rows])
+    browsing = gateway.monitor.browsing(op.site_id, now)
+    return SiteMonitorView.model_validate(
+        monitor_view(browsing, now, gateway.settings.site_monitor_shown)
+    )
 
 
 @router.post("/operator/invitations", status_code=status.HTTP_202_ACCEPTED, responses=SIGNED_IN)

@@ -115,6 +115,13 @@ export interface BrowsingVisitor {
   last_seen: string;
 }
 
+/** `GET /v1/operator/site-monitor` and the `SiteMonitor` frame: the first visitors browsing
+ * (longest on the site first) and how many browse in all (absent from an older gateway). */
+export interface SiteMonitorView {
+  visitors: BrowsingVisitor[];
+  browsing?: number;
+}
+
 export interface ChatLimit {
   site_max_chats: number;
   operator_max_chats: number | null;

@@ -130,11 +130,16 @@ export function MessageQueue({ live }: { live: Live }) {
 
 export function SiteMonitor({ live, openProfile }: { live: Live; openProfile: (id: string) => void }) {
   const now = useNow();
-  const { visitors, at } = live.state.monitor;
+  const { visitors, browsing, at } = live.state.monitor;
   return (
     <section aria-labelledby="site-monitor">
       <h2 id="site-monitor">Site Monitor</h2>
       <p class="muted">Visitors browsing now, updated as they come, move and leave.</p>
+      {browsing > visitors.length && (
+        <p data-testid="monitor-more">
+          Showing the {visitors.length} longest on the site of {browsing} browsing now.
+        </p>
+      )}
       <table>
         <thead>
           <tr>

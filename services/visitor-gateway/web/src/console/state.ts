@@ -2,7 +2,15 @@
 // every rule is unit-tested without a browser.
 
 import type { Frame } from "../common/socket";
-import type { BrowsingVisitor, Channel, PendingOffer, Presence, SessionView, TranscriptMessage } from "../common/types";
+import type {
+  BrowsingVisitor,
+  Channel,
+  PendingOffer,
+  Presence,
+  SessionView,
+  SiteMonitorView,
+  TranscriptMessage,
+} from "../common/types";
 import { presenceReasonText, rejectionText } from "../common/words";
 
 /** An incoming chat request, as its ChatOffered frame or the operator's summary has it. */
@@ -35,6 +43,8 @@ export interface TakenMessage {
 /** The Site Monitor as last read or pushed, and when (the time on site ticks from then). */
 export interface Monitor {
   visitors: BrowsingVisitor[];
+  /** How many browse in all: more than `visitors` on a site bigger than the list. */
+  browsing: number;
   at: number;
 }
 
@@ -70,7 +80,7 @@ export function initialState(me: string): ConsoleState {
     openChat: null,
     notices: [],
     taken: null,
-    monitor: { visitors: [], at: 0 },
+    monitor: { visitors: [], browsing: 0, at: 0 },
     nextNotice: 1,
   };
 }
@@ -119,9 +129,10 @@ export function answered(state: ConsoleState, offerId: string): ConsoleState {
 }
 
 /** After a (re)connect: the operator's pending offers as its summary lists them (a ChatOffered
- * sent while the socket was down never arrives). Offers shown before this connection that the
- * summary no longer lists were closed meanwhile; offers that came on this connection stay (the
- * summary may not have them yet); settled or expired ones are not brought back. */
+ * sent while the socket was down never arrives). The offers in `shownBefore` that the summary
+ * does not list are taken for closed (the console passes those a first read did not list, after
+ * a grace for the summary's lag); the others stay (one that came on this connection may not be
+ * in the summary yet); settled or expired ones are not brought back. */
 export function applyPendingOffers(
   state: ConsoleState,
   pending: Offer[],
@@ -139,8 +150,9 @@ export function applyPendingOffers(
 
 /** The browsing visitors as `GET /v1/operator/site-monitor` read them or a `SiteMonitor` frame
  * pushed them, received at `at` (ms). */
-export function applyMonitor(state: ConsoleState, visitors: BrowsingVisitor[], at: number): ConsoleState {
-  return { ...state, monitor: { visitors, at } };
+export function applyMonitor(state: ConsoleState, view: SiteMonitorView, at: number): ConsoleState {
+  const { visitors } = view;
+  return { ...state, monitor: { visitors, browsing: Math.max(view.browsing ?? 0, visitors.length), at } };
 }
 
 /** One frame of the operator socket applied to the console, received at `at` (ms). */
@@ -227,7 +239,7 @@ export function applyFrame(state: ConsoleState, frame: Frame, at: number = Date.
         },
       };
     case "SiteMonitor":
-      return applyMonitor(state, f.visitors as BrowsingVisitor[], at);
+      return applyMonitor(state, { visitors: f.visitors as BrowsingVisitor[], browsing: f.browsing as number | undefined }, at);
     case "VisitorInvited":
       return notice(state, "info", "Invitation sent: waiting for the visitor to answer.");
     case "InvitationDeclined":

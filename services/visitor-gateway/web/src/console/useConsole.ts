@@ -8,13 +8,13 @@ import { LiveSocket, socketUrl, type Frame, type Link } from "../common/socket";
 import { followStream } from "../common/sse";
 import type {
   Badge,
-  BrowsingVisitor,
   ChatLimit,
   CommunicationQueue,
   MySummary,
   OfflineMessage,
   Presence,
   SessionView,
+  SiteMonitorView,
   SiteSummary,
   TranscriptMessage,
 } from "../common/types";
@@ -47,6 +47,10 @@ export interface Live {
   act: (run: () => Promise<unknown>) => Promise<void>;
   refreshMessageQueue: () => Promise<void>;
 }
+
+/** How long a lagging summary gets to list an offer the console showed before a reconnect
+ * (its lag is milliseconds when it keeps up) before the console takes the offer for closed. */
+const SUMMARY_LAG_GRACE_MS = 2000;
 
 export function useConsole(token: string, me: string): Live {
   const api = useMemo(() => new Api("", () => token), [token]);
@@ -106,8 +110,8 @@ export function useConsole(token: string, me: string): Live {
   /** The Site Monitor once, after a (re)connect: then the gateway pushes its changes. */
   const readMonitor = async () => {
     const pushes = monitorPushes.current;
-    const found = await api.get<{ visitors: BrowsingVisitor[] }>("/v1/operator/site-monitor");
-    if (monitorPushes.current === pushes) setState((s) => applyMonitor(s, found.visitors, Date.now()));
+    const found = await api.get<SiteMonitorView>("/v1/operator/site-monitor");
+    if (monitorPushes.current === pushes) setState((s) => applyMonitor(s, found, Date.now()));
   };
   const readMine = async () => {
     const m = await api.get<MySummary>("/v1/operator/summary/me");
@@ -127,8 +131,12 @@ export function useConsole(token: string, me: string): Live {
       const page = await api.get<{ messages: TranscriptMessage[] }>("/v1/operator/messages?page_size=200");
       setState((s) => applyMessages(applySessions(s, sessions), page.messages));
       const m = await readMine();
+      // Shown before and not listed: closed meanwhile, or the summary has not applied its
+      // ChatOffered yet. Kept for now; dropped if the summary still lacks it a moment later.
+      const listed = new Set((m.offers ?? []).map((o) => o.offer_id));
+      const unlisted = shownBefore.filter((id) => !listed.has(id));
       setState((s) => ({
-        ...applyPendingOffers(s, m.offers ?? [], shownBefore, Date.now()),
+        ...applyPendingOffers(s, m.offers ?? [], [], Date.now()),
         presence: m.presence,
         presenceNote:
           m.presence_reason && m.presence_reason !== "operator"
@@ -142,6 +150,11 @@ export function useConsole(token: string, me: string): Live {
       await readQueue();
       await refreshMessageQueue();
       await readMonitor();
+      if (unlisted.length) {
+        await new Promise((resolve) => setTimeout(resolve, SUMMARY_LAG_GRACE_MS));
+        const again = await readMine();
+        setState((s) => applyPendingOffers(s, again.offers ?? [], unlisted, Date.now()));
+      }
     });
   };
 
