@@ -4,6 +4,7 @@ import {
   answered,
   applyFrame,
   applyMessages,
+  applyMyPresence,
   applyPendingOffers,
   applySessions,
   initialState,
@@ -200,6 +201,21 @@ describe("pending offers after a (re)connect", () => {
   it("an offer that became a chat is not brought back either", () => {
     const state = applyFrame(applyFrame(initialState("ann"), offered), started);
     expect(applyPendingOffers(state, [pending("o-1")], [], now).offers).toEqual([]);
+  });
+});
+
+describe("the operator's presence after a reconnect", () => {
+  const online = { type: "OperatorPresenceChanged", operator_id: "ann", presence: "online", reason: "operator" };
+
+  it("is what the summary says when no presence frame came while it was read", () => {
+    const state = applyMyPresence(initialState("ann"), { presence: "away", presence_reason: "offer_timed_out" }, false);
+    expect(state.presence).toBe("away");
+    expect(state.presenceNote).not.toBeNull();
+  });
+
+  it("stays as a presence frame that overtook the read set it (the summary lags)", () => {
+    const state = applyFrame(initialState("ann"), online);
+    expect(applyMyPresence(state, { presence: "offline", presence_reason: "operator" }, true).presence).toBe("online");
   });
 });
 

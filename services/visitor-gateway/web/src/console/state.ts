@@ -5,6 +5,7 @@ import type { Frame } from "../common/socket";
 import type {
   BrowsingVisitor,
   Channel,
+  MySummary,
   PendingOffer,
   Presence,
   SessionView,
@@ -146,6 +147,19 @@ export function applyPendingOffers(
     (o) => !known.has(o.offer_id) && !state.settled.includes(o.offer_id) && Date.parse(o.expires_at) > now,
   );
   return { ...state, offers: [...kept, ...missed] };
+}
+
+/** The operator's presence (and why, when not by their own choice) as a read of its summary
+ * says, unless a presence frame `overtook` the read: the frame is newer than the summary. */
+export function applyMyPresence(
+  state: ConsoleState,
+  mine: Pick<MySummary, "presence" | "presence_reason">,
+  overtook: boolean,
+): ConsoleState {
+  if (overtook) return state;
+  const reason = mine.presence_reason;
+  const note = reason && reason !== "operator" ? presenceNote(mine.presence, reason) : state.presenceNote;
+  return { ...state, presence: mine.presence, presenceNote: note };
 }
 
 /** The browsing visitors as `GET /v1/operator/site-monitor` read them or a `SiteMonitor` frame

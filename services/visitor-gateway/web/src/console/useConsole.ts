@@ -23,10 +23,10 @@ import {
   applyFrame,
   applyMessages,
   applyMonitor,
+  applyMyPresence,
   applyPendingOffers,
   applySessions,
   initialState,
-  presenceNote,
   type ConsoleState,
 } from "./state";
 
@@ -69,6 +69,8 @@ export function useConsole(token: string, me: string): Live {
   const wanted = useRef<Presence | null>(null);
   // SiteMonitor frames so far: a read answered before a frame that overtook it is dropped
   const monitorPushes = useRef(0);
+  // This operator's OperatorPresenceChanged frames so far: the same for the summary's presence
+  const presenceFrames = useRef(0);
 
   const act = async (run: () => Promise<unknown>) => {
     try {
@@ -125,6 +127,7 @@ export function useConsole(token: string, me: string): Live {
   const catchUp = async () => {
     // the offers shown before this (re)connect: those the summary no longer lists were closed
     const shownBefore = state.offers.map((o) => o.offer_id);
+    const framesBefore = presenceFrames.current;
     await act(async () => {
       if (role === null) setRole((await api.get<{ role: "operator" | "admin" }>("/v1/operator/me")).role);
       const { sessions } = await api.get<{ sessions: SessionView[] }>("/v1/operator/sessions");
@@ -135,25 +138,25 @@ export function useConsole(token: string, me: string): Live {
       // ChatOffered yet. Kept for now; dropped if the summary still lacks it a moment later.
       const listed = new Set((m.offers ?? []).map((o) => o.offer_id));
       const unlisted = shownBefore.filter((id) => !listed.has(id));
-      setState((s) => ({
-        ...applyPendingOffers(s, m.offers ?? [], [], Date.now()),
-        presence: m.presence,
-        presenceNote:
-          m.presence_reason && m.presence_reason !== "operator"
-            ? presenceNote(m.presence, m.presence_reason)
-            : s.presenceNote,
-      }));
-      if (wanted.current && wanted.current !== m.presence) {
-        // set away (or offline) while disconnected: ask again for what the operator chose
+      // a presence frame that came while the summary was read is newer than it
+      const overtook = presenceFrames.current !== framesBefore;
+      setState((s) => applyMyPresence(applyPendingOffers(s, m.offers ?? [], [], Date.now()), m, overtook));
+      const askedAgain = wanted.current !== null && wanted.current !== m.presence;
+      if (askedAgain) {
+        // set away (or offline) while disconnected, or the summary lags: ask again for what the
+        // operator chose (no frame comes if it was so already)
         await api.put("/v1/operator/presence", { presence: wanted.current });
       }
       await readQueue();
       await refreshMessageQueue();
       await readMonitor();
-      if (unlisted.length) {
+      if (unlisted.length || askedAgain) {
+        // a second look, once a lagging summary has caught up
         await new Promise((resolve) => setTimeout(resolve, SUMMARY_LAG_GRACE_MS));
+        const frames = presenceFrames.current;
         const again = await readMine();
-        setState((s) => applyPendingOffers(s, again.offers ?? [], unlisted, Date.now()));
+        const keep = !askedAgain || presenceFrames.current !== frames;
+        setState((s) => applyMyPresence(applyPendingOffers(s, again.offers ?? [], unlisted, Date.now()), again, keep));
       }
     });
   };
@@ -179,6 +182,8 @@ export function useConsole(token: string, me: string): Live {
           void calls.badgeOf(String(frame.visitor_id));
           break;
         case "OperatorPresenceChanged":
+          if (frame.operator_id !== me) break;
+          presenceFrames.current += 1;
           if (frame.reason === "offer_timed_out") wanted.current = "away";
           break;
         case "SiteMonitor":
