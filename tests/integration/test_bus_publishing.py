@@ -39,7 +39,9 @@ def published(metrics: ServiceMetrics, service: str, outcome: str) -> float:
 async def connected_bus(
     queues: ServiceQueues, *, declare: bool = True, partitions: int = 1
 ) -> AsyncIterator[tuple[Bus, ServiceMetrics]]:
-    """A service's bus on its own connection (and its metrics), the queues declared."""
+    """A service's bus on its own connection (and its metrics), the queues declared; a made-up
+    service's queues are deleted after (else they would keep a copy of every later test's
+    messages, unconsumed, for the rest of the run)."""
     metrics = ServiceMetrics(queues.service)
     broker = build_broker(AMQP_URL, 8, metrics.registry, queues.service)
     await broker.connect()
@@ -50,6 +52,12 @@ async def connected_bus(
         yield bus, metrics
     finally:
         await broker.stop()
+        if declare and queues.service.startswith("throwaway-"):
+            connection = await aio_pika.connect(AMQP_URL)
+            async with connection:
+                channel = await connection.channel()
+                for name in (*queues.input_queues(partitions), queues.dead_letter_queue):
+                    await channel.queue_delete(name)
 
 
 async def test_a_published_event_arrives_whole_with_its_properties_and_is_counted(

@@ -106,7 +106,9 @@ async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(
         await asyncio.sleep(3.5)  # both stand by for the other's partitions now
 
         await publish_quickly(load(sites, 0), partitions=PARTITIONS)
-        await wait_until(lambda: len(handled["a"]) + len(handled["b"]) == SITES * EACH)
+        first_round = {(site, f"v{n}") for site in sites for n in range(EACH)}
+        await wait_for_all(lambda: {*handled["a"], *handled["b"]}, first_round, queues=queues)
+        assert len(handled["a"]) + len(handled["b"]) == SITES * EACH  # each once
         owner = {site: r for r in handled for site, _ in handled[r]}
         for site, r in owner.items():  # the first owner of each partition decided for its sites
             assert partition_of(site, PARTITIONS) % 2 == (0 if r == "a" else 1), site
@@ -120,7 +122,8 @@ async def test_each_partition_has_one_owner_and_a_gone_owner_hands_over(
         gone = time.monotonic()
         before = len(handled["b"])
         await publish_quickly(load(sites, EACH), partitions=PARTITIONS)
-        await wait_until(lambda: len(handled["b"]) == before + SITES * EACH)
+        second_round = {(site, f"v{n}") for site in sites for n in range(EACH, 2 * EACH)}
+        await wait_for_all(lambda: set(handled["b"][before:]), second_round, queues=queues)
         takeover = arrivals["b"][before] - gone
         assert takeover < 5.0
         later = collections.defaultdict(list)
@@ -176,7 +179,8 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(
         )
         await asyncio.sleep(0.5)
         await publish_quickly(load(mine, 0), partitions=2)
-        await wait_until(lambda: len(handled["b"]) == len(mine) * EACH)
+        first_round = {(s, n) for s in mine for n in range(EACH)}
+        await wait_for_all(lambda: set(handled["b"]), first_round, queues=queues)
 
         # a comes back and lines up on its own partition: b hands it back within a round,
         # while messages keep coming (some wait in b's inbox when it hands back)
@@ -206,7 +210,7 @@ async def test_a_replica_that_comes_back_gets_its_partition_handed_back(
         # One by one, that is 3,720 handlings of 5 ms or more: ~19 s on a quiet machine, and CI
         # twice took longer than a fixed bound (20 s, then 120 s). A lost message is one that
         # never comes while the others have stopped coming.
-        await wait_for_all(lambda: {*handled["a"], *handled["b"]}, expected)
+        await wait_for_all(lambda: {*handled["a"], *handled["b"]}, expected, queues=queues)
         assert handled["a"], "a never got its partition back"
         assert b.reconnects == 0  # the hand-back closed one channel, not the connection
         for site in mine:  # in order: b's part, then a's (a redelivered one at most twice)

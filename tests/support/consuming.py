@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -119,22 +120,48 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> No
 
 
 async def wait_for_all(
-    seen: Callable[[], set[Any]], expected: set[Any], stalled_after: float = 20.0
+    seen: Callable[[], set[Any]],
+    expected: set[Any],
+    stalled_after: float = 20.0,
+    queues: ServiceQueues | None = None,
 ) -> None:
     """Wait until everything expected was seen, however slow the machine: fail only when nothing
     new has been seen for `stalled_after` seconds (what is missing then is lost, not late), and
-    say what is missing."""
+    say what is missing (and, given the queues, what the broker holds in them)."""
     count, last_progress = -1, time.monotonic()
     while not expected <= (now := seen()):
         if len(now) != count:
             count, last_progress = len(now), time.monotonic()
         elif time.monotonic() - last_progress > stalled_after:
             missing = sorted(expected - now, key=repr)
+            held = f"; the broker holds: {await broker_view(queues)}" if queues else ""
             raise AssertionError(
                 f"{len(missing)} of {len(expected)} not seen, none new for {stalled_after} s: "
-                f"{missing[:10]}"
+                f"{missing[:10]}{held}"
             )
         await asyncio.sleep(0.05)
+
+
+async def broker_view(queues: ServiceQueues, url: str = AMQP_URL) -> str:
+    """The broker's own view of a service's queues (ready, unacked, consumers) and of their
+    consumers (which one is active), for a failure message."""
+    vhost = urllib.parse.unquote(url.rsplit("/", 1)[-1]) or "/"
+    found: list[str] = []
+    for what in (
+        ("list_queues", "name", "messages_ready", "messages_unacknowledged", "consumers"),
+        ("list_consumers", "queue_name", "consumer_tag", "active", "activity_status"),
+    ):
+        try:
+            process = await asyncio.create_subprocess_exec(
+                "rabbitmqctl", "-q", "--no-table-headers", what[0], "-p", vhost, *what[1:],
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            out, _ = await asyncio.wait_for(process.communicate(), 30)
+        except (OSError, TimeoutError) as error:
+            return f"(no rabbitmqctl view: {error!r})"
+        lines = out.decode(errors="replace").splitlines()
+        found += [" ".join(line.split()) for line in lines if line.startswith(queues.service)]
+    return " | ".join(found)
 
 
 async def next_dead_letter(
