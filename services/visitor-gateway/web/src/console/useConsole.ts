@@ -125,7 +125,7 @@ export function useConsole(token: string, me: string): Live {
   };
 
   const catchUp = async () => {
-    // the offers shown before this (re)connect: those the summary no longer lists were closed
+    // the offers shown before this (re)connect: those the summary does not list (twice) closed
     const shownBefore = state.offers.map((o) => o.offer_id);
     const framesBefore = presenceFrames.current;
     await act(async () => {
@@ -142,6 +142,7 @@ export function useConsole(token: string, me: string): Live {
       const overtook = presenceFrames.current !== framesBefore;
       setState((s) => applyMyPresence(applyPendingOffers(s, m.offers ?? [], [], Date.now()), m, overtook));
       const askedAgain = wanted.current !== null && wanted.current !== m.presence;
+      const framesAtAsk = presenceFrames.current;
       if (askedAgain) {
         // set away (or offline) while disconnected, or the summary lags: ask again for what the
         // operator chose (no frame comes if it was so already)
@@ -153,9 +154,9 @@ export function useConsole(token: string, me: string): Live {
       if (unlisted.length || askedAgain) {
         // a second look, once a lagging summary has caught up
         await new Promise((resolve) => setTimeout(resolve, SUMMARY_LAG_GRACE_MS));
-        const frames = presenceFrames.current;
         const again = await readMine();
-        const keep = !askedAgain || presenceFrames.current !== frames;
+        // a presence frame since the console asked again is the answer itself
+        const keep = !askedAgain || presenceFrames.current !== framesAtAsk;
         setState((s) => applyMyPresence(applyPendingOffers(s, again.offers ?? [], unlisted, Date.now()), again, keep));
       }
     });
