@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import socketserver
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +12,7 @@ import pytest
 
 from tests.support.processes import free_port
 from tests.support.round_robin import RoundRobinFront
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
 
@@ -25,14 +25,8 @@ def replica(name: bytes) -> Iterator[int]:
         def handle(self) -> None:
             self.request.sendall(name)
 
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Answer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(socketserver.ThreadingTCPServer(("127.0.0.1", 0), Answer)) as port:
+        yield port
 
 
 def answer(port: int) -> bytes:
